@@ -1,0 +1,3 @@
+import { defineHandler } from "@bulkhead/core/http/handler";
+
+export const handler = defineHandler("org.get", async (_input, { org }) => ({ body: org }));

@@ -1,0 +1,7 @@
+import { defineHandler } from "@bulkhead/core/http/handler";
+import { createOrg } from "@bulkhead/core/orgs";
+
+export const handler = defineHandler("orgs.create", async ({ body }) => {
+  const org = await createOrg(body);
+  return { body: org, headers: { location: `/v1/orgs/${org.slug}` } };
+});

@@ -1,0 +1,25 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { problems } from "../problem.ts";
+
+/**
+ * Opaque pagination cursors: the last evaluated key and the org it belongs to, HMAC-signed.
+ * A cursor altered, forged, or minted for another org is refused as a 400.
+ */
+export function encodeCursor(secret: string, org: string, lastKey: Record<string, unknown>): string {
+  const body = Buffer.from(JSON.stringify({ o: org, k: lastKey })).toString("base64url");
+  return `${body}.${sign(secret, body)}`;
+}
+
+export function decodeCursor(secret: string, org: string, cursor: string): Record<string, unknown> {
+  const [body, signature, extra] = cursor.split(".");
+  if (!body || !signature || extra !== undefined) throw problems.invalidCursor();
+  const expected = Buffer.from(sign(secret, body));
+  const given = Buffer.from(signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw problems.invalidCursor();
+  const parsed = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as { o?: unknown; k?: unknown };
+  if (parsed.o !== org || typeof parsed.k !== "object" || parsed.k === null) throw problems.invalidCursor();
+  return parsed.k as Record<string, unknown>;
+}
+
+const sign = (secret: string, body: string): string =>
+  createHmac("sha256", secret).update(body).digest("base64url");

@@ -1,0 +1,51 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { config } from "../config.ts";
+import { installGuard, type KeyScope } from "./guard.ts";
+import { isOrgPartition, isRegistryPartition } from "./keys.ts";
+
+/** A DynamoDB handle that can only reach the partitions of its scope. */
+export type Table = { readonly name: string; readonly client: DynamoDBDocumentClient };
+export type TenantTable = Table & { readonly org: string };
+
+function guardedTable(scope: KeyScope): Table {
+  const raw = new DynamoDBClient({});
+  installGuard(raw.middlewareStack, scope);
+  const client = DynamoDBDocumentClient.from(raw, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { name: scope.tableName, client };
+}
+
+const MAX_CACHED_ORGS = 256;
+const tenantTables = new Map<string, TenantTable>();
+
+/**
+ * The handle a request for `org` works through. One client per org: it is where the org's
+ * session-tagged credentials attach in the cloud, and its guard is fixed at construction.
+ */
+export function tenantTable(org: string): TenantTable {
+  let table = tenantTables.get(org);
+  if (!table) {
+    const { tableName } = config();
+    table = {
+      org,
+      ...guardedTable({ label: `ORG#${org}`, tableName, allows: (pk) => isOrgPartition(org, pk) }),
+    };
+    if (tenantTables.size >= MAX_CACHED_ORGS) tenantTables.delete(tenantTables.keys().next().value!);
+    tenantTables.set(org, table);
+  }
+  return table;
+}
+
+let platform: Table | undefined;
+
+/** The handle for platform items (`REGISTRY#…`): only platform code paths receive it. */
+export function platformTable(): Table {
+  platform ??= guardedTable({
+    label: "REGISTRY",
+    tableName: config().tableName,
+    allows: isRegistryPartition,
+  });
+  return platform;
+}

@@ -1,0 +1,80 @@
+import middy from "@middy/core";
+import httpEventNormalizer from "@middy/http-event-normalizer";
+import httpHeaderNormalizer from "@middy/http-header-normalizer";
+import httpJsonBodyParser from "@middy/http-json-body-parser";
+import httpSecurityHeaders from "@middy/http-security-headers";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import type { z } from "zod";
+import type { Principal } from "../auth/principal.ts";
+import { tenantTable, type TenantTable } from "../data/tables.ts";
+import { logger } from "../log.ts";
+import type { Org } from "../orgs.ts";
+import { routeById, type RouteDef, type RouteId } from "../routes.ts";
+import { authenticate } from "./auth.ts";
+import { bodyLimit, validateInput } from "./input.ts";
+import { problemResponder } from "./problem-response.ts";
+import { requestIdOf, type ApiContext, type ApiEvent, type ApiResult } from "./state.ts";
+import { tenant } from "./tenant.ts";
+
+type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
+type Input<R extends RouteDef> = {
+  params: R extends { params: infer P } ? Infer<P> : Record<string, never>;
+  query: R extends { query: infer Q } ? Infer<Q> : Record<string, never>;
+  body: R extends { body: infer B } ? Infer<B> : undefined;
+};
+
+/** What a handler receives besides its input. `table` exists only on org-host routes. */
+export type HandlerContext = {
+  requestId: string;
+  principal?: Principal;
+  org?: Org;
+  table?: TenantTable;
+};
+
+/** A handler's answer; `status` defaults to the route's declared success status. */
+export type Reply = { body?: unknown; status?: number; headers?: Record<string, string> };
+
+export type RouteHandler<R extends RouteDef> = (input: Input<R>, ctx: HandlerContext) => Promise<Reply>;
+
+/**
+ * Wraps a route's handler in the middy stack of DESIGN.md. Order matters: onError runs in
+ * reverse, so the problem responder (used second) answers before security headers are added.
+ */
+export function defineHandler<Id extends RouteId>(
+  id: Id,
+  handle: RouteHandler<Extract<typeof import("../routes.ts").routes[number], { id: Id }>>,
+) {
+  const route = routeById(id);
+  const stack = middy<ApiEvent, ApiResult, Error, ApiContext>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(httpSecurityHeaders())
+    .use(problemResponder())
+    .use(httpHeaderNormalizer())
+    .use(httpEventNormalizer())
+    .use(tenant(route))
+    .use(authenticate(route));
+  if (route.body) stack.use(bodyLimit()).use(httpJsonBodyParser());
+  stack.use(validateInput(route));
+  return stack.handler(async (event, context) => {
+    const requestId = requestIdOf(event);
+    const { org, principal, input } = context;
+    const reply = await handle(input as never, {
+      requestId,
+      org,
+      principal,
+      table: org ? tenantTable(org.slug) : undefined,
+    });
+    return toResult(reply, route.status);
+  });
+}
+
+function toResult(reply: Reply, defaultStatus: number): ApiResult {
+  const status = reply.status ?? defaultStatus;
+  const headers: Record<string, string> = { "cache-control": "no-store", ...reply.headers };
+  if (reply.body === undefined) return { statusCode: status, headers };
+  return {
+    statusCode: status,
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(reply.body),
+  };
+}

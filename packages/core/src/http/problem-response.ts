@@ -1,0 +1,54 @@
+import type { MiddlewareObj } from "@middy/core";
+import { z } from "zod";
+import { KeyScopeViolation } from "../data/guard.ts";
+import { logger } from "../log.ts";
+import { HttpProblem, problemType, problems } from "../problem.ts";
+import { requestIdOf, type ApiRequest, type ApiResult } from "./state.ts";
+
+/** Errors raised by middy's own middlewares carry an HTTP status; these are the ones we expect. */
+const MIDDY_STATUS: Record<number, () => HttpProblem> = {
+  415: problems.unsupportedMediaType,
+  422: problems.malformedJson,
+};
+
+function toProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof z.ZodError) {
+    const errors = error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
+    return problems.badRequest("The request does not match the schema.", { errors });
+  }
+  const status = (error as { statusCode?: number } | null)?.statusCode;
+  if (status && MIDDY_STATUS[status]) return MIDDY_STATUS[status]();
+  return problems.internal();
+}
+
+export function problemResponse(problem: HttpProblem, requestId: string): ApiResult {
+  const headers: Record<string, string> = { "content-type": "application/problem+json", "cache-control": "no-store" };
+  if (problem.status === 401) headers["www-authenticate"] = 'Bearer realm="bulkhead"';
+  const body = {
+    type: problemType(problem.slug),
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+    requestId,
+    ...problem.extensions,
+  };
+  return { statusCode: problem.status, headers, body: JSON.stringify(body) };
+}
+
+/**
+ * Last line of every route: every failure becomes an RFC 9457 problem. 5xx bodies never carry
+ * internal detail; the cause is logged instead (a guard violation as a security event).
+ */
+export const problemResponder = (): MiddlewareObj<any, any, Error, any, any> => ({
+  onError: (request: ApiRequest) => {
+    const problem = toProblem(request.error);
+    if (problem.status >= 500) {
+      const event = request.error instanceof KeyScopeViolation ? "key scope violation" : "unhandled error";
+      logger.error(event, { error: request.error as Error });
+    } else {
+      logger.info("request refused", { status: problem.status, problem: problem.slug, reason: problem.detail });
+    }
+    request.response = problemResponse(problem, requestIdOf(request.event));
+  },
+});

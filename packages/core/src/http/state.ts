@@ -1,0 +1,21 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { Request } from "@middy/core";
+import type { Principal } from "../auth/principal.ts";
+import type { Org } from "../orgs.ts";
+import type { HostTenancy } from "../tenancy.ts";
+
+/** What the middlewares learn about a request, in the order they learn it. */
+export type RequestState = {
+  tenancy?: HostTenancy;
+  org?: Org;
+  principal?: Principal;
+  input?: { params: unknown; query: unknown; body: unknown };
+};
+
+export type ApiEvent = APIGatewayProxyEventV2;
+export type ApiResult = APIGatewayProxyStructuredResultV2;
+/** The Lambda context carries the request state: it lives exactly as long as one invocation. */
+export type ApiContext = Context & RequestState;
+export type ApiRequest = Request<ApiEvent, ApiResult, Error, ApiContext>;
+
+export const requestIdOf = (event: ApiEvent): string => event.requestContext?.requestId ?? "unknown";

@@ -1,0 +1,76 @@
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { keys } from "./data/keys.ts";
+import { platformTable } from "./data/tables.ts";
+import { problems } from "./problem.ts";
+
+export type OrgStatus = "active" | "suspended";
+export type Org = { slug: string; name: string; status: OrgStatus; createdAt: string; updatedAt: string };
+
+const toOrg = (item: Record<string, any>): Org => ({
+  slug: item.slug, name: item.name, status: item.status, createdAt: item.createdAt, updatedAt: item.updatedAt,
+});
+
+/**
+ * Tenant resolution reads the registry on every request, so answers (including "unknown") are
+ * kept briefly. Suspension therefore reaches other warm instances within CACHE_MS; this process
+ * forgets an org as soon as it changes it.
+ */
+const CACHE_MS = 10_000;
+const MAX_CACHED = 1024;
+const cache = new Map<string, { org: Org | undefined; until: number }>();
+
+export async function lookupOrg(slug: string, now = Date.now()): Promise<Org | undefined> {
+  const hit = cache.get(slug);
+  if (hit && hit.until > now) return hit.org;
+  const org = await readOrg(slug);
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+  cache.set(slug, { org, until: now + CACHE_MS });
+  return org;
+}
+
+export const forgetOrg = (slug: string): void => void cache.delete(slug);
+
+export async function readOrg(slug: string): Promise<Org | undefined> {
+  const { client, name } = platformTable();
+  const { Item } = await client.send(new GetCommand({ TableName: name, Key: keys.orgRecord(slug) }));
+  return Item ? toOrg(Item) : undefined;
+}
+
+export async function createOrg(input: { slug: string; name: string }, now = new Date()): Promise<Org> {
+  const { client, name } = platformTable();
+  const at = now.toISOString();
+  const org: Org = { slug: input.slug, name: input.name, status: "active", createdAt: at, updatedAt: at };
+  try {
+    await client.send(new PutCommand({
+      TableName: name,
+      Item: { ...keys.orgRecord(org.slug), ...org },
+      ConditionExpression: "attribute_not_exists(PK)",
+    }));
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw problems.conflict(`The org slug "${org.slug}" is taken.`);
+    throw error;
+  }
+  forgetOrg(org.slug);
+  return org;
+}
+
+export async function setOrgStatus(slug: string, status: OrgStatus, now = new Date()): Promise<Org> {
+  const { client, name } = platformTable();
+  try {
+    const { Attributes } = await client.send(new UpdateCommand({
+      TableName: name,
+      Key: keys.orgRecord(slug),
+      UpdateExpression: "SET #status = :status, updatedAt = :at",
+      ConditionExpression: "attribute_exists(PK)",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":status": status, ":at": now.toISOString() },
+      ReturnValues: "ALL_NEW",
+    }));
+    forgetOrg(slug);
+    return toOrg(Attributes!);
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw problems.notFound("No such org.");
+    throw error;
+  }
+}

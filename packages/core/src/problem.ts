@@ -1,0 +1,39 @@
+/**
+ * Errors that become RFC 9457 problem responses. `type` is stable per slug, so clients can
+ * branch on it; `detail` is written for the caller and never carries internal state.
+ */
+export class HttpProblem extends Error {
+  override readonly name = "HttpProblem";
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export const problemType = (slug: string): string => `urn:bulkhead:problem:${slug}`;
+
+export const problems = {
+  badRequest: (detail: string, extensions?: Record<string, unknown>) =>
+    new HttpProblem(400, "invalid-request", "The request is not valid", detail, extensions),
+  invalidCursor: () => new HttpProblem(400, "invalid-cursor", "The cursor is not valid", "Start the listing again without a cursor."),
+  unauthenticated: (detail = "A valid bearer token is required.") =>
+    new HttpProblem(401, "unauthenticated", "Authentication required", detail),
+  forbidden: (detail: string) => new HttpProblem(403, "forbidden", "Forbidden", detail),
+  orgSuspended: () => new HttpProblem(403, "org-suspended", "Organization suspended", "This organization is suspended."),
+  unknownHost: () => new HttpProblem(404, "unknown-host", "Unknown host", "No organization is served at this host."),
+  notFound: (detail = "No such resource.") => new HttpProblem(404, "not-found", "Not found", detail),
+  routeNotFound: () => new HttpProblem(404, "route-not-found", "Not found", "No route matches this method and path."),
+  conflict: (detail: string) => new HttpProblem(409, "conflict", "Conflict", detail),
+  tooLarge: (limit: number) =>
+    new HttpProblem(413, "payload-too-large", "Payload too large", `The body may be at most ${limit} bytes.`),
+  unsupportedMediaType: () =>
+    new HttpProblem(415, "unsupported-media-type", "Unsupported media type", "Send the body as application/json."),
+  malformedJson: () =>
+    new HttpProblem(422, "malformed-json", "Malformed JSON", "The body is not valid JSON."),
+  internal: () => new HttpProblem(500, "internal", "Internal error", "Something went wrong on our side."),
+} as const;

@@ -1,0 +1,38 @@
+import { parseArgs } from "node:util";
+import { JavaMissing } from "../dynamodb.ts";
+import { startOffline } from "../runtime.ts";
+
+const { values } = parseArgs({ options: { memory: { type: "boolean", default: false } } });
+const dataDir = process.env.BULKHEAD_DATA_DIR ?? ".bulkhead";
+
+try {
+  const offline = await startOffline({ dataDir, memory: values.memory, port: Number(process.env.PORT ?? 4000) });
+  const { port } = offline;
+  const org = `http://acme.localhost:${port}`;
+  console.log(`listening on http://localhost:${port}`);
+  console.log(`
+Data: ${values.memory ? "in memory (throwaway)" : dataDir}. Orgs "acme" and "globex" are seeded.
+Try:
+  TOKEN=$(npm run -s token -- --org acme --sub alice --role admin)
+  curl -s ${org}/v1/org -H "authorization: Bearer $TOKEN"
+  curl -s ${org}/v1/apps -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"web"}'
+  curl -s ${org}/v1/apps -H "authorization: Bearer $TOKEN"
+  # another org's token on acme's host is refused (403):
+  curl -s ${org}/v1/apps -H "authorization: Bearer $(npm run -s token -- --org globex --sub bob --role owner)"
+  # platform host:
+  curl -s http://localhost:${port}/v1/orgs/acme -H "authorization: Bearer $(npm run -s token -- --platform --sub ops --role platform-admin)"
+Ctrl-C stops.`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await offline.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+} catch (error) {
+  if (error instanceof JavaMissing) console.error(error.message);
+  else console.error("npm start failed:", error);
+  process.exit(1);
+}

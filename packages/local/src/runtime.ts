@@ -1,0 +1,89 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { linkEnvironment, type Config } from "@bulkhead/core/config";
+import { createOrg, readOrg } from "@bulkhead/core/orgs";
+import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
+import { createGateway } from "./gateway.ts";
+import { DEV_ISSUER, loadDevIssuer, type DevIssuer } from "./issuer.ts";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+export const BASE_DOMAIN = "localhost";
+export const SEED_ORGS = [{ slug: "acme", name: "Acme Corp" }, { slug: "globex", name: "Globex" }];
+
+export type OfflineOptions = {
+  /** Where the dev key, cursor key and (unless `memory`) DynamoDB's files live. */
+  dataDir: string;
+  /** Keep DynamoDB Local in memory: a throwaway store. */
+  memory?: boolean;
+  port?: number;
+  /** Reuse a running DynamoDB Local instead of starting one. */
+  dynamoEndpoint?: string;
+  tableName?: string;
+};
+
+export type Offline = {
+  url: string;
+  port: number;
+  issuer: DevIssuer;
+  config: Config;
+  dynamoEndpoint: string;
+  stop: () => Promise<void>;
+};
+
+function persistentSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const secret = randomBytes(32).toString("base64url");
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+/**
+ * Everything `npm start` runs, with no AWS account, Docker or network: DynamoDB Local, the dev
+ * OIDC issuer, and the gateway serving the route table through the real handlers. It exports the
+ * same `SST_RESOURCE_*` variables a deployed function sees, so config is read one way everywhere.
+ */
+export async function startOffline(options: OfflineOptions): Promise<Offline> {
+  const dataDir = resolve(options.dataDir);
+  const dynamo = options.dynamoEndpoint
+    ? { endpoint: options.dynamoEndpoint, stop: async () => undefined }
+    : await startDynamoLocal({ dataDir: options.memory ? undefined : join(dataDir, "dynamodb") });
+  const tableName = options.tableName ?? "bulkhead";
+  await ensureTable(localClient(dynamo.endpoint), tableName);
+
+  const issuer = loadDevIssuer(dataDir);
+  const server = createGateway({ root: REPO_ROOT, baseDomain: BASE_DOMAIN, jwks: issuer.jwks });
+  await new Promise<void>((ready, fail) => {
+    server.once("error", fail);
+    server.listen(options.port ?? 4000, "127.0.0.1", ready);
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const config: Config = {
+    tableName,
+    baseDomain: BASE_DOMAIN,
+    auth: { ...DEV_ISSUER, jwksUri: `http://localhost:${port}/.well-known/jwks.json` },
+    cursorKey: persistentSecret(join(dataDir, "cursor-key")),
+  };
+  Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint }, linkEnvironment(config));
+
+  for (const org of SEED_ORGS) {
+    if (!(await readOrg(org.slug))) await createOrg(org);
+  }
+
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    issuer,
+    config,
+    dynamoEndpoint: dynamo.endpoint,
+    stop: async () => {
+      await new Promise((done) => server.close(done));
+      server.closeAllConnections();
+      await dynamo.stop();
+    },
+  };
+}
