@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { JwtVerifier } from "aws-jwt-verify";
+import { SimpleFetcher, type Fetcher } from "aws-jwt-verify/https";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
-import type { Fetcher } from "aws-jwt-verify/https";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 
 /** Checks aws-jwt-verify leaves to the caller (see DESIGN.md, "Facts that change code"). */
@@ -48,14 +49,61 @@ function extraChecks({ header, payload }: { header: { alg?: string; typ?: string
 
 export type TokenVerifier = (token: string) => Promise<JwtPayload>;
 
-export function createTokenVerifier(settings: VerifierSettings): TokenVerifier {
+/**
+ * Tokens already verified by this process, keyed by their SHA-256 (the token itself is never
+ * kept), each valid only until its `exp`. Cleared whenever a JWKS is fetched, so a key rotation
+ * or a revoked key re-verifies everything. Bounded: the oldest entry goes first.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, JwtPayload>();
+  constructor(private readonly maxEntries = 1000) {}
+
+  static keyOf(token: string): string {
+    return createHash("sha256").update(token).digest("base64");
+  }
+
+  get(key: string, nowSeconds = Date.now() / 1000): JwtPayload | undefined {
+    const claims = this.entries.get(key);
+    if (claims && (claims.exp as number) > nowSeconds) return claims;
+    if (claims) this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, claims: JwtPayload): void {
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, claims);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+export function createTokenVerifier(settings: VerifierSettings, cache = new VerifiedTokenCache()): TokenVerifier {
   const usesLoopbackHttp = new URL(settings.jwksUri).protocol === "http:";
+  const base = usesLoopbackHttp ? loopbackHttpFetcher : new SimpleFetcher();
+  const fetcher: Fetcher = {
+    fetch: async (...args) => {
+      const body = await base.fetch(...args);
+      cache.clear();
+      return body;
+    },
+  };
   const verifier = JwtVerifier.create(
     { issuer: settings.issuer, audience: settings.audience, jwksUri: settings.jwksUri, customJwtCheck: extraChecks },
-    usesLoopbackHttp ? { jwksCache: new SimpleJwksCache({ fetcher: loopbackHttpFetcher }) } : undefined,
+    { jwksCache: new SimpleJwksCache({ fetcher }) },
   );
   return async (token) => {
     if (token.length > TOKEN_LIMITS.maxBytes) throw new TokenRejected("token too large");
-    return verifier.verify(token);
+    const key = VerifiedTokenCache.keyOf(token);
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const claims = Object.freeze(await verifier.verify(token));
+    cache.set(key, claims);
+    return claims;
   };
 }
