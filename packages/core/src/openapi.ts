@@ -1,8 +1,8 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { problemSchema } from "./schemas.ts";
 import { routes, type RouteDef } from "./routes.ts";
 
-const jsonSchema = (schema: z.ZodType, io: "input" | "output") =>
+const jsonSchema = (schema: z.ZodMiniType, io: "input" | "output") =>
   z.toJSONSchema(schema, { io, unrepresentable: "any", target: "openapi-3.0" }) as Record<string, any>;
 
 function parameters(route: RouteDef) {

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type { ZodMiniType } from "zod/mini";
 import type { MemberRole, PlatformRole } from "./auth/principal.ts";
 import * as s from "./schemas.ts";
 
@@ -20,10 +20,10 @@ export type RouteDef = {
   readonly access: Access;
   readonly summary: string;
   readonly status: number;
-  readonly params?: z.ZodType;
-  readonly query?: z.ZodType;
-  readonly body?: z.ZodType;
-  readonly response?: z.ZodType;
+  readonly params?: ZodMiniType;
+  readonly query?: ZodMiniType;
+  readonly body?: ZodMiniType;
+  readonly response?: ZodMiniType;
 };
 
 /**

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { generatedIdSchema, nameSchema, orgSlugSchema } from "../ids.ts";
 
 export const MEMBER_ROLES = ["viewer", "developer", "admin", "owner"] as const;
@@ -12,7 +12,7 @@ export type Principal =
   | { kind: "runtime"; sub: string; org: string; app: string };
 
 /** A claim that must not be present: each principal kind carries exactly its own claims. */
-const absent = z.never().optional();
+const absent = z.optional(z.never());
 
 const member = z.object({ sub: nameSchema, org: orgSlugSchema, role: z.enum(MEMBER_ROLES), platform: absent, app: absent });
 const platform = z.object({ sub: nameSchema, platform: z.literal(true), role: z.enum(PLATFORM_ROLES), org: absent, app: absent });

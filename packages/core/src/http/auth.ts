@@ -9,6 +9,8 @@ import type { HostTenancy } from "../tenancy.ts";
 import type { ApiRequest } from "./state.ts";
 
 let verify: TokenVerifier | undefined;
+/** Principals of cached (hence identical, frozen) claims objects: a repeated token skips parsing. */
+const principals = new WeakMap<object, Principal | undefined>();
 
 function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header ?? "");
@@ -50,7 +52,8 @@ export const authenticate = (route: RouteDef): MiddlewareObj<any, any, Error, an
       logger.warn("token refused", { reason: (error as Error).name, detail: (error as Error).message });
       throw problems.unauthenticated("The bearer token is not valid.");
     }
-    const principal = principalFromClaims(claims);
+    if (!principals.has(claims)) principals.set(claims, principalFromClaims(claims));
+    const principal = principals.get(claims);
     if (!principal) {
       logger.warn("token refused", { reason: "claims fit no principal kind" });
       throw problems.unauthenticated("The bearer token's claims are not valid.");

@@ -4,7 +4,7 @@ import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpSecurityHeaders from "@middy/http-security-headers";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { Principal } from "../auth/principal.ts";
 import { tenantTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
@@ -16,7 +16,7 @@ import { problemResponder } from "./problem-response.ts";
 import { requestIdOf, type ApiContext, type ApiEvent, type ApiResult } from "./state.ts";
 import { tenant } from "./tenant.ts";
 
-type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
+type Infer<T> = T extends z.ZodMiniType ? z.output<T> : undefined;
 type Input<R extends RouteDef> = {
   params: R extends { params: infer P } ? Infer<P> : Record<string, never>;
   query: R extends { query: infer Q } ? Infer<Q> : Record<string, never>;

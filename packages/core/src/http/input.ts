@@ -1,9 +1,14 @@
 import type { MiddlewareObj } from "@middy/core";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes.ts";
 import type { ApiRequest } from "./state.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
+
+// zod/mini ships without messages; English ones name the offending field ("Unrecognized key: …").
+z.config(en());
 
 /** Refuses oversized bodies before anything parses them. */
 export const bodyLimit = (): MiddlewareObj<any, any, Error, any, any> => ({

@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from "@middy/core";
-import { z } from "zod";
+import { $ZodError } from "zod/v4/core";
 import { KeyScopeViolation } from "../data/guard.ts";
 import { logger } from "../log.ts";
 import { HttpProblem, problemType, problems } from "../problem.ts";
@@ -13,7 +13,7 @@ const MIDDY_STATUS: Record<number, () => HttpProblem> = {
 
 function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
-  if (error instanceof z.ZodError) {
+  if (error instanceof $ZodError) {
     const errors = error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
     return problems.badRequest("The request does not match the schema.", { errors });
   }

@@ -1,0 +1,30 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "@bulkhead/local/runtime";
+
+/**
+ * `npm run bench`: each bench in a fresh process (config and caches are per process, like a
+ * Lambda instance), figures printed and written to bench/results.json. Ratios, not absolute
+ * times, are the results: the machine is shared and noisy.
+ */
+const only = process.argv.slice(2);
+const names = ["requestOverhead", "coldStart", "endToEnd"].filter((n) => only.length === 0 || only.includes(n));
+const results: Record<string, unknown> = { machine: { node: process.version, cpus: (await import("node:os")).cpus().length, at: new Date().toISOString() } };
+
+for (const name of names) {
+  process.stderr.write(`bench ${name}…\n`);
+  const run = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "packages/bench/src/one.ts"), name], {
+    cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
+  });
+  if (run.status !== 0) {
+    console.error(run.stderr || run.stdout);
+    process.exit(1);
+  }
+  results[name] = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+  console.log(`\n## ${name}\n${JSON.stringify(results[name], null, 2)}`);
+}
+
+mkdirSync(join(REPO_ROOT, "bench"), { recursive: true });
+writeFileSync(join(REPO_ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
+console.log("\nwrote bench/results.json");
