@@ -1,24 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { inject } from "vitest";
-import type { MemberRole, PlatformRole } from "../../packages/core/src/auth/principal.ts";
+import { gatewayClient } from "../../packages/local/src/client.ts";
 import { localClient } from "../../packages/local/src/dynamodb.ts";
 import { startOffline, type Offline } from "../../packages/local/src/runtime.ts";
 
-export type Reply = { status: number; headers: Record<string, string | string[] | undefined>; text: string; json: any };
-
-export type CallOptions = {
-  token?: string;
-  body?: unknown;
-  rawBody?: string | Buffer;
-  headers?: Record<string, string>;
-};
+export type { CallOptions, Reply } from "../../packages/local/src/client.ts";
 
 /** A running offline stack on its own table, and a client that speaks to it by hostname. */
 export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
@@ -32,41 +24,6 @@ export async function startTestApi() {
   });
   const raw = localClient(offline.dynamoEndpoint);
   const db = DynamoDBDocumentClient.from(raw);
-
-  const call = (host: string, method: string, path: string, options: CallOptions = {}): Promise<Reply> => {
-    const headers: Record<string, string> = { host: `${host}:${offline.port}`, ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let payload: string | Buffer | undefined = options.rawBody;
-    if (options.body !== undefined) {
-      payload = JSON.stringify(options.body);
-      headers["content-type"] ??= "application/json";
-    }
-    return new Promise((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port: offline.port, method, path, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk) => chunks.push(chunk));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-      });
-      req.on("error", reject);
-      req.end(payload);
-    });
-  };
-
-  const mint = offline.issuer.mint;
-  const tokens = {
-    member: (org: string, role: MemberRole = "owner", sub = `${role}-of-${org}`) => mint({ sub, org, role }),
-    platform: (role: PlatformRole = "platform-admin", sub = "ops") => mint({ sub, platform: true, role }),
-    runtime: (org: string, app: string, sub = `runtime-${app}`) => mint({ sub, org, app, role: "runtime" }),
-  };
 
   /** Every item in the test's table, read with a raw client (tests only; never in product code). */
   const dumpTable = async (): Promise<Record<string, any>[]> => {
@@ -88,13 +45,10 @@ export async function startTestApi() {
     }))).Items ?? [];
 
   return {
+    ...gatewayClient(offline.port, offline.issuer),
     offline,
-    call,
-    tokens,
     dumpTable,
     partition,
-    orgHost: (org: string) => `${org}.localhost`,
-    platformHost: "localhost",
     stop: () => offline.stop(),
   };
 }

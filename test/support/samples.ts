@@ -1,14 +1,14 @@
 import type { RouteId } from "../../packages/core/src/routes.ts";
-import type { TestApi } from "./api.ts";
+import type { GatewayClient } from "../../packages/local/src/client.ts";
 
 /**
  * How to call each route for the cross-tenant matrix: a request that succeeds for the host
  * org's principal. Every route in the route table must have one (the matrix test checks), so a
  * new route cannot skip the matrix.
  */
-export type Sample = (api: TestApi, org: string) => Promise<{ path: string; body?: unknown }>;
+export type Sample = (api: GatewayClient, org: string) => Promise<{ path: string; body?: unknown }>;
 
-const newApp = async (api: TestApi, org: string): Promise<string> => {
+const newApp = async (api: GatewayClient, org: string): Promise<string> => {
   const reply = await api.call(api.orgHost(org), "POST", "/v1/apps", {
     token: api.tokens.member(org, "owner"),
     body: { name: `matrix-${org}` },
@@ -18,7 +18,7 @@ const newApp = async (api: TestApi, org: string): Promise<string> => {
 };
 
 let orgCounter = 0;
-const newOrg = async (api: TestApi): Promise<string> => {
+const newOrg = async (api: GatewayClient): Promise<string> => {
   const slug = `matrix-org-${process.pid}-${++orgCounter}`;
   const reply = await api.call(api.platformHost, "POST", "/v1/orgs", { token: api.tokens.platform(), body: { slug, name: slug } });
   if (reply.status !== 201) throw new Error(`sample setup failed: ${reply.status} ${reply.text}`);

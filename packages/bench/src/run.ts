@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "@bulkhead/local/runtime";
 
@@ -9,8 +9,11 @@ import { REPO_ROOT } from "@bulkhead/local/runtime";
  * times, are the results: the machine is shared and noisy.
  */
 const only = process.argv.slice(2);
-const names = ["requestOverhead", "coldStart", "endToEnd"].filter((n) => only.length === 0 || only.includes(n));
-const results: Record<string, unknown> = { machine: { node: process.version, cpus: (await import("node:os")).cpus().length, at: new Date().toISOString() } };
+const names = ["requestOverhead", "coldStart", "endToEnd", "callsPerOperation"].filter((n) => only.length === 0 || only.includes(n));
+const resultsFile = join(REPO_ROOT, "bench/results.json");
+// A partial run (`npm run bench -- coldStart`) updates its own figures and keeps the others.
+const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "utf8")) : {};
+const results: Record<string, unknown> = { ...previous, machine: { node: process.version, cpus: (await import("node:os")).cpus().length, at: new Date().toISOString() } };
 
 for (const name of names) {
   process.stderr.write(`bench ${name}…\n`);
@@ -26,5 +29,5 @@ for (const name of names) {
 }
 
 mkdirSync(join(REPO_ROOT, "bench"), { recursive: true });
-writeFileSync(join(REPO_ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 console.log("\nwrote bench/results.json");

@@ -1,0 +1,60 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { MiddlewareStack } from "@smithy/types";
+import { platformTable, tenantTable } from "@bulkhead/core/data/tables";
+import { routes, type RouteDef } from "@bulkhead/core/routes";
+import { gatewayClient } from "@bulkhead/local/client";
+import { startOffline } from "@bulkhead/local/runtime";
+import { samples } from "../../../test/support/samples.ts";
+
+const READS = new Set(["GetItemCommand", "QueryCommand", "BatchGetItemCommand", "TransactGetItemsCommand"]);
+const WRITES = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand", "BatchWriteItemCommand", "TransactWriteItemsCommand"]);
+
+/**
+ * Bench 4: DynamoDB commands per API operation, counted by a client middleware on the handles the
+ * handlers use, each route called once (warm) with its matrix sample.
+ */
+export async function callsPerOperation() {
+  const offline = await startOffline({ dataDir: mkdtempSync(join(tmpdir(), "bulkhead-bench-")), memory: true, port: 0 });
+  try {
+    const counts = { reads: 0, writes: 0, scans: 0, other: 0 };
+    const count = (stack: MiddlewareStack<any, any>) =>
+      stack.add((next, context) => (args) => {
+        const name = String(context.commandName);
+        if (READS.has(name)) counts.reads++;
+        else if (WRITES.has(name)) counts.writes++;
+        else if (name === "ScanCommand") counts.scans++;
+        else counts.other++;
+        return next(args);
+      }, { step: "initialize", name: "benchCommandCounter" });
+    count(platformTable().client.middlewareStack);
+    count(tenantTable("acme").client.middlewareStack);
+
+    const client = gatewayClient(offline.port, offline.issuer);
+    const table: Record<string, { status: number; reads: number; writes: number; scans: number }> = {};
+    for (const route of routes as readonly RouteDef[]) {
+      const home = "platform" in route.access ? { host: client.platformHost, token: client.tokens.platform(route.access.platform[0]) }
+        : "member" in route.access ? { host: client.orgHost("acme"), token: client.tokens.member("acme", route.access.member) }
+        : { host: client.orgHost("acme"), token: undefined };
+      const call = async () => {
+        const sample = await samples[route.id as keyof typeof samples](client, "acme");
+        Object.assign(counts, { reads: 0, writes: 0, scans: 0, other: 0 });
+        const reply = await client.call(home.host, route.method, sample.path, { token: home.token, body: sample.body });
+        return reply.status;
+      };
+      await call(); // warm: the org lookup is cached after the first request
+      const status = await call();
+      table[`${route.method} ${route.path}`] = { status, reads: counts.reads, writes: counts.writes, scans: counts.scans };
+    }
+    const gets = Object.entries(table).filter(([key]) => key.startsWith("GET "));
+    return {
+      table,
+      maxReadsPerGet: Math.max(...gets.map(([, c]) => c.reads)),
+      scans: Object.values(table).reduce((sum, c) => sum + c.scans, 0),
+      goals: { maxReadsPerGet: 1, scans: 0 },
+    };
+  } finally {
+    await offline.stop();
+  }
+}
