@@ -58,8 +58,9 @@ export async function coldStart() {
   writeFileSync(floorEntry, [
     'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
     'import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";',
+    'import { STSClient } from "@aws-sdk/client-sts";',
     "const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));",
-    "export const handler = async () => ({ statusCode: 200, body: String(Boolean(client)) });",
+    "export const handler = async () => ({ statusCode: 200, body: String(Boolean(client && new STSClient({}))) });",
   ].join("\n"));
   const floorOut = join(dir, "floor.mjs");
   const floor = await bundle(floorEntry, floorOut);

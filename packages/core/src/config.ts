@@ -9,6 +9,8 @@ export type Config = {
   baseDomain: string;
   auth: { issuer: string; audience: string; jwksUri: string };
   cursorKey: string;
+  /** The role tenant data is read through (layer 4); absent offline, where there is no IAM. */
+  tenantDataRoleArn?: string;
 };
 
 type Linked = {
@@ -16,6 +18,7 @@ type Linked = {
   Platform: { baseDomain: string };
   Auth: { issuer: string; audience: string; jwksUri: string };
   CursorKey: { value: string };
+  TenantDataRole?: { arn: string };
 };
 
 let cached: Config | undefined;
@@ -28,6 +31,7 @@ export function config(): Config {
     baseDomain: linked.Platform.baseDomain.toLowerCase(),
     auth: { issuer: linked.Auth.issuer, audience: linked.Auth.audience, jwksUri: linked.Auth.jwksUri },
     cursorKey: linked.CursorKey.value,
+    tenantDataRoleArn: "TenantDataRole" in linked ? linked.TenantDataRole!.arn : undefined,
   };
   return cached;
 }
@@ -41,5 +45,6 @@ export function linkEnvironment(c: Config): Record<string, string> {
     SST_RESOURCE_Platform: link("sst.sst.Linkable", { baseDomain: c.baseDomain }),
     SST_RESOURCE_Auth: link("sst.sst.Linkable", c.auth),
     SST_RESOURCE_CursorKey: link("sst.sst.Secret", { value: c.cursorKey }),
+    ...(c.tenantDataRoleArn && { SST_RESOURCE_TenantDataRole: link("sst.aws.Role", { arn: c.tenantDataRoleArn }) }),
   };
 }

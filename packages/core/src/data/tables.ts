@@ -1,15 +1,17 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { config } from "../config.ts";
 import { installGuard, type KeyScope } from "./guard.ts";
 import { isOrgPartition, isRegistryPartition } from "./keys.ts";
+import { tenantCredentials } from "./tenant-credentials.ts";
 
 /** A DynamoDB handle that can only reach the partitions of its scope. */
 export type Table = { readonly name: string; readonly client: DynamoDBDocumentClient };
 export type TenantTable = Table & { readonly org: string };
 
-function guardedTable(scope: KeyScope): Table {
-  const raw = new DynamoDBClient({});
+function guardedTable(scope: KeyScope, credentials?: AwsCredentialIdentityProvider): Table {
+  const raw = new DynamoDBClient(credentials ? { credentials } : {});
   installGuard(raw.middlewareStack, scope);
   const client = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true },
@@ -27,10 +29,13 @@ const tenantTables = new Map<string, TenantTable>();
 export function tenantTable(org: string): TenantTable {
   let table = tenantTables.get(org);
   if (!table) {
-    const { tableName } = config();
+    const { tableName, tenantDataRoleArn } = config();
     table = {
       org,
-      ...guardedTable({ label: `ORG#${org}`, tableName, allows: (pk) => isOrgPartition(org, pk) }),
+      ...guardedTable(
+        { label: `ORG#${org}`, tableName, allows: (pk) => isOrgPartition(org, pk) },
+        tenantDataRoleArn ? tenantCredentials(tenantDataRoleArn, org) : undefined,
+      ),
     };
     if (tenantTables.size >= MAX_CACHED_ORGS) tenantTables.delete(tenantTables.keys().next().value!);
     tenantTables.set(org, table);
