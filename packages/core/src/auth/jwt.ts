@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { JwtVerifier } from "aws-jwt-verify";
+import { JwksNotAvailableInCacheError, KidNotFoundInJwksError } from "aws-jwt-verify/error";
 import { SimpleFetcher, type Fetcher } from "aws-jwt-verify/https";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
@@ -97,12 +98,21 @@ export function createTokenVerifier(settings: VerifierSettings, cache = new Veri
     { issuer: settings.issuer, audience: settings.audience, jwksUri: settings.jwksUri, customJwtCheck: extraChecks },
     { jwksCache: new SimpleJwksCache({ fetcher }) },
   );
+  /** The synchronous path is cheaper; the async one only fetches a JWKS that is not cached yet. */
+  const verifyPreferSync = async (token: string): Promise<JwtPayload> => {
+    try {
+      return verifier.verifySync(token);
+    } catch (error) {
+      if (error instanceof JwksNotAvailableInCacheError || error instanceof KidNotFoundInJwksError) return verifier.verify(token);
+      throw error;
+    }
+  };
   return async (token) => {
     if (token.length > TOKEN_LIMITS.maxBytes) throw new TokenRejected("token too large");
     const key = VerifiedTokenCache.keyOf(token);
     const cached = cache.get(key);
     if (cached) return cached;
-    const claims = Object.freeze(await verifier.verify(token));
+    const claims = Object.freeze(await verifyPreferSync(token));
     cache.set(key, claims);
     return claims;
   };
