@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { generatedIdSchema, orgSlugSchema } from "./ids.ts";
+import { generatedIdSchema, nameSchema, orgSlugSchema } from "./ids.ts";
 
 const timestamp = z.iso.datetime();
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -31,6 +31,32 @@ export const orgSchema = z.object({
 }).meta({ id: "Org" });
 export const createOrgBody = z.strictObject({ slug: orgSlugSchema, name: text(200) });
 export const orgParams = z.strictObject({ slug: orgSlugSchema });
+
+/** A credential value: non-empty, well-formed Unicode, at most 32 KiB once encoded as UTF-8. */
+export const MAX_CREDENTIAL_BYTES = 32 * 1024;
+const credentialValue = z.string().min(1)
+  .refine((value) => value.isWellFormed(), "must be well-formed Unicode")
+  .refine((value) => Buffer.byteLength(value, "utf8") <= MAX_CREDENTIAL_BYTES, `at most ${MAX_CREDENTIAL_BYTES} bytes of UTF-8`)
+  .meta({ description: `Secret value; at most ${MAX_CREDENTIAL_BYTES} bytes of UTF-8. Write-only except on runtime routes.` });
+
+export const putCredentialBody = z.strictObject({ value: credentialValue, description: text(1000).optional() });
+export const credentialParams = z.strictObject({ appId: generatedIdSchema, name: nameSchema });
+export const userCredentialParams = z.strictObject({ appId: generatedIdSchema, sub: nameSchema, name: nameSchema });
+export const runtimeCredentialParams = z.strictObject({ name: nameSchema });
+export const runtimeUserCredentialParams = z.strictObject({ sub: nameSchema, name: nameSchema });
+
+/** What humans and operators may see of a credential: that it exists, never its value. */
+export const credentialSchema = z.object({
+  name: z.string(),
+  scope: z.enum(["system", "user"]),
+  sub: z.string().optional(),
+  description: z.string().optional(),
+  version: z.number().int().min(1),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+}).meta({ id: "Credential" });
+export const credentialListSchema = z.object({ items: z.array(credentialSchema), cursor: z.string().optional() });
+export const runtimeCredentialSchema = credentialSchema.extend({ value: z.string() }).meta({ id: "RuntimeCredential" });
 
 export const problemSchema = z.object({
   type: z.string(),
