@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MEMBER_ROLES, roleRank } from "../packages/core/src/auth/principal.ts";
 import { routes, type RouteDef } from "../packages/core/src/routes.ts";
 import { startTestApi, type CallOptions, type Reply, type TestApi } from "./support/api.ts";
-import { samples } from "./support/samples.ts";
+import { SAMPLE_SECRET, samples, type SampleRequest } from "./support/samples.ts";
 
 /**
  * Every route × every way a request can come from the wrong place. acme is the host org; globex
  * is "another org" and owns distinctive data that must never appear in an answer on acme's host.
  */
 let api: TestApi;
-const secretOfGlobex = { name: "globex-private-app-name" } as { name: string; id?: string };
+const secretOfGlobex = { name: "globex-private-app-name", value: "globex-credential-plaintext" } as { name: string; value: string; id?: string };
 
 beforeAll(async () => {
   api = await startTestApi();
@@ -18,6 +18,11 @@ beforeAll(async () => {
     body: { name: secretOfGlobex.name },
   });
   secretOfGlobex.id = created.json.id;
+  const stored = await api.call(api.orgHost("globex"), "PUT", `/v1/apps/${created.json.id}/credentials/database-url`, {
+    token: api.tokens.member("globex", "owner"),
+    body: { value: secretOfGlobex.value },
+  });
+  expect(stored.status).toBe(200);
   const suspend = await api.call(api.platformHost, "POST", "/v1/orgs", { token: api.tokens.platform(), body: { slug: "initech", name: "Initech" } });
   expect(suspend.status).toBe(201);
   expect((await api.call(api.platformHost, "POST", "/v1/orgs/initech/suspend", { token: api.tokens.platform() })).status).toBe(200);
@@ -29,28 +34,52 @@ const allRoutes = routes as readonly RouteDef[];
 function expectNoForeignData(reply: Reply) {
   expect(reply.text).not.toContain(secretOfGlobex.name);
   expect(reply.text).not.toContain(secretOfGlobex.id);
+  expect(reply.text).not.toContain(secretOfGlobex.value);
   expect(reply.text).not.toContain("ORG#");
+}
+
+/** No credential value, of any org, in a reply that is not a runtime route's success. */
+function expectNoValue(reply: Reply) {
+  expectNoForeignData(reply);
+  expect(reply.text).not.toContain(SAMPLE_SECRET);
 }
 
 function expectProblem(reply: Reply, status: number) {
   expect(reply.status).toBe(status);
   expect(reply.headers["content-type"]).toBe("application/problem+json");
   expect(reply.json).toMatchObject({ status, type: expect.stringMatching(/^urn:bulkhead:problem:/), requestId: expect.any(String) });
-  expectNoForeignData(reply);
+  expectNoValue(reply);
 }
 
+/** A token, or how to make one from the sample request (a runtime token names the sample's app). */
+type TokenFor = string | undefined | ((sample: SampleRequest) => string);
+
 /** The host and the principal that should succeed on a route. */
-function home(route: RouteDef): { host: string; org: string; token?: string } {
+function home(route: RouteDef): { host: string; org: string; token?: TokenFor } {
   const access = route.access;
   if ("public" in access) return { host: api.orgHost("acme"), org: "acme" };
   if ("platform" in access) return { host: api.platformHost, org: "acme", token: api.tokens.platform(access.platform[0]) };
   if ("member" in access) return { host: api.orgHost("acme"), org: "acme", token: api.tokens.member("acme", access.member) };
+  if ("runtime" in access) return { host: api.orgHost("acme"), org: "acme", token: (sample) => api.tokens.runtime("acme", appOf(sample)) };
   throw new Error(`no home principal for ${route.id}`);
 }
 
-async function send(route: RouteDef, host: string, token: string | undefined, extra: CallOptions = {}) {
+function appOf(sample: SampleRequest): string {
+  if (!sample.app) throw new Error(`sample for ${sample.path} names no app`);
+  return sample.app;
+}
+
+async function send(route: RouteDef, host: string, token: TokenFor, extra: CallOptions = {}) {
   const sample = await samples[route.id as keyof typeof samples](api, "acme");
-  return api.call(host, route.method, sample.path, { token, body: sample.body, ...extra });
+  const bearer = typeof token === "function" ? token(sample) : token;
+  return api.call(host, route.method, sample.path, { token: bearer, body: sample.body, ...extra });
+}
+
+/** Another app of the host org: real, live, and without the sample's credentials. */
+async function otherAcmeApp(): Promise<string> {
+  const reply = await api.call(api.orgHost("acme"), "POST", "/v1/apps", { token: api.tokens.member("acme", "owner"), body: { name: "bystander" } });
+  expect(reply.status).toBe(201);
+  return reply.json.id;
 }
 
 describe("every route has a matrix sample", () => {
@@ -62,12 +91,15 @@ describe("every route has a matrix sample", () => {
 describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, route) => {
   const isPublic = "public" in route.access;
   const onOrgHost = route.host !== "platform";
+  const isRuntime = "runtime" in route.access;
 
   it("succeeds for its own principal on its own host", async () => {
     const { host, token } = home(route);
     const reply = await send(route, host, token);
     expect(reply.status, reply.text).toBe(route.status);
     expectNoForeignData(reply);
+    if (isRuntime) expect(reply.json.value).toMatch(new RegExp(`^${SAMPLE_SECRET}-`));
+    else expect(reply.text).not.toContain(SAMPLE_SECRET);
   });
 
   it.skipIf(isPublic)("refuses without a token (401)", async () => {
@@ -79,6 +111,8 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
     for (const role of MEMBER_ROLES) {
       expectProblem(await send(route, api.orgHost("acme"), api.tokens.member("globex", role)), 403);
     }
+    // Another org's runtime token, even one naming the very app the request concerns.
+    expectProblem(await send(route, api.orgHost("acme"), (sample) => api.tokens.runtime("globex", sample.app ?? "a".repeat(26))), 403);
   });
 
   it.skipIf(isPublic)("ignores spoofed Host-like headers: X-Forwarded-Host, Forwarded, X-Original-Host", async () => {
@@ -88,6 +122,10 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
       const own = await send(route, api.orgHost("acme"), home(route).token, { headers: spoof });
       expect(own.status, own.text).toBe(route.status);
       expectNoForeignData(own);
+      if (isRuntime) {
+        const foreignRuntime = (sample: SampleRequest) => api.tokens.runtime("globex", appOf(sample));
+        expectProblem(await send(route, api.orgHost("acme"), foreignRuntime, { headers: spoof }), 403);
+      }
     } else {
       const toPlatform = { ...spoof, "x-forwarded-host": "localhost", forwarded: "host=localhost" };
       expectProblem(await send(route, api.orgHost("acme"), home(route).token, { headers: toPlatform }), 404);
@@ -127,11 +165,24 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
   it.skipIf(isPublic)("refuses principals of the wrong kind (403)", async () => {
     if (onOrgHost) {
       expectProblem(await send(route, api.orgHost("acme"), api.tokens.platform("platform-admin")), 403);
-      expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", "a".repeat(26))), 403);
+      if (isRuntime) {
+        for (const role of MEMBER_ROLES) expectProblem(await send(route, api.orgHost("acme"), api.tokens.member("acme", role)), 403);
+      } else {
+        expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", "a".repeat(26))), 403);
+        // Even the runtime of the app the request concerns may not act as a member.
+        expectProblem(await send(route, api.orgHost("acme"), (sample) => api.tokens.runtime("acme", sample.app ?? "a".repeat(26))), 403);
+      }
     } else {
       expectProblem(await send(route, api.platformHost, api.tokens.member("acme", "owner")), 403);
       expectProblem(await send(route, api.platformHost, api.tokens.runtime("acme", "a".repeat(26))), 403);
     }
+  });
+
+  it.skipIf(!isRuntime)("gives a runtime token of another app, or of an unknown app, no value (404)", async () => {
+    const bystander = await otherAcmeApp();
+    expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", bystander)), 404);
+    expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", secretOfGlobex.id!)), 404);
+    expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", "b".repeat(26))), 404);
   });
 
   it.skipIf(isPublic)("is not served on the other kind of host (404)", async () => {

@@ -1,7 +1,8 @@
 import { createApp } from "@bulkhead/core/apps";
+import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { defineHandler } from "@bulkhead/core/http/handler";
 
 export const handler = defineHandler("apps.create", async ({ body }, { table }) => {
-  const app = await createApp(table!, body);
+  const app = await createApp(table!, keyStore(), body);
   return { body: app, headers: { location: `/v1/apps/${app.id}` } };
 });

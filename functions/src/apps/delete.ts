@@ -1,7 +1,8 @@
 import { deleteApp } from "@bulkhead/core/apps";
+import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { defineHandler } from "@bulkhead/core/http/handler";
 
 export const handler = defineHandler("apps.delete", async ({ params }, { table }) => {
-  await deleteApp(table!, params.appId);
+  await deleteApp(table!, keyStore(), params.appId);
   return {};
 });

@@ -48,3 +48,31 @@ export function linkEnvironment(c: Config): Record<string, string> {
     ...(c.tenantDataRoleArn && { SST_RESOURCE_TenantDataRole: link("sst.aws.Role", { arn: c.tenantDataRoleArn }) }),
   };
 }
+
+/** Which credential-store adapter runs: Secrets Manager in the cloud, the stand-in offline. */
+export type KeyStoreSettings =
+  | { kind: "secrets-manager"; recoveryWindowDays: number; kmsKeyId?: string }
+  | { kind: "offline-stand-in"; directory: string };
+
+/**
+ * The `KeyStore` link, read on its own rather than in config(): only the functions that touch
+ * credentials link it (and get Secrets Manager permissions), so the others never read it.
+ */
+export function keyStoreSettings(): KeyStoreSettings {
+  const linked = (Resource as unknown as { KeyStore: Record<string, unknown> }).KeyStore;
+  if (linked.kind === "offline-stand-in" && typeof linked.directory === "string") {
+    return { kind: "offline-stand-in", directory: linked.directory };
+  }
+  if (linked.kind === "secrets-manager") {
+    return {
+      kind: "secrets-manager",
+      recoveryWindowDays: Number(linked.recoveryWindowDays ?? 7),
+      kmsKeyId: typeof linked.kmsKeyId === "string" ? linked.kmsKeyId : undefined,
+    };
+  }
+  throw new Error("the KeyStore link names no known adapter");
+}
+
+export const linkKeyStore = (settings: KeyStoreSettings): Record<string, string> => ({
+  SST_RESOURCE_KeyStore: JSON.stringify({ type: "sst.sst.Linkable", ...settings }),
+});

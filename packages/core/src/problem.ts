@@ -36,4 +36,9 @@ export const problems = {
   malformedJson: () =>
     new HttpProblem(422, "malformed-json", "Malformed JSON", "The body is not valid JSON."),
   internal: () => new HttpProblem(500, "internal", "Internal error", "Something went wrong on our side."),
+  credentialStoreMissing: () =>
+    new HttpProblem(409, "credential-store-missing", "No credential store", "This app has no credential store; recreate the app to get one."),
+  /** Stored ciphertext failed authentication: tampered with, moved between rows, or its key is gone. Never the value. */
+  credentialIntegrity: () =>
+    new HttpProblem(500, "credential-integrity", "Credential failed its integrity check", "The stored credential cannot be decrypted as it is; it was not returned."),
 } as const;

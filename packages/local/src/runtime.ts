@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { linkEnvironment, type Config } from "@bulkhead/core/config";
+import { linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
 import { createGateway } from "./gateway.ts";
@@ -29,6 +30,8 @@ export type Offline = {
   port: number;
   issuer: DevIssuer;
   config: Config;
+  /** Where the offline stand-in key store keeps each app's KEK versions. */
+  keyStoreDirectory: string;
   dynamoEndpoint: string;
   stop: () => Promise<void>;
 };
@@ -68,7 +71,15 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     auth: { ...DEV_ISSUER, jwksUri: `http://localhost:${port}/.well-known/jwks.json` },
     cursorKey: persistentSecret(join(dataDir, "cursor-key")),
   };
-  Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint }, linkEnvironment(config));
+  // The key store stand-in lives beside DynamoDB's files; a throwaway store gets throwaway keys.
+  const keyStoreDirectory = options.memory ? mkdtempSync(join(tmpdir(), "bulkhead-keystore-")) : join(dataDir, "keystore");
+  Object.assign(
+    process.env,
+    LOCAL_AWS_ENV,
+    { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint },
+    linkEnvironment(config),
+    linkKeyStore({ kind: "offline-stand-in", directory: keyStoreDirectory }),
+  );
 
   for (const org of SEED_ORGS) {
     if (!(await readOrg(org.slug))) await createOrg(org);
@@ -79,6 +90,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     port,
     issuer,
     config,
+    keyStoreDirectory,
     dynamoEndpoint: dynamo.endpoint,
     stop: async () => {
       await new Promise((done) => server.close(done));

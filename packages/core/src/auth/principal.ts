@@ -30,3 +30,9 @@ export function principalFromClaims(claims: Record<string, unknown>): Principal 
 }
 
 export const roleRank = (role: MemberRole): number => MEMBER_ROLES.indexOf(role);
+
+/** The app a runtime principal acts for. Anything else reaching a runtime route is a bug: refuse. */
+export function runtimeApp(principal: Principal | undefined): string {
+  if (principal?.kind !== "runtime") throw new Error("runtime route reached without a runtime principal");
+  return principal.app;
+}

@@ -1,3 +1,4 @@
+import type { CredentialScope } from "../credentials/envelope.ts";
 import { TABLE_SCHEMA } from "./table-schema.ts";
 
 /**
@@ -12,9 +13,18 @@ export type ItemKey = { PK: string; SK: string };
 export const orgPartition = (org: string): string => `ORG#${org}`;
 export const appPartition = (org: string, appId: string): string => `ORG#${org}#APP#${appId}`;
 
+const credentialScopeKey = (scope: CredentialScope): string =>
+  scope.kind === "system" ? "system" : `user#${scope.sub}`;
+
 export const keys = {
   app: (org: string, appId: string): ItemKey => ({ PK: orgPartition(org), SK: `APP#${appId}` }),
   appPrefix: "APP#",
+  /** A credential lives in its app's partition: `CRED#system#<name>` or `CRED#user#<sub>#<name>`. */
+  credential: (org: string, appId: string, scope: CredentialScope, name: string): ItemKey => ({
+    PK: appPartition(org, appId),
+    SK: `CRED#${credentialScopeKey(scope)}#${name}`,
+  }),
+  credentialPrefix: "CRED#",
   /** The org record is platform data: read by tenant resolution before any tenant is known. */
   orgRecord: (org: string): ItemKey => ({ PK: `REGISTRY#ORG#${org}`, SK: "ORG" }),
 } as const;

@@ -46,7 +46,8 @@ export function defineHandler<Id extends RouteId>(
 ) {
   const route = routeById(id);
   const stack = middy<ApiEvent, ApiResult, Error, ApiContext>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    // Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries bearer tokens and credential values.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(httpSecurityHeaders())
     .use(problemResponder())
     .use(httpHeaderNormalizer())

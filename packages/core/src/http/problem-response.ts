@@ -44,7 +44,8 @@ export const problemResponder = (): MiddlewareObj<any, any, Error, any, any> => 
   onError: (request: ApiRequest) => {
     const problem = toProblem(request.error);
     if (problem.status >= 500) {
-      const event = request.error instanceof KeyScopeViolation ? "key scope violation" : "unhandled error";
+      const event = request.error instanceof KeyScopeViolation ? "key scope violation"
+        : request.error instanceof HttpProblem ? `request failed: ${problem.slug}` : "unhandled error";
       logger.error(event, { error: request.error as Error });
     } else {
       logger.info("request refused", { status: problem.status, problem: problem.slug, reason: problem.detail });

@@ -19,6 +19,11 @@ Try:
   curl -s ${org}/v1/apps -H "authorization: Bearer $TOKEN"
   # another org's token on acme's host is refused (403):
   curl -s ${org}/v1/apps -H "authorization: Bearer $(npm run -s token -- --org globex --sub bob --role owner)"
+  # credentials: stored sealed, listed without values, read back only with the app's runtime token
+  APP=<id from the POST above>
+  curl -s -X PUT ${org}/v1/apps/$APP/credentials/database-url -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"value":"postgres://u:p@db/app"}'
+  curl -s ${org}/v1/apps/$APP/credentials -H "authorization: Bearer $TOKEN"
+  curl -s ${org}/v1/runtime/credentials/database-url -H "authorization: Bearer $(npm run -s token -- --org acme --app $APP --runtime)"
   # platform host:
   curl -s http://localhost:${port}/v1/orgs/acme -H "authorization: Bearer $(npm run -s token -- --platform --sub ops --role platform-admin)"
 Ctrl-C stops.`);

@@ -1,0 +1,7 @@
+import { putCredential } from "@bulkhead/core/credentials/service";
+import { keyStore } from "@bulkhead/core/credentials/select-key-store";
+import { defineHandler } from "@bulkhead/core/http/handler";
+
+export const handler = defineHandler("credentials.put", async ({ params, body }, { table }) => ({
+  body: await putCredential(table!, keyStore(), { app: params.appId, scope: { kind: "system" }, name: params.name }, body),
+}));

@@ -1,0 +1,117 @@
+import { randomBytes } from "node:crypto";
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  InvalidRequestException,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import type { Kek } from "./envelope.ts";
+import {
+  assertKey, isKekVersionId, KekNotFound, kekSecretName, kekTags, versionOfRetriedCreate, type KekRef, type KeyStore,
+} from "./key-store.ts";
+
+export type SecretsManagerSettings = {
+  /** Days a destroyed store stays restorable (Secrets Manager allows 7–30). */
+  recoveryWindowDays: number;
+  /** A customer-managed KMS key for the secrets; Secrets Manager's own key when absent. */
+  kmsKeyId?: string;
+};
+
+/** KEK versions never change once written, so a version read stays valid; the cache only saves calls. */
+const CACHE_MS = 60_000;
+const MAX_CACHED = 256;
+
+/**
+ * The cloud adapter: one Secrets Manager secret per app, tagged with org and app, holding the
+ * KEK as binary. Version ids are the client request tokens we choose, so a retried create is
+ * recognised rather than duplicated.
+ */
+export class SecretsManagerKeyStore implements KeyStore {
+  readonly kind = "secrets-manager";
+  private sdk: SecretsManagerClient | undefined;
+  private readonly cache = new Map<string, { kek: Kek; until: number }>();
+
+  constructor(private readonly settings: SecretsManagerSettings) {
+    if (!Number.isInteger(settings.recoveryWindowDays) || settings.recoveryWindowDays < 7 || settings.recoveryWindowDays > 30) {
+      throw new Error("recoveryWindowDays must be an integer from 7 to 30");
+    }
+  }
+
+  /** Created on first use: functions that never touch a credential never construct it. */
+  private client(): SecretsManagerClient {
+    this.sdk ??= new SecretsManagerClient({});
+    return this.sdk;
+  }
+
+  async create(ref: KekRef, requestToken: string): Promise<Kek> {
+    if (!isKekVersionId(requestToken)) throw new Error("request token must be 32–64 characters of A-Z a-z 0-9 -");
+    const key = randomBytes(32);
+    try {
+      await this.client().send(new CreateSecretCommand({
+        Name: kekSecretName(ref),
+        Description: `Bulkhead key-encryption key of app ${ref.app} in org ${ref.org}`,
+        SecretBinary: key,
+        ClientRequestToken: requestToken,
+        KmsKeyId: this.settings.kmsKeyId,
+        Tags: kekTags(ref),
+      }));
+      return { version: requestToken, key };
+    } catch (error) {
+      // A retried create whose first attempt went through: the version the token names is ours.
+      if (error instanceof ResourceExistsException) return versionOfRetriedCreate(this, ref, requestToken);
+      throw error;
+    }
+  }
+
+  async current(ref: KekRef): Promise<Kek> {
+    const found = await this.read(ref, { VersionStage: "AWSCURRENT" });
+    this.remember(ref, found);
+    return found;
+  }
+
+  async version(ref: KekRef, versionId: string): Promise<Kek> {
+    if (!isKekVersionId(versionId)) throw new KekNotFound("no such KEK version");
+    const cacheKey = `${kekSecretName(ref)}@${versionId}`;
+    const hit = this.cache.get(cacheKey);
+    if (hit && hit.until > Date.now()) return hit.kek;
+    const found = await this.read(ref, { VersionId: versionId });
+    this.remember(ref, found);
+    return found;
+  }
+
+  async destroy(ref: KekRef, options: { unused?: boolean } = {}): Promise<void> {
+    const name = kekSecretName(ref);
+    for (const cacheKey of this.cache.keys()) if (cacheKey.startsWith(`${name}@`)) this.cache.delete(cacheKey);
+    try {
+      await this.client().send(new DeleteSecretCommand(options.unused
+        ? { SecretId: name, ForceDeleteWithoutRecovery: true }
+        : { SecretId: name, RecoveryWindowInDays: this.settings.recoveryWindowDays }));
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return;
+      // Already scheduled for deletion by an earlier attempt: the store is on its way out.
+      if (error instanceof InvalidRequestException && /marked for deletion|scheduled for deletion/i.test(error.message)) return;
+      throw error;
+    }
+  }
+
+  private async read(ref: KekRef, which: { VersionStage: string } | { VersionId: string }): Promise<Kek> {
+    try {
+      const reply = await this.client().send(new GetSecretValueCommand({ SecretId: kekSecretName(ref), ...which }));
+      return { version: reply.VersionId!, key: assertKey(reply.SecretBinary, "the KEK secret") };
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) throw new KekNotFound("no such credential store or KEK version");
+      if (error instanceof InvalidRequestException && /marked for deletion/i.test(error.message)) {
+        throw new KekNotFound("the credential store is being deleted");
+      }
+      throw error;
+    }
+  }
+
+  private remember(ref: KekRef, kek: Kek): void {
+    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(`${kekSecretName(ref)}@${kek.version}`, { kek, until: Date.now() + CACHE_MS });
+  }
+}

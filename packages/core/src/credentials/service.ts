@@ -1,0 +1,204 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { getApp, LIVE_APP } from "../apps.ts";
+import { roleRank, type Principal } from "../auth/principal.ts";
+import { decodeCursor, encodeCursor } from "../data/cursor.ts";
+import { appPartition, keys } from "../data/keys.ts";
+import type { TenantTable } from "../data/tables.ts";
+import { logger } from "../log.ts";
+import { problems } from "../problem.ts";
+import { CredentialIntegrityError, open, seal, type CredentialAddress, type CredentialScope, type Kek, type Sealed } from "./envelope.ts";
+import { KekNotFound, type KeyStore } from "./key-store.ts";
+
+/** One credential of one app; the org is always the table handle's. */
+export type CredentialTarget = { app: string; scope: CredentialScope; name: string };
+
+export type CredentialMetadata = {
+  name: string;
+  scope: CredentialScope["kind"];
+  sub?: string;
+  description?: string;
+  /** Counts writes of this credential, starting at 1. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** Attributes a listing reads: metadata only, so ciphertext never even leaves the table there. */
+const METADATA = ["name", "scope", "sub", "description", "version", "createdAt", "updatedAt"] as const;
+const metadataProjection = {
+  ProjectionExpression: METADATA.map((a) => `#${a}`).join(", "),
+  ExpressionAttributeNames: Object.fromEntries(METADATA.map((a) => [`#${a}`, a])),
+};
+
+const toMetadata = (item: Record<string, any>): CredentialMetadata => ({
+  name: item.name,
+  scope: item.scope,
+  sub: item.sub,
+  description: item.description,
+  version: item.version,
+  createdAt: item.createdAt,
+  updatedAt: item.updatedAt,
+});
+
+const addressOf = (table: TenantTable, target: CredentialTarget): CredentialAddress => ({ org: table.org, ...target });
+const keyOf = (table: TenantTable, target: CredentialTarget) => keys.credential(table.org, target.app, target.scope, target.name);
+const noSuchCredential = () => problems.notFound("No such credential.");
+const logFields = (target: CredentialTarget) => ({
+  app: target.app, scope: target.scope.kind, sub: target.scope.kind === "user" ? target.scope.sub : undefined, credential: target.name,
+});
+
+/** Members manage their own user-level credentials; admins and owners manage anyone's. */
+export function assertMayManageUserCredentials(principal: Principal | undefined, sub: string): void {
+  if (principal?.kind !== "member") throw problems.forbidden("route needs an org member");
+  if (principal.sub === sub || roleRank(principal.role) >= roleRank("admin")) return;
+  throw problems.forbidden("members manage only their own user credentials unless admin");
+}
+
+async function currentKek(keyStore: KeyStore, table: TenantTable, app: string): Promise<Kek> {
+  try {
+    return await keyStore.current({ org: table.org, app });
+  } catch (error) {
+    if (error instanceof KekNotFound) throw problems.credentialStoreMissing();
+    throw error;
+  }
+}
+
+/**
+ * Creates or replaces a credential. The value is sealed before anything is written, and the
+ * write commits only while the app is live, so a credential can never land in an app that is
+ * being deleted (whose KEK may already be gone).
+ */
+export async function putCredential(
+  table: TenantTable,
+  keyStore: KeyStore,
+  target: CredentialTarget,
+  input: { value: string; description?: string },
+  now = new Date(),
+): Promise<CredentialMetadata> {
+  await getApp(table, target.app);
+  const sealed = seal(Buffer.from(input.value, "utf8"), addressOf(table, target), await currentKek(keyStore, table, target.app));
+  logger.debug("credential sealed", { ...logFields(target), kekVersion: sealed.kekVersion });
+  const key = keyOf(table, target);
+  for (let attempt = 1; ; attempt++) {
+    const { Item: previous } = await table.client.send(new GetCommand({
+      TableName: table.name, Key: key, ConsistentRead: true,
+      ProjectionExpression: "#version, createdAt", ExpressionAttributeNames: { "#version": "version" },
+    }));
+    const at = now.toISOString();
+    const item = {
+      ...key,
+      type: "credential",
+      name: target.name,
+      scope: target.scope.kind,
+      sub: target.scope.kind === "user" ? target.scope.sub : undefined,
+      description: input.description,
+      version: (previous?.version ?? 0) + 1,
+      createdAt: previous?.createdAt ?? at,
+      updatedAt: at,
+      ...sealed,
+    };
+    try {
+      await table.client.send(new TransactWriteCommand({
+        TransactItems: [
+          { ConditionCheck: { TableName: table.name, Key: keys.app(table.org, target.app), ConditionExpression: LIVE_APP } },
+          {
+            Put: {
+              TableName: table.name,
+              Item: item,
+              ...(previous
+                ? { ConditionExpression: "#version = :seen", ExpressionAttributeNames: { "#version": "version" }, ExpressionAttributeValues: { ":seen": previous.version } }
+                : { ConditionExpression: "attribute_not_exists(PK)" }),
+            },
+          },
+        ],
+      }));
+      logger.info("credential stored", { ...logFields(target), version: item.version, kekVersion: sealed.kekVersion });
+      return toMetadata(item);
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [app, credential] = error.CancellationReasons ?? [];
+      if (app?.Code === "ConditionalCheckFailed") throw problems.notFound("No such app.");
+      if (credential?.Code !== "ConditionalCheckFailed") throw error;
+      if (attempt >= 3) throw problems.conflict("The credential was changed concurrently; retry.");
+    }
+  }
+}
+
+export async function listCredentials(
+  table: TenantTable,
+  cursorKey: string,
+  app: string,
+  page: { limit: number; cursor?: string },
+): Promise<{ items: CredentialMetadata[]; cursor?: string }> {
+  await getApp(table, app);
+  const partition = appPartition(table.org, app);
+  const start = page.cursor ? decodeCursor(cursorKey, table.org, page.cursor) : undefined;
+  if (start && start.PK !== partition) throw problems.invalidCursor(); // a cursor of another app
+  const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
+    TableName: table.name,
+    KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+    ExpressionAttributeValues: { ":pk": partition, ":prefix": keys.credentialPrefix },
+    ...metadataProjection,
+    ExclusiveStartKey: start,
+    Limit: page.limit,
+  }));
+  return {
+    items: Items.map(toMetadata),
+    cursor: LastEvaluatedKey ? encodeCursor(cursorKey, table.org, LastEvaluatedKey) : undefined,
+  };
+}
+
+export async function deleteCredential(table: TenantTable, target: CredentialTarget): Promise<void> {
+  try {
+    await table.client.send(new DeleteCommand({ TableName: table.name, Key: keyOf(table, target), ConditionExpression: "attribute_exists(PK)" }));
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw noSuchCredential();
+    throw error;
+  }
+  logger.info("credential deleted", logFields(target));
+}
+
+/** The sealed parts of a stored item, refusing anything that is not shaped like one. */
+function sealedOf(item: Record<string, any>): Sealed {
+  const bytes = (value: unknown) => (value instanceof Uint8Array ? Buffer.from(value) : undefined);
+  const parts = {
+    ciphertext: bytes(item.ciphertext),
+    nonce: bytes(item.nonce),
+    tag: bytes(item.tag),
+    wrappedDek: bytes(item.wrappedDek),
+    kekVersion: item.kekVersion,
+    sealedKekVersion: item.sealedKekVersion,
+  };
+  for (const [field, value] of Object.entries(parts)) {
+    if (value === undefined || (typeof value !== "string" && !Buffer.isBuffer(value))) {
+      throw new CredentialIntegrityError(`stored credential lacks ${field}`);
+    }
+  }
+  return parts as Sealed;
+}
+
+/**
+ * The only way to a plaintext value. Called by runtime routes alone; any failure to
+ * authenticate the stored ciphertext is an integrity problem, logged without the value.
+ */
+export async function readCredentialValue(
+  table: TenantTable,
+  keyStore: KeyStore,
+  target: CredentialTarget,
+): Promise<CredentialMetadata & { value: string }> {
+  const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keyOf(table, target), ConsistentRead: true }));
+  if (!Item) throw noSuchCredential();
+  let value: Buffer;
+  try {
+    const sealed = sealedOf(Item);
+    const kek = await keyStore.version({ org: table.org, app: target.app }, String(sealed.kekVersion));
+    value = open(sealed, addressOf(table, target), kek);
+  } catch (error) {
+    if (!(error instanceof CredentialIntegrityError || error instanceof KekNotFound)) throw error;
+    logger.error("credential integrity failure", { ...logFields(target), reason: error.message, security: true });
+    throw problems.credentialIntegrity();
+  }
+  logger.info("credential value released to runtime", logFields(target));
+  return { ...toMetadata(Item), value: value.toString("utf8") };
+}
