@@ -1,7 +1,7 @@
 import { createApp } from "@bulkhead/core/apps";
 import { defineHandler } from "@bulkhead/core/http/handler";
 
-export const handler = defineHandler("apps.create", async ({ body }, { table }) => {
-  const app = await createApp(table!, body);
+export const handler = defineHandler("apps.create", async ({ body }, { table, audit }) => {
+  const app = await createApp(table!, body, audit);
   return { body: app, headers: { location: `/v1/apps/${app.id}` } };
 });

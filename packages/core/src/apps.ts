@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { ChangeRejected, transactAudited, type PendingAudit } from "./audit/chain.ts";
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
 import { keys, orgPartition } from "./data/keys.ts";
 import type { TenantTable } from "./data/tables.ts";
@@ -14,19 +14,33 @@ const toApp = (item: Record<string, any>): App => ({
 
 const notFound = () => problems.notFound("No such app.");
 
-export async function createApp(table: TenantTable, input: { name: string; description?: string }, now = new Date()): Promise<App> {
+/** Every change to an app commits together with its audit entry (one TransactWriteItems). */
+const target = (appId: string) => ({ appId });
+
+export async function createApp(
+  table: TenantTable,
+  input: { name: string; description?: string },
+  audit: PendingAudit,
+  now = new Date(),
+): Promise<App> {
   const at = now.toISOString();
   const app: App = { id: newId(), name: input.name, description: input.description, createdAt: at, updatedAt: at };
-  await table.client.send(new PutCommand({
-    TableName: table.name,
-    Item: { ...keys.app(table.org, app.id), type: "app", ...app },
-    ConditionExpression: "attribute_not_exists(PK)",
-  }));
+  await transactAudited(table, audit, target(app.id), [{
+    Put: {
+      TableName: table.name,
+      Item: { ...keys.app(table.org, app.id), type: "app", ...app },
+      ConditionExpression: "attribute_not_exists(PK)",
+    },
+  }]);
   return app;
 }
 
-export async function getApp(table: TenantTable, appId: string): Promise<App> {
-  const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.app(table.org, appId) }));
+export async function getApp(table: TenantTable, appId: string, options: { consistent?: boolean } = {}): Promise<App> {
+  const { Item } = await table.client.send(new GetCommand({
+    TableName: table.name,
+    Key: keys.app(table.org, appId),
+    ConsistentRead: options.consistent,
+  }));
   if (!Item) throw notFound();
   return toApp(Item);
 }
@@ -45,12 +59,18 @@ export async function listApps(table: TenantTable, cursorKey: string, page: { li
   };
 }
 
+/**
+ * Field-level update (concurrent updates of different fields both apply). A transaction returns
+ * no attributes, so the answer is the state read just before with this change applied.
+ */
 export async function updateApp(
   table: TenantTable,
   appId: string,
   change: { name?: string; description?: string | null },
+  audit: PendingAudit,
   now = new Date(),
 ): Promise<App> {
+  const current = await getApp(table, appId, { consistent: true });
   const sets = ["updatedAt = :at"];
   const removes: string[] = [];
   const values: Record<string, unknown> = { ":at": now.toISOString() };
@@ -63,32 +83,39 @@ export async function updateApp(
     sets.push("description = :description");
     values[":description"] = change.description;
   }
-  try {
-    const { Attributes } = await table.client.send(new UpdateCommand({
+  await rejectedAsNotFound(transactAudited(table, audit, target(appId), [{
+    Update: {
       TableName: table.name,
       Key: keys.app(table.org, appId),
       UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
       ConditionExpression: "attribute_exists(PK)",
       ExpressionAttributeNames: change.name !== undefined ? { "#name": "name" } : undefined,
       ExpressionAttributeValues: values,
-      ReturnValues: "ALL_NEW",
-    }));
-    return toApp(Attributes!);
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw notFound();
-    throw error;
-  }
+    },
+  }]));
+  const next: App = { ...current, updatedAt: now.toISOString() };
+  if (change.name !== undefined) next.name = change.name;
+  if (change.description === null) delete next.description;
+  else if (change.description !== undefined) next.description = change.description;
+  return next;
 }
 
-export async function deleteApp(table: TenantTable, appId: string): Promise<void> {
-  try {
-    await table.client.send(new DeleteCommand({
+export async function deleteApp(table: TenantTable, appId: string, audit: PendingAudit): Promise<void> {
+  await rejectedAsNotFound(transactAudited(table, audit, target(appId), [{
+    Delete: {
       TableName: table.name,
       Key: keys.app(table.org, appId),
       ConditionExpression: "attribute_exists(PK)",
-    }));
+    },
+  }]));
+}
+
+/** The app's own condition (it exists) failed inside the transaction: nothing was written. */
+async function rejectedAsNotFound<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw notFound();
+    if (error instanceof ChangeRejected) throw notFound();
     throw error;
   }
 }

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { linkEnvironment, type Config } from "@bulkhead/core/config";
+import { ensureStandInCheckpointKey } from "@bulkhead/core/audit/stand-in-signer";
+import { linkCheckpointSigner, linkEnvironment, type Config } from "@bulkhead/core/config";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
 import { createGateway } from "./gateway.ts";
@@ -68,7 +69,16 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     auth: { ...DEV_ISSUER, jwksUri: `http://localhost:${port}/.well-known/jwks.json` },
     cursorKey: persistentSecret(join(dataDir, "cursor-key")),
   };
-  Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint }, linkEnvironment(config));
+  // Stand-in for the KMS checkpoint key (see audit/stand-in-signer.ts).
+  const checkpointKeyFile = join(dataDir, "audit-checkpoint-key.pem");
+  ensureStandInCheckpointKey(checkpointKeyFile);
+  Object.assign(
+    process.env,
+    LOCAL_AWS_ENV,
+    { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint },
+    linkEnvironment(config),
+    linkCheckpointSigner({ kind: "stand-in-ed25519", keyFile: checkpointKeyFile }),
+  );
 
   for (const org of SEED_ORGS) {
     if (!(await readOrg(org.slug))) await createOrg(org);

@@ -1,0 +1,108 @@
+import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { decodeCursor, encodeCursor } from "../data/cursor.ts";
+import { auditPartition, keys } from "../data/keys.ts";
+import type { TenantTable } from "../data/tables.ts";
+import { problems } from "../problem.ts";
+import { canonicalJson, type AuditEntry } from "./entry.ts";
+
+/** An entry as stored, without the table's key attributes: exactly what was hashed. */
+export function entryOf(item: Record<string, unknown>): AuditEntry {
+  const { PK: _pk, SK: _sk, ...entry } = item;
+  return entry as AuditEntry;
+}
+
+export type AuditFilter = { from?: string; to?: string; actor?: string; action?: string };
+export type AuditPage = { limit: number; cursor?: string; order?: "asc" | "desc"; consistent?: boolean };
+
+/** Reads the cursor back, and only as a key inside this org's chain. */
+function startKey(table: TenantTable, cursorKey: string, cursor: string | undefined) {
+  if (!cursor) return undefined;
+  const key = decodeCursor(cursorKey, table.org, cursor);
+  if (key.PK !== auditPartition(table.org) || typeof key.SK !== "string" || !key.SK.startsWith(keys.auditEntryPrefix)) {
+    throw problems.invalidCursor();
+  }
+  return key;
+}
+
+function filterExpression(filter: AuditFilter): Pick<QueryCommandInput, "FilterExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"> {
+  const clauses: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (filter.from) {
+    clauses.push("#time >= :from");
+    names["#time"] = "time";
+    values[":from"] = new Date(filter.from).toISOString();
+  }
+  if (filter.to) {
+    clauses.push("#time <= :to");
+    names["#time"] = "time";
+    values[":to"] = new Date(filter.to).toISOString();
+  }
+  if (filter.actor) {
+    clauses.push("#actor.#sub = :actor");
+    Object.assign(names, { "#actor": "actor", "#sub": "sub" });
+    values[":actor"] = filter.actor;
+  }
+  if (filter.action) {
+    clauses.push("#action = :action");
+    names["#action"] = "action";
+    values[":action"] = filter.action;
+  }
+  if (!clauses.length) return {};
+  return { FilterExpression: clauses.join(" AND "), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+}
+
+/** At most this many DynamoDB pages per API page, so a sparse filter cannot run unbounded. */
+const MAX_QUERY_PAGES = 20;
+
+/**
+ * One page of matching entries. DynamoDB applies Limit before the filter, so each Query asks for
+ * no more than the entries still wanted: the page never overshoots, and LastEvaluatedKey is
+ * exactly where the next page starts.
+ */
+export async function queryAudit(table: TenantTable, cursorKey: string, filter: AuditFilter, page: AuditPage) {
+  const filtered = filterExpression(filter);
+  const items: AuditEntry[] = [];
+  let start = startKey(table, cursorKey, page.cursor);
+  for (let round = 0; round < MAX_QUERY_PAGES && items.length < page.limit; round++) {
+    const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
+      TableName: table.name,
+      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+      ...filtered,
+      ExpressionAttributeValues: { ...filtered.ExpressionAttributeValues, ":pk": auditPartition(table.org), ":prefix": keys.auditEntryPrefix },
+      ScanIndexForward: page.order === "asc",
+      ExclusiveStartKey: start,
+      Limit: page.limit - items.length,
+      ConsistentRead: page.consistent,
+    }));
+    items.push(...Items.map(entryOf));
+    start = LastEvaluatedKey;
+    if (!start) break;
+  }
+  return { items, cursor: start ? encodeCursor(cursorKey, table.org, start) : undefined };
+}
+
+/** The whole chain in seq order, read consistently page by page. */
+export async function* readChain(table: TenantTable): AsyncGenerator<AuditEntry> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
+      TableName: table.name,
+      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+      ExpressionAttributeValues: { ":pk": auditPartition(table.org), ":prefix": keys.auditEntryPrefix },
+      ExclusiveStartKey: start,
+      ConsistentRead: true,
+    }));
+    for (const item of Items) yield entryOf(item);
+    start = LastEvaluatedKey;
+  } while (start);
+}
+
+/**
+ * One page of the export: JSON Lines, one canonical entry per line, in seq order. Read
+ * consistently, so a page never misses an entry another page or a verify already saw.
+ */
+export async function exportAudit(table: TenantTable, cursorKey: string, page: { limit: number; cursor?: string }) {
+  const { items, cursor } = await queryAudit(table, cursorKey, {}, { ...page, order: "asc", consistent: true });
+  return { jsonl: items.map((entry) => `${canonicalJson(entry)}\n`).join(""), count: items.length, cursor };
+}
