@@ -89,6 +89,8 @@ export async function startTestApi() {
 
   return {
     offline,
+    /** An unguarded document client on the test's table: for tests that tamper with stored items. */
+    db,
     call,
     tokens,
     dumpTable,

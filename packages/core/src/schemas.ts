@@ -93,7 +93,7 @@ export const auditVerifySchema = z.union([
     ok: z.literal(true),
     entries: z.number().int(),
     head: z.object({ seq: z.number().int(), hash: sha256Hex }).nullable(),
-    checkpoints: z.number().int(),
+    checkpointsChecked: z.number().int(),
     unverifiedCheckpoints: z.number().int(),
     checkpoint: checkpointSchema.optional(),
   }),

@@ -22,7 +22,8 @@ export type Checkpoint = {
 };
 
 export type VerifyResult =
-  | { ok: true; entries: number; head: ChainHead | null; checkpoints: number }
+  /** `checkpointsChecked`: the trusted checkpoints the chain was found consistent with. */
+  | { ok: true; entries: number; head: ChainHead | null; checkpointsChecked: number }
   | { ok: false; entries: number; seq: number; reason: string };
 
 /** The bytes a checkpoint's signature covers: canonical JSON of every field but the signature. */
@@ -114,7 +115,7 @@ export class ChainVerifier {
         };
       }
     }
-    return { ok: true, entries: this.count, head: this.head ?? null, checkpoints: this.checkpoints.length };
+    return { ok: true, entries: this.count, head: this.head ?? null, checkpointsChecked: this.checkpoints.length };
   }
 }
 

@@ -54,9 +54,13 @@ function chainOf(route: RouteDef, state: RequestState, status: number): string |
   return undefined;
 }
 
-/** Ids the request named: validated path parameters only (unvalidated ones are never recorded). */
-function defaultTarget(route: RouteDef, state: RequestState, org: string): AuditTarget {
-  const params = (state.input?.params ?? {}) as Record<string, string>;
+/**
+ * Ids the request named: its path parameters, only if they pass the route's schema (a refusal
+ * at auth comes before validation, so they are checked here; invalid ones are never recorded).
+ */
+function defaultTarget(route: RouteDef, event: ApiEvent, org: string): AuditTarget {
+  const parsed = route.params?.safeParse(event.pathParameters ?? {});
+  const params = (parsed?.success ? parsed.data : {}) as AuditTarget;
   return route.auditOrgFrom ? { ...params, [route.auditOrgFrom]: org } : { ...params };
 }
 
@@ -92,7 +96,7 @@ export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any,
     const org = chainOf(route, state, status);
     if (!org) return;
     const problem = request.error ? toProblem(request.error).slug : undefined;
-    const target = audit.target ?? defaultTarget(route, state, org);
+    const target = audit.target ?? defaultTarget(route, request.event, org);
     audit.entry = await appendAudit(tenantTable(org), draftFor(route, request.event, state.caller!, target, outcomeOfStatus(status, problem)));
   };
   return {

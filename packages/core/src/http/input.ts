@@ -22,10 +22,10 @@ export const bodyLimit = (): MiddlewareObj<any, any, Error, any, any> => ({
 export const validateInput = (route: RouteDef): MiddlewareObj<any, any, Error, any, any> => ({
   before: (request: ApiRequest) => {
     const { pathParameters, queryStringParameters, body } = request.event;
-    // Path ids first and on their own: a request refused for its body is still audited against them.
-    const input = { params: route.params ? route.params.parse(pathParameters ?? {}) : {}, query: {}, body: undefined as unknown };
-    request.context.input = input;
-    input.query = route.query ? route.query.parse(queryStringParameters ?? {}) : {};
-    input.body = route.body ? route.body.parse(body) : undefined;
+    request.context.input = {
+      params: route.params ? route.params.parse(pathParameters ?? {}) : {},
+      query: route.query ? route.query.parse(queryStringParameters ?? {}) : {},
+      body: route.body ? route.body.parse(body) : undefined,
+    };
   },
 });
