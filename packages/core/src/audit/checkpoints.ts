@@ -1,26 +1,20 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { decodeCursor, encodeCursor } from "../data/cursor.ts";
-import { auditPartition, keys } from "../data/keys.ts";
+import { encodeCursor } from "../data/cursor.ts";
+import { keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { problems } from "../problem.ts";
 import type { ChainHead } from "./entry.ts";
-import { readChain } from "./read.ts";
+import { auditQuery, auditStartKey, readAuditItems, readChain, withoutKeys } from "./read.ts";
 import type { CheckpointSigner } from "./signer.ts";
 import { checkpointPayload, checkpointSignatureValid, verifyChain, type Checkpoint, type VerifyResult } from "./verify.ts";
 
 /**
  * Signed checkpoints of an org's chain head, stored beside the chain. Who makes them: every
  * successful `GET /v1/audit/verify` signs the head it verified (when it is past the newest
- * checkpoint), and a scheduled job may call checkpointHead for each org. Customers keep copies
+ * checkpoint), and a scheduled job may run verifyAuditChain for each org. Customers keep copies
  * (`GET /v1/audit/checkpoints`): a copy held outside the table is what exposes a rewritten or
  * truncated chain even if someone with write access deletes the stored ones.
  */
-
-const checkpointOf = (item: Record<string, unknown>): Checkpoint => {
-  const { PK: _pk, SK: _sk, ...checkpoint } = item;
-  return checkpoint as Checkpoint;
-};
 
 /** Signs `head` and stores it; if that seq is already checkpointed, returns the stored one. */
 export async function checkpointHead(table: TenantTable, signer: CheckpointSigner, head: ChainHead, now = new Date()): Promise<Checkpoint> {
@@ -42,46 +36,22 @@ export async function checkpointHead(table: TenantTable, signer: CheckpointSigne
       Key: keys.auditCheckpoint(table.org, head.seq),
       ConsistentRead: true,
     }));
-    return Item ? checkpointOf(Item) : checkpoint;
+    return Item ? withoutKeys<Checkpoint>(Item) : checkpoint;
   }
 }
 
-async function allCheckpoints(table: TenantTable): Promise<Checkpoint[]> {
-  const all: Checkpoint[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
-      TableName: table.name,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-      ExpressionAttributeValues: { ":pk": auditPartition(table.org), ":prefix": keys.auditCheckpointPrefix },
-      ExclusiveStartKey: start,
-      ConsistentRead: true,
-    }));
-    all.push(...Items.map(checkpointOf));
-    start = LastEvaluatedKey;
-  } while (start);
-  return all;
-}
-
-/** Newest first, cursor-paginated. Without a cursor key (internal use) no cursor is returned. */
-export async function listCheckpoints(table: TenantTable, cursorKey: string | undefined, page: { limit: number; cursor?: string }) {
-  let start: Record<string, unknown> | undefined;
-  if (page.cursor && cursorKey) {
-    start = decodeCursor(cursorKey, table.org, page.cursor);
-    if (start.PK !== auditPartition(table.org) || !String(start.SK).startsWith(keys.auditCheckpointPrefix)) throw problems.invalidCursor();
-  }
+/** Newest first, cursor-paginated. */
+export async function listCheckpoints(table: TenantTable, cursorKey: string, page: { limit: number; cursor?: string }) {
   const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
-    TableName: table.name,
-    KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-    ExpressionAttributeValues: { ":pk": auditPartition(table.org), ":prefix": keys.auditCheckpointPrefix },
+    ...auditQuery(table, keys.auditCheckpointPrefix),
     ScanIndexForward: false,
-    ExclusiveStartKey: start,
+    ExclusiveStartKey: auditStartKey(table, cursorKey, page.cursor, keys.auditCheckpointPrefix),
     Limit: page.limit,
     ConsistentRead: true,
   }));
   return {
-    items: Items.map(checkpointOf),
-    cursor: LastEvaluatedKey && cursorKey ? encodeCursor(cursorKey, table.org, LastEvaluatedKey) : undefined,
+    items: Items.map((item) => withoutKeys<Checkpoint>(item)),
+    cursor: LastEvaluatedKey ? encodeCursor(cursorKey, table.org, LastEvaluatedKey) : undefined,
   };
 }
 
@@ -95,10 +65,9 @@ export type ChainVerification = VerifyResult & { checkpoint?: Checkpoint; unveri
  */
 export async function verifyAuditChain(table: TenantTable, signer: CheckpointSigner): Promise<ChainVerification> {
   const { keyId, publicKeyPem } = await signer.describe();
-  const stored = await allCheckpoints(table);
   const trusted: Checkpoint[] = [];
   let unverifiedCheckpoints = 0;
-  for (const checkpoint of stored) {
+  for await (const checkpoint of readAuditItems<Checkpoint>(table, keys.auditCheckpointPrefix)) {
     if (checkpoint.keyId !== keyId) {
       unverifiedCheckpoints++;
       continue;

@@ -5,24 +5,50 @@ import type { TenantTable } from "../data/tables.ts";
 import { problems } from "../problem.ts";
 import { canonicalJson, type AuditEntry } from "./entry.ts";
 
-/** An entry as stored, without the table's key attributes: exactly what was hashed. */
-export function entryOf(item: Record<string, unknown>): AuditEntry {
-  const { PK: _pk, SK: _sk, ...entry } = item;
-  return entry as AuditEntry;
+/** An item as stored, without the table's key attributes: for an entry, exactly what was hashed. */
+export function withoutKeys<T>(item: Record<string, unknown>): T {
+  const { PK: _pk, SK: _sk, ...rest } = item;
+  return rest as T;
 }
 
-export type AuditFilter = { from?: string; to?: string; actor?: string; action?: string };
-export type AuditPage = { limit: number; cursor?: string; order?: "asc" | "desc"; consistent?: boolean };
+/** The key condition of a Query for the items under `prefix` in the org's audit partition. */
+export function auditQuery(table: TenantTable, prefix: string, values: Record<string, unknown> = {}) {
+  return {
+    TableName: table.name,
+    KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+    ExpressionAttributeValues: { ...values, ":pk": auditPartition(table.org), ":prefix": prefix },
+  };
+}
 
-/** Reads the cursor back, and only as a key inside this org's chain. */
-function startKey(table: TenantTable, cursorKey: string, cursor: string | undefined) {
+/** Reads a cursor back, and only as a key under `prefix` in this org's audit partition. */
+export function auditStartKey(table: TenantTable, cursorKey: string, cursor: string | undefined, prefix: string) {
   if (!cursor) return undefined;
   const key = decodeCursor(cursorKey, table.org, cursor);
-  if (key.PK !== auditPartition(table.org) || typeof key.SK !== "string" || !key.SK.startsWith(keys.auditEntryPrefix)) {
+  if (key.PK !== auditPartition(table.org) || typeof key.SK !== "string" || !key.SK.startsWith(prefix)) {
     throw problems.invalidCursor();
   }
   return key;
 }
+
+/** Every item under `prefix` in the org's audit partition, in key order, read consistently. */
+export async function* readAuditItems<T>(table: TenantTable, prefix: string): AsyncGenerator<T> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
+      ...auditQuery(table, prefix),
+      ExclusiveStartKey: start,
+      ConsistentRead: true,
+    }));
+    for (const item of Items) yield withoutKeys<T>(item);
+    start = LastEvaluatedKey;
+  } while (start);
+}
+
+/** The whole chain in seq order. */
+export const readChain = (table: TenantTable): AsyncGenerator<AuditEntry> => readAuditItems<AuditEntry>(table, keys.auditEntryPrefix);
+
+export type AuditFilter = { from?: string; to?: string; actor?: string; action?: string };
+export type AuditPage = { limit: number; cursor?: string; order?: "asc" | "desc"; consistent?: boolean };
 
 function filterExpression(filter: AuditFilter): Pick<QueryCommandInput, "FilterExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"> {
   const clauses: string[] = [];
@@ -63,39 +89,21 @@ const MAX_QUERY_PAGES = 20;
 export async function queryAudit(table: TenantTable, cursorKey: string, filter: AuditFilter, page: AuditPage) {
   const filtered = filterExpression(filter);
   const items: AuditEntry[] = [];
-  let start = startKey(table, cursorKey, page.cursor);
+  let start = auditStartKey(table, cursorKey, page.cursor, keys.auditEntryPrefix);
   for (let round = 0; round < MAX_QUERY_PAGES && items.length < page.limit; round++) {
     const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
-      TableName: table.name,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
       ...filtered,
-      ExpressionAttributeValues: { ...filtered.ExpressionAttributeValues, ":pk": auditPartition(table.org), ":prefix": keys.auditEntryPrefix },
+      ...auditQuery(table, keys.auditEntryPrefix, filtered.ExpressionAttributeValues),
       ScanIndexForward: page.order === "asc",
       ExclusiveStartKey: start,
       Limit: page.limit - items.length,
       ConsistentRead: page.consistent,
     }));
-    items.push(...Items.map(entryOf));
+    items.push(...Items.map((item) => withoutKeys<AuditEntry>(item)));
     start = LastEvaluatedKey;
     if (!start) break;
   }
   return { items, cursor: start ? encodeCursor(cursorKey, table.org, start) : undefined };
-}
-
-/** The whole chain in seq order, read consistently page by page. */
-export async function* readChain(table: TenantTable): AsyncGenerator<AuditEntry> {
-  let start: Record<string, unknown> | undefined;
-  do {
-    const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
-      TableName: table.name,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-      ExpressionAttributeValues: { ":pk": auditPartition(table.org), ":prefix": keys.auditEntryPrefix },
-      ExclusiveStartKey: start,
-      ConsistentRead: true,
-    }));
-    for (const item of Items) yield entryOf(item);
-    start = LastEvaluatedKey;
-  } while (start);
 }
 
 /**
