@@ -452,3 +452,31 @@ describe("export, verify, and tampering in the table", () => {
     expect(checkpoints.cursor).toBeTruthy();
   });
 });
+
+describe("when the chain cannot be written", () => {
+  it("the request answers 500 instead of going unaudited", async () => {
+    const org = await newOrg("unwritable");
+    const appId = await createApp_(org, "kept");
+    const table = tenantTable(org);
+    table.client.middlewareStack.add((next, context) => async (args: any) => {
+      if (context.commandName === "PutItemCommand" && String(args.input.Item?.SK).startsWith("SEQ#")) throw new Error("audit store unavailable");
+      return next(args);
+    }, { step: "initialize", name: "failAppends" });
+    try {
+      const refused = await onOrg(org, "DELETE", `/v1/apps/${appId}`, { token: member(org, "viewer") });
+      expect(refused.status).toBe(500);
+      expect(refused.json.type).toBe("urn:bulkhead:problem:internal");
+      expect(refused.text).not.toContain("audit store unavailable");
+      const vendor = await onOrg(org, "GET", "/v1/apps", { token: platform() });
+      expect(vendor.status).toBe(500);
+      // A change that cannot share a transaction with its entry has happened by then: it stands,
+      // and the caller is told that something failed rather than a plain success.
+      const suspend = await api.call(api.platformHost, "POST", `/v1/orgs/${org}/suspend`, { token: platform() });
+      expect(suspend.status).toBe(500);
+      expect((await api.call(api.platformHost, "GET", `/v1/orgs/${org}`, { token: platform() })).json.status).toBe("suspended");
+    } finally {
+      table.client.middlewareStack.remove("failAppends");
+    }
+    expect((await storedChain(org)).map((e) => e.action)).toEqual(["orgs.create", "apps.create"]);
+  });
+});

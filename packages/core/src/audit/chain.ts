@@ -1,7 +1,9 @@
 import { ConditionalCheckFailedException, TransactionCanceledException, TransactionConflictException } from "@aws-sdk/client-dynamodb";
 import { PutCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
-import { auditPartition, keys, MAX_AUDIT_SEQ } from "../data/keys.ts";
+import { keys, MAX_AUDIT_SEQ } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
+import { logger } from "../log.ts";
+import { auditQuery } from "./read.ts";
 import { sealEntry, type AuditDraft, type AuditEntry, type AuditTarget, type ChainHead } from "./entry.ts";
 
 /**
@@ -45,9 +47,7 @@ const backoff = (attempt: number) =>
 /** The newest entry's seq and hash, read consistently; undefined for an empty chain. */
 export async function readHead(table: TenantTable): Promise<ChainHead | undefined> {
   const { Items = [] } = await table.client.send(new QueryCommand({
-    TableName: table.name,
-    KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-    ExpressionAttributeValues: { ":pk": auditPartition(table.org), ":prefix": keys.auditEntryPrefix },
+    ...auditQuery(table, keys.auditEntryPrefix),
     ProjectionExpression: "seq, #hash",
     ExpressionAttributeNames: { "#hash": "hash" },
     ScanIndexForward: false,
@@ -154,7 +154,9 @@ export async function auditedStep<T>(
     result = await act();
   } catch (error) {
     const problem = error instanceof Error ? error.name : "Error";
-    await appendAudit(table, { ...step, outcome: { result: "failed", problem, intentSeq: intent.seq } });
+    // The step's own error is what its caller (a workflow's Catch) must see, even if this append fails.
+    await appendAudit(table, { ...step, outcome: { result: "failed", problem, intentSeq: intent.seq } })
+      .catch((appendError: Error) => logger.error("audit append failed after a failed step", { error: appendError, action: step.action }));
     throw error;
   }
   await appendAudit(table, { ...step, outcome: { result: "ok", intentSeq: intent.seq } });
