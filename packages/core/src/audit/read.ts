@@ -79,28 +79,33 @@ function filterExpression(filter: AuditFilter): Pick<QueryCommandInput, "FilterE
 }
 
 /** At most this many DynamoDB pages per API page, so a sparse filter cannot run unbounded. */
-const MAX_QUERY_PAGES = 20;
+const MAX_QUERY_PAGES = 10;
+/** Entries evaluated per Query when a filter may drop most of them. */
+const FILTERED_READ = 500;
 
 /**
- * One page of matching entries. DynamoDB applies Limit before the filter, so each Query asks for
- * no more than the entries still wanted: the page never overshoots, and LastEvaluatedKey is
- * exactly where the next page starts.
+ * One page of matching entries. DynamoDB applies Limit before the filter: without a filter each
+ * Query asks for exactly the entries still wanted; with one it reads wider, and when it finds
+ * more than wanted the cursor is the key of the last entry returned.
  */
 export async function queryAudit(table: TenantTable, cursorKey: string, filter: AuditFilter, page: AuditPage) {
   const filtered = filterExpression(filter);
   const items: AuditEntry[] = [];
   let start = auditStartKey(table, cursorKey, page.cursor, keys.auditEntryPrefix);
   for (let round = 0; round < MAX_QUERY_PAGES && items.length < page.limit; round++) {
+    const wanted = page.limit - items.length;
     const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
       ...filtered,
       ...auditQuery(table, keys.auditEntryPrefix, filtered.ExpressionAttributeValues),
       ScanIndexForward: page.order === "asc",
       ExclusiveStartKey: start,
-      Limit: page.limit - items.length,
+      Limit: filtered.FilterExpression ? Math.max(wanted, FILTERED_READ) : wanted,
       ConsistentRead: page.consistent,
     }));
-    items.push(...Items.map((item) => withoutKeys<AuditEntry>(item)));
-    start = LastEvaluatedKey;
+    const taken = Items.slice(0, wanted);
+    items.push(...taken.map((item) => withoutKeys<AuditEntry>(item)));
+    const last = taken.at(-1);
+    start = Items.length > wanted && last ? { PK: last.PK, SK: last.SK } : LastEvaluatedKey;
     if (!start) break;
   }
   return { items, cursor: start ? encodeCursor(cursorKey, table.org, start) : undefined };
