@@ -297,6 +297,12 @@ describe("reading the chain", () => {
     expect((await list(`?cursor=${encodeURIComponent(globexCursor)}`)).json.type).toBe("urn:bulkhead:problem:invalid-cursor");
     const appsCursor = (await onOrg(org, "GET", "/v1/apps?limit=1", { token: member(org, "admin") })).json.cursor;
     expect((await list(`?cursor=${encodeURIComponent(appsCursor)}`)).json.type).toBe("urn:bulkhead:problem:invalid-cursor");
+    const auditCursor = (await list("?limit=1")).json.cursor;
+    const onApps = await onOrg(org, "GET", `/v1/apps?cursor=${encodeURIComponent(auditCursor)}`, { token: member(org, "admin") });
+    expect(onApps.status).toBe(400);
+    expect(onApps.json.type).toBe("urn:bulkhead:problem:invalid-cursor");
+    const onCheckpoints = await onOrg(org, "GET", `/v1/audit/checkpoints?cursor=${encodeURIComponent(auditCursor)}`, { token: member(org, "admin") });
+    expect(onCheckpoints.json.type).toBe("urn:bulkhead:problem:invalid-cursor");
   });
 
   it("serves only its own org's entries", async () => {

@@ -50,7 +50,9 @@ export async function listApps(table: TenantTable, cursorKey: string, page: { li
     TableName: table.name,
     KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
     ExpressionAttributeValues: { ":pk": orgPartition(table.org), ":prefix": keys.appPrefix },
-    ExclusiveStartKey: page.cursor ? decodeCursor(cursorKey, table.org, page.cursor) : undefined,
+    ExclusiveStartKey: page.cursor
+      ? decodeCursor(cursorKey, table.org, page.cursor, { partition: orgPartition(table.org), sortPrefix: keys.appPrefix })
+      : undefined,
     Limit: page.limit,
   }));
   return {

@@ -2,7 +2,6 @@ import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { decodeCursor, encodeCursor } from "../data/cursor.ts";
 import { auditPartition, keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { problems } from "../problem.ts";
 import { canonicalJson, type AuditEntry } from "./entry.ts";
 
 /** An item as stored, without the table's key attributes: for an entry, exactly what was hashed. */
@@ -21,14 +20,8 @@ export function auditQuery(table: TenantTable, prefix: string, values: Record<st
 }
 
 /** Reads a cursor back, and only as a key under `prefix` in this org's audit partition. */
-export function auditStartKey(table: TenantTable, cursorKey: string, cursor: string | undefined, prefix: string) {
-  if (!cursor) return undefined;
-  const key = decodeCursor(cursorKey, table.org, cursor);
-  if (key.PK !== auditPartition(table.org) || typeof key.SK !== "string" || !key.SK.startsWith(prefix)) {
-    throw problems.invalidCursor();
-  }
-  return key;
-}
+export const auditStartKey = (table: TenantTable, cursorKey: string, cursor: string | undefined, prefix: string) =>
+  cursor ? decodeCursor(cursorKey, table.org, cursor, { partition: auditPartition(table.org), sortPrefix: prefix }) : undefined;
 
 /** Every item under `prefix` in the org's audit partition, in key order, read consistently. */
 export async function* readAuditItems<T>(table: TenantTable, prefix: string): AsyncGenerator<T> {
