@@ -1,31 +1,50 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type CallOptions, type TestApi } from "./support/api.ts";
 
 let api: TestApi;
 let token: string;
 let appId: string;
-let before: string;
 beforeAll(async () => {
   api = await startTestApi();
   token = api.tokens.member("acme", "owner");
   appId = (await api.call(api.orgHost("acme"), "POST", "/v1/apps", { token, body: { name: "keep", description: "as is" } })).json.id;
 });
 afterAll(() => api?.stop());
-beforeEach(async () => (before = JSON.stringify(await api.dumpTable())));
 
+const ENTRY_ATTRIBUTES = ["PK", "SK", "action", "actor", "hash", "org", "outcome", "prevHash", "requestId", "seq", "sourceIp", "target", "time", "v"];
+const isAudit = (item: Record<string, any>) => item.PK === "ORG#acme#AUDIT";
+const withoutAudit = (items: Record<string, any>[]) => JSON.stringify(items.filter((item) => !isAudit(item)));
+const auditEntries = (items: Record<string, any>[]) => items.filter(isAudit).sort((a, b) => a.seq - b.seq);
+
+/**
+ * The refusal changes nothing but the audit chain: a refused write leaves exactly one `failed`
+ * entry with its status (and never any of the body), a refused read leaves none.
+ */
 async function expectRefusedUnchanged(method: string, path: string, options: CallOptions, status: number, type?: string) {
+  const before = await api.dumpTable();
   const reply = await api.call(api.orgHost("acme"), method, path, { token, ...options });
   expect(reply.status, reply.text).toBe(status);
   expect(reply.headers["content-type"]).toBe("application/problem+json");
   expect(reply.json).toMatchObject({ status, title: expect.any(String), requestId: expect.any(String) });
   if (type) expect(reply.json.type).toBe(`urn:bulkhead:problem:${type}`);
-  expect(JSON.stringify(await api.dumpTable())).toBe(before);
+  const after = await api.dumpTable();
+  expect(withoutAudit(after)).toBe(withoutAudit(before));
+  const added = auditEntries(after).slice(auditEntries(before).length);
+  if (method === "GET") {
+    expect(added).toEqual([]);
+  } else {
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatchObject({ requestId: reply.json.requestId, outcome: { result: "failed", status, problem: reply.json.type.split(":").at(-1) } });
+    // Nothing of the body: the entry has exactly the chain's fields, and its target is the path's ids.
+    expect(Object.keys(added[0]!).sort()).toEqual(ENTRY_ATTRIBUTES);
+    expect(added[0]!.target).toEqual(path.startsWith("/v1/apps/") ? { appId: path.split("/")[3] } : {});
+  }
   return reply;
 }
 
 const json = { "content-type": "application/json" };
 
-describe("bad input is a 4xx problem and writes nothing", () => {
+describe("bad input is a 4xx problem and writes nothing but its audit entry", () => {
   it("malformed JSON → 422", () =>
     expectRefusedUnchanged("POST", "/v1/apps", { rawBody: '{"name": "x"', headers: json }, 422, "malformed-json"));
   it("missing body → 422", () => expectRefusedUnchanged("POST", "/v1/apps", { headers: json }, 422, "malformed-json"));

@@ -19,6 +19,9 @@ import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { logger } from "../packages/core/src/log.ts";
 import { localClient } from "../packages/local/src/dynamodb.ts";
 import { startTestApi, type CallOptions, type Reply, type TestApi } from "./support/api.ts";
+import { pendingAudit } from "../packages/core/src/audit/chain.ts";
+
+const systemAudit = (action: string) => pendingAudit({ actor: { kind: "system", sub: "test" }, action, requestId: "test" });
 
 let api: TestApi;
 let db: DynamoDBDocumentClient;
@@ -156,13 +159,13 @@ describe("storing and reading credentials", () => {
 
   it("answers 404 for an app that does not exist or belongs to another org, writing nothing", async () => {
     const globexApp = await newApp("globex");
-    const before = JSON.stringify(await api.dumpTable());
+    const before = JSON.stringify(await api.dumpData());
     for (const app of ["z".repeat(26), globexApp]) {
       expect((await call("PUT", systemPath(app, "x"), { body: { value: secret("nowhere") } })).status).toBe(404);
       expect((await call("PUT", userPath(app, "owner-of-acme", "x"), { body: { value: secret("nowhere") } })).status).toBe(404);
       expect((await call("GET", `/v1/apps/${app}/credentials`)).status).toBe(404);
     }
-    expect(JSON.stringify(await api.dumpTable())).toBe(before);
+    expect(JSON.stringify(await api.dumpData())).toBe(before);
   });
 
   it("pages the listing with cursors bound to the org and the app", async () => {
@@ -332,7 +335,7 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
         throw new Error("crash after shred");
       },
     };
-    await expect(deleteApp(tenantTable("acme"), crashAfterShred, app)).rejects.toThrow("crash after shred");
+    await expect(deleteApp(tenantTable("acme"), crashAfterShred, app, systemAudit("apps.delete"))).rejects.toThrow("crash after shred");
     expect(await api.partition(`ORG#acme#APP#${app}`)).toHaveLength(1);
     expectIntegrityProblem(await runtimeRead(app, "db"), value);
     // Marked deleting: invisible, and no credential can be written into it any more.
@@ -359,7 +362,7 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
       destroy: async () => undefined,
     };
     const before = JSON.stringify(await api.dumpTable());
-    await expect(createApp(tenantTable("acme"), failing, { name: "never" })).rejects.toThrow("key store unavailable");
+    await expect(createApp(tenantTable("acme"), failing, { name: "never" }, systemAudit("apps.create"))).rejects.toThrow("key store unavailable");
     expect(JSON.stringify(await api.dumpTable())).toBe(before);
   });
 
@@ -380,7 +383,7 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
     // A handle on a table that does not exist: the app write fails after the KEK exists.
     const broken = { ...table, name: `missing-${randomUUID()}` };
     const before = JSON.stringify(await api.dumpTable());
-    await expect(createApp(broken, recording, { name: "half" })).rejects.toThrow();
+    await expect(createApp(broken, recording, { name: "half" }, systemAudit("apps.create"))).rejects.toThrow();
     expect(created).toHaveLength(1);
     expect(existsSync(storeFile(created[0]!))).toBe(false);
     expect(JSON.stringify(await api.dumpTable())).toBe(before);
@@ -389,11 +392,11 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
   it("an app without a credential store (made before they existed) gets a clear 409, nothing written", async () => {
     const app = "q".repeat(26);
     await db.send(new PutCommand({ TableName: api.offline.config.tableName, Item: { ...keys.app("acme", app), type: "app", id: app, name: "legacy", createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() } }));
-    const before = JSON.stringify(await api.dumpTable());
+    const before = JSON.stringify(await api.dumpData());
     const reply = await call("PUT", systemPath(app, "x"), { body: { value: secret("legacy") } });
     expect(reply.status).toBe(409);
     expect(reply.json.type).toBe("urn:bulkhead:problem:credential-store-missing");
-    expect(JSON.stringify(await api.dumpTable())).toBe(before);
+    expect(JSON.stringify(await api.dumpData())).toBe(before);
   });
 });
 
@@ -406,12 +409,12 @@ describe("bad input is a 4xx problem and writes nothing", () => {
   });
 
   async function refused(method: string, path: string, options: CallOptions, status: number) {
-    before = JSON.stringify(await api.dumpTable());
+    before = JSON.stringify(await api.dumpData());
     const storesBefore = readdirSync(join(keyStoreDir, "acme")).sort();
     const reply = await call(method, path, options);
     expect(reply.status, `${method} ${path}: ${reply.text}`).toBe(status);
     expect(reply.headers["content-type"]).toBe("application/problem+json");
-    expect(JSON.stringify(await api.dumpTable())).toBe(before);
+    expect(JSON.stringify(await api.dumpData())).toBe(before);
     expect(readdirSync(join(keyStoreDir, "acme")).sort()).toEqual(storesBefore);
     for (const value of plaintexts) expect(reply.text).not.toContain(value);
     return reply;

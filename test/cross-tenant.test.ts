@@ -191,3 +191,14 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
     expectProblem(await send(route, host, token), 404);
   });
 });
+
+describe("the audit chain after the whole matrix", () => {
+  it("holds acme's refusals of platform tokens, and nothing of another org", async () => {
+    const chain = (await api.partition("ORG#acme#AUDIT")).filter((item) => String(item.SK).startsWith("SEQ#"));
+    expect(chain.some((e) => e.actor.kind === "platform" && e.outcome.result === "denied")).toBe(true);
+    expect(chain.every((e) => e.org === "acme" && (e.actor.kind === "platform" || e.actor.org === "acme"))).toBe(true);
+    expect(JSON.stringify(chain)).not.toContain("globex");
+    const verified = await api.call(api.orgHost("acme"), "GET", "/v1/audit/verify", { token: api.tokens.member("acme", "admin") });
+    expect(verified.json).toMatchObject({ ok: true, entries: chain.length });
+  });
+});

@@ -37,6 +37,9 @@ export async function startTestApi() {
     return items;
   };
 
+  /** The table without audit chains: what a refused request must leave exactly as it was. */
+  const dumpData = async () => (await dumpTable()).filter((item) => !String(item.PK).endsWith("#AUDIT"));
+
   const partition = async (pk: string) =>
     (await db.send(new QueryCommand({
       TableName: offline.config.tableName,
@@ -47,7 +50,10 @@ export async function startTestApi() {
   return {
     ...gatewayClient(offline.port, offline.issuer),
     offline,
+    /** An unguarded document client on the test's table: for tests that tamper with stored items. */
+    db,
     dumpTable,
+    dumpData,
     partition,
     stop: () => offline.stop(),
   };

@@ -83,6 +83,10 @@ export const samples: Record<RouteId, Sample> = {
     const app = await newCredential(api, org, "refresh-token", "alice");
     return { path: "/v1/runtime/users/alice/credentials/refresh-token", app };
   },
+  "audit.list": async () => ({ path: "/v1/audit?limit=5&action=apps.create" }),
+  "audit.verify": async () => ({ path: "/v1/audit/verify" }),
+  "audit.export": async () => ({ path: "/v1/audit/export?limit=50" }),
+  "audit.checkpoints": async () => ({ path: "/v1/audit/checkpoints" }),
   "orgs.create": async () => ({ path: "/v1/orgs", body: { slug: `created-${process.pid}-${++orgCounter}`, name: "n" } }),
   "orgs.get": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}` }),
   "orgs.suspend": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}/suspend` }),

@@ -2,7 +2,7 @@ import { createApp } from "@bulkhead/core/apps";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { defineHandler } from "@bulkhead/core/http/handler";
 
-export const handler = defineHandler("apps.create", async ({ body }, { table }) => {
-  const app = await createApp(table!, keyStore(), body);
+export const handler = defineHandler("apps.create", async ({ body }, { table, audit }) => {
+  const app = await createApp(table!, keyStore(), body, audit);
   return { body: app, headers: { location: `/v1/apps/${app.id}` } };
 });

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { ChangeRejected, transactAudited, type PendingAudit } from "./audit/chain.ts";
 import type { KeyStore } from "./credentials/key-store.ts";
 import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "./credentials/lifecycle.ts";
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
@@ -22,11 +22,15 @@ const notFound = () => problems.notFound("No such app.");
  */
 export const LIVE_APP = "attribute_exists(PK) AND attribute_not_exists(deletingSince)";
 
+/** Every change to an app commits together with its audit entry (one TransactWriteItems). */
+const target = (appId: string) => ({ appId });
+
 /** Provisions the app's credential store first, so a failure never leaves an app without one. */
 export async function createApp(
   table: TenantTable,
   keyStore: KeyStore,
   input: { name: string; description?: string },
+  audit: PendingAudit,
   now = new Date(),
 ): Promise<App> {
   const at = now.toISOString();
@@ -34,11 +38,13 @@ export async function createApp(
   const ref = { org: table.org, app: app.id };
   await provisionCredentialStore(keyStore, ref);
   try {
-    await table.client.send(new PutCommand({
-      TableName: table.name,
-      Item: { ...keys.app(table.org, app.id), type: "app", ...app },
-      ConditionExpression: "attribute_not_exists(PK)",
-    }));
+    await transactAudited(table, audit, target(app.id), [{
+      Put: {
+        TableName: table.name,
+        Item: { ...keys.app(table.org, app.id), type: "app", ...app },
+        ConditionExpression: "attribute_not_exists(PK)",
+      },
+    }]);
   } catch (error) {
     await discardCredentialStore(keyStore, ref);
     throw error;
@@ -46,8 +52,12 @@ export async function createApp(
   return app;
 }
 
-export async function getApp(table: TenantTable, appId: string): Promise<App> {
-  const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.app(table.org, appId) }));
+export async function getApp(table: TenantTable, appId: string, options: { consistent?: boolean } = {}): Promise<App> {
+  const { Item } = await table.client.send(new GetCommand({
+    TableName: table.name,
+    Key: keys.app(table.org, appId),
+    ConsistentRead: options.consistent,
+  }));
   if (!Item || Item.deletingSince) throw notFound();
   return toApp(Item);
 }
@@ -58,7 +68,9 @@ export async function listApps(table: TenantTable, cursorKey: string, page: { li
     KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
     ExpressionAttributeValues: { ":pk": orgPartition(table.org), ":prefix": keys.appPrefix },
     FilterExpression: "attribute_not_exists(deletingSince)",
-    ExclusiveStartKey: page.cursor ? decodeCursor(cursorKey, table.org, page.cursor) : undefined,
+    ExclusiveStartKey: page.cursor
+      ? decodeCursor(cursorKey, table.org, page.cursor, { partition: orgPartition(table.org), sortPrefix: keys.appPrefix })
+      : undefined,
     Limit: page.limit,
   }));
   return {
@@ -67,12 +79,18 @@ export async function listApps(table: TenantTable, cursorKey: string, page: { li
   };
 }
 
+/**
+ * Field-level update (concurrent updates of different fields both apply). A transaction returns
+ * no attributes, so the answer is the state read just before with this change applied.
+ */
 export async function updateApp(
   table: TenantTable,
   appId: string,
   change: { name?: string; description?: string | null },
+  audit: PendingAudit,
   now = new Date(),
 ): Promise<App> {
+  const current = await getApp(table, appId, { consistent: true });
   const sets = ["updatedAt = :at"];
   const removes: string[] = [];
   const values: Record<string, unknown> = { ":at": now.toISOString() };
@@ -85,42 +103,49 @@ export async function updateApp(
     sets.push("description = :description");
     values[":description"] = change.description;
   }
-  try {
-    const { Attributes } = await table.client.send(new UpdateCommand({
+  await rejectedAsNotFound(transactAudited(table, audit, target(appId), [{
+    Update: {
       TableName: table.name,
       Key: keys.app(table.org, appId),
       UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
       ConditionExpression: LIVE_APP,
       ExpressionAttributeNames: change.name !== undefined ? { "#name": "name" } : undefined,
       ExpressionAttributeValues: values,
-      ReturnValues: "ALL_NEW",
-    }));
-    return toApp(Attributes!);
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw notFound();
-    throw error;
-  }
+    },
+  }]));
+  const next: App = { ...current, updatedAt: now.toISOString() };
+  if (change.name !== undefined) next.name = change.name;
+  if (change.description === null) delete next.description;
+  else if (change.description !== undefined) next.description = change.description;
+  return next;
 }
 
 /**
- * Deletes an app in an order that is safe to interrupt and to repeat: mark it deleting (no
- * credential write commits after that), destroy its KEK (nothing stored can be decrypted from
- * then on), remove its credential items, and only then the app item. A retry after a crash
- * picks up an app that is already marked.
+ * Deletes an app in an order that is safe to interrupt and to repeat: mark it deleting (audited
+ * in the same transaction; no credential write commits after that), destroy its KEK (nothing
+ * stored can be decrypted from then on), remove its credential items, and only then the app
+ * item. A retry after a crash picks up an app that is already marked.
  */
-export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: string, now = new Date()): Promise<void> {
-  try {
-    await table.client.send(new UpdateCommand({
+export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: string, audit: PendingAudit, now = new Date()): Promise<void> {
+  await rejectedAsNotFound(transactAudited(table, audit, target(appId), [{
+    Update: {
       TableName: table.name,
       Key: keys.app(table.org, appId),
       UpdateExpression: "SET deletingSince = if_not_exists(deletingSince, :at)",
       ConditionExpression: "attribute_exists(PK)",
       ExpressionAttributeValues: { ":at": now.toISOString() },
-    }));
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw notFound();
-    throw error;
-  }
+    },
+  }]));
   await shredCredentialStore(table, keyStore, appId);
   await table.client.send(new DeleteCommand({ TableName: table.name, Key: keys.app(table.org, appId) }));
+}
+
+/** The app's own condition (it exists) failed inside the transaction: nothing was written. */
+async function rejectedAsNotFound<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof ChangeRejected) throw notFound();
+    throw error;
+  }
 }

@@ -76,3 +76,19 @@ export function keyStoreSettings(): KeyStoreSettings {
 export const linkKeyStore = (settings: KeyStoreSettings): Record<string, string> => ({
   SST_RESOURCE_KeyStore: JSON.stringify({ type: "sst.sst.Linkable", ...settings }),
 });
+
+/**
+ * The key that signs audit checkpoints: an asymmetric KMS key in the cloud, a stand-in Ed25519
+ * key file offline. Read apart from config(), lazily: only the audit routes need it.
+ */
+export type CheckpointSignerConfig =
+  | { kind: "kms"; keyId: string }
+  | { kind: "stand-in-ed25519"; keyFile: string };
+
+export function checkpointSignerConfig(): CheckpointSignerConfig {
+  return (Resource as unknown as { AuditCheckpointKey: CheckpointSignerConfig }).AuditCheckpointKey;
+}
+
+export const linkCheckpointSigner = (signer: CheckpointSignerConfig): Record<string, string> => ({
+  SST_RESOURCE_AuditCheckpointKey: JSON.stringify({ type: "sst.sst.Linkable", ...signer }),
+});

@@ -24,6 +24,11 @@ export type RouteDef = {
   readonly query?: ZodMiniType;
   readonly body?: ZodMiniType;
   readonly response?: ZodMiniType;
+  /**
+   * For a platform-host route that acts on one org: the validated input field (path or body)
+   * naming that org, whose audit chain records the route's successful calls.
+   */
+  readonly auditOrgFrom?: string;
 };
 
 /**
@@ -58,14 +63,22 @@ export const routes = [
     summary: "A system-level credential's value, for the runtime of the app its token names", params: s.runtimeCredentialParams, response: s.runtimeCredentialSchema },
   { id: "runtime.get-user-credential", method: "GET", path: "/v1/runtime/users/{sub}/credentials/{name}", host: "org", access: { runtime: true }, status: 200,
     summary: "A user-level credential's value, for the runtime of the app its token names", params: s.runtimeUserCredentialParams, response: s.runtimeCredentialSchema },
+  { id: "audit.list", method: "GET", path: "/v1/audit", host: "org", access: { member: "admin" }, status: 200,
+    summary: "The org's audit trail, newest first; filter by time, actor sub and action", query: s.auditListQuery, response: s.auditListSchema },
+  { id: "audit.verify", method: "GET", path: "/v1/audit/verify", host: "org", access: { member: "admin" }, status: 200,
+    summary: "Recompute the whole chain against the signed checkpoints, then checkpoint the verified head", response: s.auditVerifySchema },
+  { id: "audit.export", method: "GET", path: "/v1/audit/export", host: "org", access: { member: "admin" }, status: 200,
+    summary: "The chain as JSON Lines (application/x-ndjson) in seq order; a Link rel=next header names the next page", query: s.auditExportQuery },
+  { id: "audit.checkpoints", method: "GET", path: "/v1/audit/checkpoints", host: "org", access: { member: "admin" }, status: 200,
+    summary: "Signed checkpoints of the chain head, newest first, with the public key that verifies them", query: s.listQuery, response: s.checkpointListSchema },
   { id: "orgs.create", method: "POST", path: "/v1/orgs", host: "platform", access: { platform: ["platform-admin"] }, status: 201,
-    summary: "Register an organization", body: s.createOrgBody, response: s.orgSchema },
+    summary: "Register an organization", body: s.createOrgBody, response: s.orgSchema, auditOrgFrom: "slug" },
   { id: "orgs.get", method: "GET", path: "/v1/orgs/{slug}", host: "platform", access: { platform: ["platform-admin", "operator"] }, status: 200,
     summary: "Read an organization", params: s.orgParams, response: s.orgSchema },
   { id: "orgs.suspend", method: "POST", path: "/v1/orgs/{slug}/suspend", host: "platform", access: { platform: ["platform-admin"] }, status: 200,
-    summary: "Suspend an organization: its host refuses every request", params: s.orgParams, response: s.orgSchema },
+    summary: "Suspend an organization: its host refuses every request", params: s.orgParams, response: s.orgSchema, auditOrgFrom: "slug" },
   { id: "orgs.resume", method: "POST", path: "/v1/orgs/{slug}/resume", host: "platform", access: { platform: ["platform-admin"] }, status: 200,
-    summary: "Resume a suspended organization", params: s.orgParams, response: s.orgSchema },
+    summary: "Resume a suspended organization", params: s.orgParams, response: s.orgSchema, auditOrgFrom: "slug" },
   { id: "openapi.get", method: "GET", path: "/openapi.json", host: "any", access: { public: true }, status: 200,
     summary: "This API's OpenAPI document" },
 ] as const satisfies readonly RouteDef[];

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
+import { ensureStandInCheckpointKey } from "@bulkhead/core/audit/stand-in-signer";
+import { linkCheckpointSigner, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
 import { createGateway } from "./gateway.ts";
@@ -73,12 +74,16 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   };
   // The key store stand-in lives beside DynamoDB's files; a throwaway store gets throwaway keys.
   const keyStoreDirectory = options.memory ? mkdtempSync(join(tmpdir(), "bulkhead-keystore-")) : join(dataDir, "keystore");
+  // Stand-in for the KMS checkpoint key (see audit/stand-in-signer.ts).
+  const checkpointKeyFile = join(dataDir, "audit-checkpoint-key.pem");
+  ensureStandInCheckpointKey(checkpointKeyFile);
   Object.assign(
     process.env,
     LOCAL_AWS_ENV,
     { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint },
     linkEnvironment(config),
     linkKeyStore({ kind: "offline-stand-in", directory: keyStoreDirectory }),
+    linkCheckpointSigner({ kind: "stand-in-ed25519", keyFile: checkpointKeyFile }),
   );
 
   for (const org of SEED_ORGS) {

@@ -10,7 +10,16 @@ export function encodeCursor(secret: string, org: string, lastKey: Record<string
   return `${body}.${sign(secret, body)}`;
 }
 
-export function decodeCursor(secret: string, org: string, cursor: string): Record<string, unknown> {
+/**
+ * With `listing`, the key must also lie in that listing (its partition, its sort-key prefix): a
+ * valid cursor of another listing in the same org is refused too, rather than sent to DynamoDB.
+ */
+export function decodeCursor(
+  secret: string,
+  org: string,
+  cursor: string,
+  listing?: { partition: string; sortPrefix: string },
+): Record<string, unknown> {
   const [body, signature, extra] = cursor.split(".");
   if (!body || !signature || extra !== undefined) throw problems.invalidCursor();
   const expected = Buffer.from(sign(secret, body));
@@ -18,7 +27,11 @@ export function decodeCursor(secret: string, org: string, cursor: string): Recor
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw problems.invalidCursor();
   const parsed = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as { o?: unknown; k?: unknown };
   if (parsed.o !== org || typeof parsed.k !== "object" || parsed.k === null) throw problems.invalidCursor();
-  return parsed.k as Record<string, unknown>;
+  const key = parsed.k as Record<string, unknown>;
+  if (listing && (key.PK !== listing.partition || typeof key.SK !== "string" || !key.SK.startsWith(listing.sortPrefix))) {
+    throw problems.invalidCursor();
+  }
+  return key;
 }
 
 const sign = (secret: string, body: string): string =>

@@ -12,6 +12,13 @@ export type ItemKey = { PK: string; SK: string };
 
 export const orgPartition = (org: string): string => `ORG#${org}`;
 export const appPartition = (org: string, appId: string): string => `ORG#${org}#APP#${appId}`;
+/** One partition per org holds its audit chain and the signed checkpoints of it. */
+export const auditPartition = (org: string): string => `ORG#${org}#AUDIT`;
+
+/** Zero-padded so that sort-key order is seq order (room for 10^12 entries). */
+const SEQ_DIGITS = 12;
+export const MAX_AUDIT_SEQ = 10 ** SEQ_DIGITS - 1;
+const padSeq = (seq: number): string => String(seq).padStart(SEQ_DIGITS, "0");
 
 const credentialScopeKey = (scope: CredentialScope): string =>
   scope.kind === "system" ? "system" : `user#${scope.sub}`;
@@ -25,6 +32,10 @@ export const keys = {
     SK: `CRED#${credentialScopeKey(scope)}#${name}`,
   }),
   credentialPrefix: "CRED#",
+  auditEntry: (org: string, seq: number): ItemKey => ({ PK: auditPartition(org), SK: `SEQ#${padSeq(seq)}` }),
+  auditEntryPrefix: "SEQ#",
+  auditCheckpoint: (org: string, seq: number): ItemKey => ({ PK: auditPartition(org), SK: `CHECKPOINT#${padSeq(seq)}` }),
+  auditCheckpointPrefix: "CHECKPOINT#",
   /** The org record is platform data: read by tenant resolution before any tenant is known. */
   orgRecord: (org: string): ItemKey => ({ PK: `REGISTRY#ORG#${org}`, SK: "ORG" }),
 } as const;

@@ -59,6 +59,7 @@ export const authenticate = (route: RouteDef): MiddlewareObj<any, any, Error, an
       throw problems.unauthenticated("The bearer token's claims are not valid.");
     }
     logger.appendKeys({ sub: principal.sub, principal: principal.kind });
+    request.context.caller = principal;
     const reason = refusal(route, request.context.tenancy!, principal);
     if (reason) throw problems.forbidden(reason);
     request.context.principal = principal;

@@ -10,6 +10,7 @@ import { tenantTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import type { Org } from "../orgs.ts";
 import { routeById, type RouteDef, type RouteId } from "../routes.ts";
+import { auditTrail, requestAudit, type RequestAudit } from "./audit.ts";
 import { authenticate } from "./auth.ts";
 import { bodyLimit, validateInput } from "./input.ts";
 import { problemResponder } from "./problem-response.ts";
@@ -29,16 +30,22 @@ export type HandlerContext = {
   principal?: Principal;
   org?: Org;
   table?: TenantTable;
+  /** This request's audit entry: services commit it with their change (transactAudited). */
+  audit: RequestAudit;
 };
 
-/** A handler's answer; `status` defaults to the route's declared success status. */
-export type Reply = { body?: unknown; status?: number; headers?: Record<string, string> };
+/**
+ * A handler's answer; `status` defaults to the route's declared success status. `body` is sent
+ * as JSON; `text` is sent verbatim (with a content-type header of the handler's choosing).
+ */
+export type Reply = { body?: unknown; text?: string; status?: number; headers?: Record<string, string> };
 
 export type RouteHandler<R extends RouteDef> = (input: Input<R>, ctx: HandlerContext) => Promise<Reply>;
 
 /**
  * Wraps a route's handler in the middy stack of DESIGN.md. Order matters: onError runs in
- * reverse, so the problem responder (used second) answers before security headers are added.
+ * reverse, so the problem responder answers first, then the audit trail records that answer,
+ * then security headers are added.
  */
 export function defineHandler<Id extends RouteId>(
   id: Id,
@@ -49,6 +56,7 @@ export function defineHandler<Id extends RouteId>(
     // Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries bearer tokens and credential values.
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(httpSecurityHeaders())
+    .use(auditTrail(route))
     .use(problemResponder())
     .use(httpHeaderNormalizer())
     .use(httpEventNormalizer())
@@ -64,6 +72,7 @@ export function defineHandler<Id extends RouteId>(
       org,
       principal,
       table: org ? tenantTable(org.slug) : undefined,
+      audit: requestAudit(route, event, context),
     });
     return toResult(reply, route.status);
   });
@@ -72,6 +81,7 @@ export function defineHandler<Id extends RouteId>(
 function toResult(reply: Reply, defaultStatus: number): ApiResult {
   const status = reply.status ?? defaultStatus;
   const headers: Record<string, string> = { "cache-control": "no-store", ...reply.headers };
+  if (reply.text !== undefined) return { statusCode: status, headers, body: reply.text };
   if (reply.body === undefined) return { statusCode: status, headers };
   return {
     statusCode: status,

@@ -11,7 +11,7 @@ const MIDDY_STATUS: Record<number, () => HttpProblem> = {
   422: problems.malformedJson,
 };
 
-function toProblem(error: unknown): HttpProblem {
+export function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof $ZodError) {
     const errors = error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Request } from "@middy/core";
+import type { AuditEntry, AuditTarget } from "../audit/entry.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Org } from "../orgs.ts";
 import type { HostTenancy } from "../tenancy.ts";
@@ -8,7 +9,12 @@ import type { HostTenancy } from "../tenancy.ts";
 export type RequestState = {
   tenancy?: HostTenancy;
   org?: Org;
+  /** The verified caller, set even when its access is then refused (the audit records refusals). */
+  caller?: Principal;
+  /** The authorized caller: set only once the route's access admits it. */
   principal?: Principal;
+  /** The request's audit entry: a target the handler named, or the entry a service committed. */
+  audit?: { target?: AuditTarget; entry?: AuditEntry; attempted?: boolean };
   input?: { params: unknown; query: unknown; body: unknown };
 };
 

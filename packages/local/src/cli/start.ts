@@ -12,6 +12,7 @@ try {
   console.log(`listening on http://localhost:${port}`);
   console.log(`
 Data: ${values.memory ? "in memory (throwaway)" : dataDir}. Orgs "acme" and "globex" are seeded.
+DynamoDB Local: ${offline.dynamoEndpoint} (table "${offline.config.tableName}").
 Try:
   TOKEN=$(npm run -s token -- --org acme --sub alice --role admin)
   curl -s ${org}/v1/org -H "authorization: Bearer $TOKEN"
@@ -26,6 +27,10 @@ Try:
   curl -s ${org}/v1/runtime/credentials/database-url -H "authorization: Bearer $(npm run -s token -- --org acme --app $APP --runtime)"
   # platform host:
   curl -s http://localhost:${port}/v1/orgs/acme -H "authorization: Bearer $(npm run -s token -- --platform --sub ops --role platform-admin)"
+  # the org's audit trail (owner/admin): list, verify (signs a checkpoint), export for offline checks
+  curl -s ${org}/v1/audit -H "authorization: Bearer $TOKEN"
+  curl -s ${org}/v1/audit/verify -H "authorization: Bearer $TOKEN"
+  curl -s ${org}/v1/audit/export -H "authorization: Bearer $TOKEN" > audit.jsonl && npm run -s audit:verify -- audit.jsonl
 Ctrl-C stops.`);
   let stopping = false;
   const stop = async () => {

@@ -1,0 +1,114 @@
+import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { decodeCursor, encodeCursor } from "../data/cursor.ts";
+import { auditPartition, keys } from "../data/keys.ts";
+import type { TenantTable } from "../data/tables.ts";
+import { canonicalJson, type AuditEntry } from "./entry.ts";
+
+/** An item as stored, without the table's key attributes: for an entry, exactly what was hashed. */
+export function withoutKeys<T>(item: Record<string, unknown>): T {
+  const { PK: _pk, SK: _sk, ...rest } = item;
+  return rest as T;
+}
+
+/** The key condition of a Query for the items under `prefix` in the org's audit partition. */
+export function auditQuery(table: TenantTable, prefix: string, values: Record<string, unknown> = {}) {
+  return {
+    TableName: table.name,
+    KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+    ExpressionAttributeValues: { ...values, ":pk": auditPartition(table.org), ":prefix": prefix },
+  };
+}
+
+/** Reads a cursor back, and only as a key under `prefix` in this org's audit partition. */
+export const auditStartKey = (table: TenantTable, cursorKey: string, cursor: string | undefined, prefix: string) =>
+  cursor ? decodeCursor(cursorKey, table.org, cursor, { partition: auditPartition(table.org), sortPrefix: prefix }) : undefined;
+
+/** Every item under `prefix` in the org's audit partition, in key order, read consistently. */
+export async function* readAuditItems<T>(table: TenantTable, prefix: string): AsyncGenerator<T> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
+      ...auditQuery(table, prefix),
+      ExclusiveStartKey: start,
+      ConsistentRead: true,
+    }));
+    for (const item of Items) yield withoutKeys<T>(item);
+    start = LastEvaluatedKey;
+  } while (start);
+}
+
+/** The whole chain in seq order. */
+export const readChain = (table: TenantTable): AsyncGenerator<AuditEntry> => readAuditItems<AuditEntry>(table, keys.auditEntryPrefix);
+
+export type AuditFilter = { from?: string; to?: string; actor?: string; action?: string };
+export type AuditPage = { limit: number; cursor?: string; order?: "asc" | "desc"; consistent?: boolean };
+
+function filterExpression(filter: AuditFilter): Pick<QueryCommandInput, "FilterExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"> {
+  const clauses: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (filter.from) {
+    clauses.push("#time >= :from");
+    names["#time"] = "time";
+    values[":from"] = new Date(filter.from).toISOString();
+  }
+  if (filter.to) {
+    clauses.push("#time <= :to");
+    names["#time"] = "time";
+    values[":to"] = new Date(filter.to).toISOString();
+  }
+  if (filter.actor) {
+    clauses.push("#actor.#sub = :actor");
+    Object.assign(names, { "#actor": "actor", "#sub": "sub" });
+    values[":actor"] = filter.actor;
+  }
+  if (filter.action) {
+    clauses.push("#action = :action");
+    names["#action"] = "action";
+    values[":action"] = filter.action;
+  }
+  if (!clauses.length) return {};
+  return { FilterExpression: clauses.join(" AND "), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+}
+
+/** At most this many DynamoDB pages per API page, so a sparse filter cannot run unbounded. */
+const MAX_QUERY_PAGES = 10;
+/** Entries evaluated per Query when a filter may drop most of them. */
+const FILTERED_READ = 500;
+
+/**
+ * One page of matching entries. DynamoDB applies Limit before the filter: without a filter each
+ * Query asks for exactly the entries still wanted; with one it reads wider, and when it finds
+ * more than wanted the cursor is the key of the last entry returned.
+ */
+export async function queryAudit(table: TenantTable, cursorKey: string, filter: AuditFilter, page: AuditPage) {
+  const filtered = filterExpression(filter);
+  const items: AuditEntry[] = [];
+  let start = auditStartKey(table, cursorKey, page.cursor, keys.auditEntryPrefix);
+  for (let round = 0; round < MAX_QUERY_PAGES && items.length < page.limit; round++) {
+    const wanted = page.limit - items.length;
+    const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
+      ...filtered,
+      ...auditQuery(table, keys.auditEntryPrefix, filtered.ExpressionAttributeValues),
+      ScanIndexForward: page.order === "asc",
+      ExclusiveStartKey: start,
+      Limit: filtered.FilterExpression ? Math.max(wanted, FILTERED_READ) : wanted,
+      ConsistentRead: page.consistent,
+    }));
+    const taken = Items.slice(0, wanted);
+    items.push(...taken.map((item) => withoutKeys<AuditEntry>(item)));
+    const last = taken.at(-1);
+    start = Items.length > wanted && last ? { PK: last.PK, SK: last.SK } : LastEvaluatedKey;
+    if (!start) break;
+  }
+  return { items, cursor: start ? encodeCursor(cursorKey, table.org, start) : undefined };
+}
+
+/**
+ * One page of the export: JSON Lines, one canonical entry per line, in seq order. Read
+ * consistently, so a page never misses an entry another page or a verify already saw.
+ */
+export async function exportAudit(table: TenantTable, cursorKey: string, page: { limit: number; cursor?: string }) {
+  const { items, cursor } = await queryAudit(table, cursorKey, {}, { ...page, order: "asc", consistent: true });
+  return { jsonl: items.map((entry) => `${canonicalJson(entry)}\n`).join(""), count: items.length, cursor };
+}

@@ -1,0 +1,114 @@
+import type { MiddlewareObj } from "@middy/core";
+import { appendAudit, type PendingAudit } from "../audit/chain.ts";
+import { outcomeOfStatus, type AuditActor, type AuditDraft, type AuditTarget } from "../audit/entry.ts";
+import type { Principal } from "../auth/principal.ts";
+import { tenantTable } from "../data/tables.ts";
+import { logger } from "../log.ts";
+import { problems } from "../problem.ts";
+import type { RouteDef } from "../routes.ts";
+import { problemResponse, toProblem } from "./problem-response.ts";
+import { requestIdOf, type ApiContext, type ApiEvent, type ApiRequest, type RequestState } from "./state.ts";
+
+/**
+ * Step 7 of the stack: the audit trail. Nothing per route decides whether to audit; this does,
+ * from the route table and the caller:
+ * - every mutating request (any method but GET) of a verified caller of the host's org, with
+ *   its outcome: ok, denied (401/403) or failed, and the status;
+ * - every request of a platform token on an org host, allowed or refused, reads included;
+ * - a successful platform-host route that declares `auditOrgFrom`, in that org's chain.
+ * Not chained, only logged: requests without a verified token (anyone could flood a chain),
+ * tokens of another org (that org's identities must not enter this org's chain), and unknown or
+ * suspended orgs (there is no chain to write to).
+ *
+ * A service that can commit its change and the entry in one transaction does so through the
+ * handler's `audit` (see transactAudited); this middleware then writes nothing more. Entries
+ * carry ids and names only: never the body, a token or a value.
+ */
+export const isMutating = (route: Pick<RouteDef, "method">): boolean => route.method !== "GET";
+
+export function actorOf(principal: Principal): AuditActor {
+  switch (principal.kind) {
+    case "member":
+      return { kind: "member", sub: principal.sub, org: principal.org, role: principal.role };
+    case "platform":
+      return { kind: "platform", sub: principal.sub, role: principal.role };
+    case "runtime":
+      return { kind: "runtime", sub: principal.sub, org: principal.org, app: principal.app };
+  }
+}
+
+/** The org whose chain records this request, or undefined when no chain does. */
+function chainOf(route: RouteDef, state: RequestState, status: number): string | undefined {
+  const caller = state.caller;
+  if (!caller) return undefined;
+  if (route.host === "org") {
+    const org = state.org?.slug;
+    if (!org || (caller.kind !== "platform" && caller.org !== org)) return undefined;
+    return caller.kind === "platform" || isMutating(route) ? org : undefined;
+  }
+  if (route.auditOrgFrom && isMutating(route) && status < 400) {
+    const input = state.input as { params?: Record<string, unknown>; body?: Record<string, unknown> } | undefined;
+    const org = input?.params?.[route.auditOrgFrom] ?? input?.body?.[route.auditOrgFrom];
+    return typeof org === "string" ? org : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Ids the request named: its path parameters, only if they pass the route's schema (a refusal
+ * at auth comes before validation, so they are checked here; invalid ones are never recorded).
+ */
+function defaultTarget(route: RouteDef, event: ApiEvent, org: string): AuditTarget {
+  const parsed = route.params?.safeParse(event.pathParameters ?? {});
+  const params = (parsed?.success ? parsed.data : {}) as AuditTarget;
+  return route.auditOrgFrom ? { ...params, [route.auditOrgFrom]: org } : { ...params };
+}
+
+const sourceIpOf = (event: ApiEvent): string | undefined => event.requestContext?.http?.sourceIp || undefined;
+
+function draftFor(route: RouteDef, event: ApiEvent, caller: Principal, target: AuditTarget, outcome: AuditDraft["outcome"]): AuditDraft {
+  return { actor: actorOf(caller), action: route.id, target, outcome, requestId: requestIdOf(event), sourceIp: sourceIpOf(event) };
+}
+
+/** The handler's side of the trail: a service passes it to transactAudited. */
+export type RequestAudit = PendingAudit & {
+  /** Names what the request acted on, for the entry this middleware writes (default: path ids). */
+  target(target: AuditTarget): void;
+};
+
+export function requestAudit(route: RouteDef, event: ApiEvent, context: ApiContext): RequestAudit {
+  const state = (context.audit ??= {});
+  return {
+    target: (target) => void (state.target = target),
+    draft: (target) => draftFor(route, event, context.principal!, target, outcomeOfStatus(route.status)),
+    written: (entry) => void (state.entry = entry),
+  };
+}
+
+export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any, any> => {
+  const record = async (request: ApiRequest) => {
+    const state = request.context;
+    const audit = (state.audit ??= {});
+    // Once per request: a failure in `after` reaches onError, which must not append again.
+    if (audit.entry || audit.attempted) return;
+    audit.attempted = true;
+    const status = request.response?.statusCode ?? 500;
+    const org = chainOf(route, state, status);
+    if (!org) return;
+    const problem = request.error ? toProblem(request.error).slug : undefined;
+    const target = audit.target ?? defaultTarget(route, request.event, org);
+    audit.entry = await appendAudit(tenantTable(org), draftFor(route, request.event, state.caller!, target, outcomeOfStatus(status, problem)));
+  };
+  return {
+    after: record,
+    onError: async (request: ApiRequest) => {
+      try {
+        await record(request);
+      } catch (error) {
+        // Fail loud: a request whose entry could not be written answers 500, never silently.
+        logger.error("audit append failed", { error: error as Error, route: route.id });
+        request.response = problemResponse(problems.internal(), requestIdOf(request.event));
+      }
+    },
+  };
+};
