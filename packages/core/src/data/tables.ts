@@ -1,15 +1,16 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { config } from "../config.ts";
+import { tableName } from "../config.ts";
 import { installGuard, type KeyScope } from "./guard.ts";
 import { isOrgPartition, isRegistryPartition } from "./keys.ts";
+import { tenantCredentials } from "./tenant-credentials.ts";
 
 /** A DynamoDB handle that can only reach the partitions of its scope. */
 export type Table = { readonly name: string; readonly client: DynamoDBDocumentClient };
 export type TenantTable = Table & { readonly org: string };
 
-function guardedTable(scope: KeyScope): Table {
-  const raw = new DynamoDBClient({});
+function guardedTable(scope: KeyScope, credentials?: DynamoDBClientConfig["credentials"]): Table {
+  const raw = new DynamoDBClient(credentials ? { credentials } : {});
   installGuard(raw.middlewareStack, scope);
   const client = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true },
@@ -27,10 +28,12 @@ const tenantTables = new Map<string, TenantTable>();
 export function tenantTable(org: string): TenantTable {
   let table = tenantTables.get(org);
   if (!table) {
-    const { tableName } = config();
     table = {
       org,
-      ...guardedTable({ label: `ORG#${org}`, tableName, allows: (pk) => isOrgPartition(org, pk) }),
+      ...guardedTable(
+        { label: `ORG#${org}`, tableName: tableName(), allows: (pk) => isOrgPartition(org, pk) },
+        tenantCredentials(org),
+      ),
     };
     if (tenantTables.size >= MAX_CACHED_ORGS) tenantTables.delete(tenantTables.keys().next().value!);
     tenantTables.set(org, table);
@@ -44,7 +47,7 @@ let platform: Table | undefined;
 export function platformTable(): Table {
   platform ??= guardedTable({
     label: "REGISTRY",
-    tableName: config().tableName,
+    tableName: tableName(),
     allows: isRegistryPartition,
   });
   return platform;
