@@ -140,7 +140,7 @@ describe("IAM in infra", () => {
       expect(JSON.parse(role.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "lambda.amazonaws.com" });
       const [policy] = policiesOf(role);
       expect(policy!.Statement.find((s) => s.Sid === "WriteOwnLogs")!.Resource).toEqual([`${arn.logGroup(location, `/aws/lambda/${platform.functionName(route.id)}`)}:*`]);
-      expect(policy!.Statement.some((s) => s.Sid === "AssumeTenantDataWithOrgTag"), route.id).toBe(functionAccess(route).tenantData);
+      expect(policy!.Statement.some((s) => s.Sid === "AssumeTenantData"), route.id).toBe(functionAccess(route).tenantData);
     }
   });
 

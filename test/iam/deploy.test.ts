@@ -18,6 +18,11 @@ describe("the customer deploy role's trust policy", () => {
   const assume = (trust: PolicyDocument, context: Record<string, string | string[]>, principal = deployer.arn, action = "sts:AssumeRole") =>
     // Cross-account: the caller's identity policy and the target's trust must both allow.
     decide({ principal, action, resource: arn.role(target, customerDeployRoleName("acme")), resourceAccount: OTHER_ACCOUNT, context, identity: [deployer.policy], resourcePolicy: trust });
+  /** An AssumeRole call carrying tags needs both actions: sts:AssumeRole and sts:TagSession. */
+  const assumeTagged = async (trust: PolicyDocument, context: Record<string, string | string[]>, principal = deployer.arn) => {
+    const assumed = await assume(trust, context, principal, "sts:AssumeRole");
+    return assumed === "Allowed" ? assume(trust, context, principal, "sts:TagSession") : assumed;
+  };
   const tags = (org: string, extra: Record<string, string> = {}): Record<string, string | string[]> => {
     const all = { org, app: "web", deployment: "d1", ...extra };
     return { ...Object.fromEntries(Object.entries(all).map(([k, v]) => [`aws:RequestTag/${k}`, v])), "aws:TagKeys": Object.keys(all) };
@@ -27,8 +32,7 @@ describe("the customer deploy role's trust policy", () => {
     await fc.assert(
       fc.asyncProperty(orgSlug, externalId, async (org, id) => {
         const { trust } = roleFor(org, id);
-        expect(await assume(trust!, { "sts:ExternalId": id, ...tags(org) })).toBe("Allowed");
-        expect(await assume(trust!, tags(org), deployer.arn, "sts:TagSession")).toBe("Allowed");
+        expect(await assumeTagged(trust!, { "sts:ExternalId": id, ...tags(org) })).toBe("Allowed");
       }),
       { numRuns: PROPERTY_RUNS },
     );
@@ -50,13 +54,13 @@ describe("the customer deploy role's trust policy", () => {
   it("refuses another org's sessions, other callers, missing or extra tags and pattern-like values", async () => {
     const id = "x".repeat(40);
     const { trust } = roleFor("acme", id);
-    expect(await assume(trust!, { "sts:ExternalId": id, ...tags("acme2") })).not.toBe("Allowed");
-    expect(await assume(trust!, tags("acme2"), deployer.arn, "sts:TagSession")).not.toBe("Allowed");
-    expect(await assume(trust!, { "sts:ExternalId": id, ...tags("acme") }, arn.role(platformLocation, "bulkhead-test-apps-create"))).not.toBe("Allowed");
+    const withId = (context: Record<string, string | string[]>) => ({ "sts:ExternalId": id, ...context });
+    expect(await assumeTagged(trust!, withId(tags("acme2")))).not.toBe("Allowed");
+    expect(await assumeTagged(trust!, withId(tags("acme")), arn.role(platformLocation, "bulkhead-test-apps-create"))).not.toBe("Allowed");
     const { "aws:RequestTag/deployment": _, ...withoutDeployment } = tags("acme");
-    expect(await assume(trust!, { ...withoutDeployment, "aws:TagKeys": ["org", "app"] }, deployer.arn, "sts:TagSession")).not.toBe("Allowed");
-    expect(await assume(trust!, tags("acme", { admin: "true" }), deployer.arn, "sts:TagSession")).not.toBe("Allowed");
-    expect(await assume(trust!, tags("acme", { app: "*" }), deployer.arn, "sts:TagSession")).toBe("ExplicitlyDenied");
+    expect(await assumeTagged(trust!, withId({ ...withoutDeployment, "aws:TagKeys": ["org", "app"] }))).not.toBe("Allowed");
+    expect(await assumeTagged(trust!, withId(tags("acme", { admin: "true" })))).not.toBe("Allowed");
+    expect(await assumeTagged(trust!, withId(tags("acme", { app: "*" })))).toBe("ExplicitlyDenied");
   });
 
   it("refuses ExternalIds shorter than 32 characters at generation time", () => {

@@ -85,20 +85,28 @@ describe("the tenant data role", () => {
       });
     const caller = callers[0]!;
 
+    /** An AssumeRole call carrying tags needs both actions: sts:AssumeRole and sts:TagSession. */
+    const assumeTagged = async (principal: string, tags: Record<string, string>) => {
+      const [assumed, tagged] = [await assume(principal, "sts:AssumeRole", tags), await assume(principal, "sts:TagSession", tags)];
+      return assumed === "Allowed" ? tagged : assumed;
+    };
+
     it("admits org-scoped functions that tag the session with an org, and only them", async () => {
-      expect(await assume(caller, "sts:AssumeRole", { org: "acme" })).toBe("Allowed");
-      expect(await assume(caller, "sts:TagSession", { org: "acme" })).toBe("Allowed");
+      expect(await assumeTagged(caller, { org: "acme" })).toBe("Allowed");
       const platformRoute = routes.find((r) => r.host === "platform")!;
-      expect(await assume(arn.role(location, platform.functionRole(platformRoute.id)), "sts:AssumeRole", { org: "acme" })).not.toBe("Allowed");
-      expect(await assume(arn.role(location, "someone-else"), "sts:AssumeRole", { org: "acme" })).not.toBe("Allowed");
+      expect(await assumeTagged(arn.role(location, platform.functionRole(platformRoute.id)), { org: "acme" })).not.toBe("Allowed");
+      expect(await assumeTagged(arn.role(location, "someone-else"), { org: "acme" })).not.toBe("Allowed");
     });
 
-    it("refuses sessions without the org tag, with extra tags, or with tag values that are patterns", async () => {
-      expect(await assume(caller, "sts:AssumeRole", {})).not.toBe("Allowed");
-      expect(await assume(caller, "sts:TagSession", { org: "acme", app: "web" })).not.toBe("Allowed");
+    it("refuses extra tags and tag values that are patterns; an untagged session reaches nothing", async () => {
+      expect(await assumeTagged(caller, { org: "acme", app: "web" })).not.toBe("Allowed");
+      expect(await assumeTagged(caller, { team: "acme" })).not.toBe("Allowed");
       for (const value of ["*", "ac*", "a?c", "acme#APP", "${aws:username}"]) {
-        expect(await assume(caller, "sts:TagSession", { org: value }), value).toBe("ExplicitlyDenied");
+        expect(await assumeTagged(caller, { org: value }), value).toBe("ExplicitlyDenied");
       }
+      // Without tags AssumeRole alone is enough, and the session matches no item (see above).
+      expect(await assume(caller, "sts:AssumeRole", {})).toBe("Allowed");
+      expect(await asTenant(undefined, "dynamodb:Query", ["ORG#acme"])).toBe("ImplicitlyDenied");
     });
   });
 });

@@ -1,8 +1,8 @@
 import { arn, type AwsLocation } from "./arn.ts";
-import { policyDocument, type RoleDocuments, type Statement } from "./document.ts";
+import { policyDocument, type RoleDocuments } from "./document.ts";
 import type { AppScope, PlatformNames } from "./names.ts";
 import { customerPolicy } from "./phases.ts";
-import { UNSAFE_TAG_VALUE_PATTERNS } from "./tenant-data.ts";
+import { allowTagging, refuseUnsafeTagValues, tagOnly } from "./session-tags.ts";
 import { lambdaTrust } from "./trust.ts";
 
 /** The session tags every deploy session carries, set by the platform's AssumeRole call. */
@@ -19,21 +19,6 @@ export function assertExternalId(externalId: string): string {
   return externalId;
 }
 
-const requireTags = (keys: readonly string[]): Statement["Condition"] => ({
-  Null: Object.fromEntries(keys.map((key) => [`aws:RequestTag/${key}`, "false"])),
-  "ForAllValues:StringEquals": { "aws:TagKeys": [...keys] },
-});
-
-/** One statement per key: conditions on several keys in one statement would all have to match. */
-const refuseUnsafeTags = (): Statement[] =>
-  DEPLOY_SESSION_TAGS.map((key) => ({
-    Sid: `RefuseUnsafe${key[0]!.toUpperCase()}${key.slice(1)}Tag`,
-    Effect: "Deny",
-    Principal: { AWS: "*" },
-    Action: ["sts:AssumeRole", "sts:TagSession"],
-    Condition: { StringLike: { [`aws:RequestTag/${key}`]: [...UNSAFE_TAG_VALUE_PATTERNS] } },
-  }));
-
 /**
  * The platform identity that runs deploy tasks: it can only assume org deploy roles, and only
  * with the org/app/deployment session tags. Which role and which ExternalId are the target's
@@ -46,7 +31,7 @@ export function deployerRole(input: { location: AwsLocation; platform: PlatformN
   const targets = `arn:${l.partition}:iam::*:role/${customerDeployRoleName("*")}`;
   const policy = policyDocument([
     { Sid: "AssumeDeployTargets", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: [targets] },
-    { Sid: "TagDeploySessions", Effect: "Allow", Action: ["sts:TagSession"], Resource: [targets], Condition: requireTags(DEPLOY_SESSION_TAGS) },
+    tagOnly("TagDeploySessions", [targets], DEPLOY_SESSION_TAGS),
   ]);
   return {
     kind: "role",
@@ -82,16 +67,10 @@ export function customerDeployRole(input: CustomerDeployRoleInput): RoleDocument
       Effect: "Allow",
       Principal: { AWS: deployerRoleArn },
       Action: ["sts:AssumeRole"],
-      Condition: { StringEquals: { "sts:ExternalId": externalId, "aws:RequestTag/org": scope.org } },
+      Condition: { StringEquals: { "sts:ExternalId": externalId } },
     },
-    {
-      Sid: "SessionTagsOfThisOrg",
-      Effect: "Allow",
-      Principal: { AWS: deployerRoleArn },
-      Action: ["sts:TagSession"],
-      Condition: { ...requireTags(DEPLOY_SESSION_TAGS), StringEquals: { "aws:RequestTag/org": scope.org } },
-    },
-    ...refuseUnsafeTags(),
+    allowTagging("SessionTagsOfThisOrg", { AWS: deployerRoleArn }, DEPLOY_SESSION_TAGS, { org: scope.org }),
+    ...refuseUnsafeTagValues(DEPLOY_SESSION_TAGS),
   ]);
   return {
     kind: "role",

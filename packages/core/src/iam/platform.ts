@@ -3,6 +3,7 @@ import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type PolicyDocument, type RoleDocuments, type Statement } from "./document.ts";
 import { denyScan, ITEM_READ_ACTIONS, leadingKeys } from "./dynamodb.ts";
 import type { PlatformNames } from "./names.ts";
+import { tagOnly } from "./session-tags.ts";
 import { TENANT_SESSION_TAG } from "./tenant-data.ts";
 import { lambdaTrust } from "./trust.ts";
 
@@ -47,16 +48,11 @@ export function functionRole(input: FunctionRoleInput): RoleDocuments {
     { Sid: access.registry === "read-write" ? "ReadWriteRegistry" : "ReadRegistry", Effect: "Allow", Action: registryActions, Resource: [table], Condition: leadingKeys(REGISTRY_PARTITIONS) },
   ];
   if (access.tenantData) {
-    statements.push({
-      Sid: "AssumeTenantDataWithOrgTag",
-      Effect: "Allow",
-      Action: ["sts:AssumeRole", "sts:TagSession"],
-      Resource: [arn.role(l, platform.tenantDataRole)],
-      Condition: {
-        Null: { [`aws:RequestTag/${TENANT_SESSION_TAG}`]: "false" },
-        "ForAllValues:StringEquals": { "aws:TagKeys": [TENANT_SESSION_TAG] },
-      },
-    });
+    const tenantRole = arn.role(l, platform.tenantDataRole);
+    statements.push(
+      { Sid: "AssumeTenantData", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: [tenantRole] },
+      tagOnly("TagTenantSessionWithOrg", [tenantRole], [TENANT_SESSION_TAG]),
+    );
   }
   statements.push(denyScan([table, arn.tableIndexes(l, platform.table)]));
   const name = platform.functionRole(routeId);

@@ -1,19 +1,13 @@
 import { orgPartition } from "../data/keys.ts";
 import { arn, type AwsLocation } from "./arn.ts";
-import { policyDocument, type RoleDocuments, type Statement } from "./document.ts";
+import { policyDocument, type RoleDocuments } from "./document.ts";
 import { denyScan, ITEM_READ_ACTIONS, ITEM_WRITE_ACTIONS, leadingKeys, partitionAndBelow } from "./dynamodb.ts";
 import type { PlatformNames } from "./names.ts";
+import { allowTagging, refuseUnsafeTagValues } from "./session-tags.ts";
 
 /** The only session tag the tenant data role accepts: the org the request's host resolved to. */
 export const TENANT_SESSION_TAG = "org";
 const ORG_FROM_SESSION = `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`;
-
-/**
- * Characters that would turn a tag value into a pattern or a path: `*` and `?` are policy
- * wildcards, `$` opens a policy variable, `#` is the key separator. Org slugs never contain them.
- * Written as `${*}`-style escapes, which policies read as the literal character.
- */
-export const UNSAFE_TAG_VALUE_PATTERNS = ["*${*}*", "*${?}*", "*${$}*", "*#*"] as const;
 
 export type TenantDataRoleInput = {
   location: AwsLocation;
@@ -48,7 +42,12 @@ export function tenantDataRole(input: TenantDataRoleInput): RoleDocuments {
     denyScan([table, arn.tableIndexes(location, platform.table)]),
   ]);
 
-  const trust = policyDocument([tagged(input.callerRoleArns), refuseUnsafeTags()]);
+  const callers = { AWS: [...input.callerRoleArns] };
+  const trust = policyDocument([
+    { Sid: "OrgScopedFunctions", Effect: "Allow", Principal: callers, Action: ["sts:AssumeRole"] },
+    allowTagging("OrgTagOnly", callers, [TENANT_SESSION_TAG]),
+    ...refuseUnsafeTagValues([TENANT_SESSION_TAG]),
+  ]);
 
   return {
     kind: "role",
@@ -58,28 +57,5 @@ export function tenantDataRole(input: TenantDataRoleInput): RoleDocuments {
     policy,
     trust,
     sessionTags: [TENANT_SESSION_TAG],
-  };
-}
-
-function tagged(callers: readonly string[]): Statement {
-  return {
-    Sid: "OrgScopedFunctionsWithOrgTag",
-    Effect: "Allow",
-    Principal: { AWS: [...callers] },
-    Action: ["sts:AssumeRole", "sts:TagSession"],
-    Condition: {
-      Null: { [`aws:RequestTag/${TENANT_SESSION_TAG}`]: "false" },
-      "ForAllValues:StringEquals": { "aws:TagKeys": [TENANT_SESSION_TAG] },
-    },
-  };
-}
-
-function refuseUnsafeTags(): Statement {
-  return {
-    Sid: "RefuseUnsafeOrgTag",
-    Effect: "Deny",
-    Principal: { AWS: "*" },
-    Action: ["sts:AssumeRole", "sts:TagSession"],
-    Condition: { StringLike: { [`aws:RequestTag/${TENANT_SESSION_TAG}`]: [...UNSAFE_TAG_VALUE_PATTERNS] } },
   };
 }
