@@ -140,11 +140,12 @@ describe("route function roles", () => {
     }
   });
 
-  it("write the registry only on platform routes that change it", async () => {
+  it("write the registry only on platform routes that change it, and never list it", async () => {
     for (const route of routes) {
       const { run } = await tenantCalls(route.id);
       const expected = route.host === "platform" && route.method !== "GET" ? "Allowed" : "ImplicitlyDenied";
       expect(await run("dynamodb:PutItem", table, { "dynamodb:LeadingKeys": ["REGISTRY#ORG#acme"] }), route.id).toBe(expected);
+      expect(await run("dynamodb:Query", table, { "dynamodb:LeadingKeys": ["REGISTRY#ORG#acme"] }), route.id).toBe("ImplicitlyDenied");
     }
   });
 });

@@ -1,7 +1,7 @@
 import type { RouteDef } from "../routes.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type PolicyDocument, type RoleDocuments, type Statement } from "./document.ts";
-import { denyScan, ITEM_READ_ACTIONS, leadingKeys } from "./dynamodb.ts";
+import { denyScan, leadingKeys } from "./dynamodb.ts";
 import type { PlatformNames } from "./names.ts";
 import { tagOnly } from "./session-tags.ts";
 import { TENANT_SESSION_TAG } from "./tenant-data.ts";
@@ -9,6 +9,8 @@ import { lambdaTrust } from "./trust.ts";
 
 /** Platform items (`REGISTRY#…`, see data/keys.ts). Tenant partitions start `ORG#` and never match. */
 const REGISTRY_PARTITIONS = ["REGISTRY#*"];
+/** Registry records are read by key (tenant resolution, org reads); nothing lists them yet. */
+const REGISTRY_READ_ACTIONS = ["dynamodb:GetItem"] as const;
 const REGISTRY_WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem"] as const;
 
 /** What a route's function may reach; derived from the route so a new route gets the narrowest default. */
@@ -42,7 +44,7 @@ export function functionRole(input: FunctionRoleInput): RoleDocuments {
   const { location: l, platform, routeId, access } = input;
   const table = arn.table(l, platform.table);
   const logGroup = platform.functionLogGroup(routeId);
-  const registryActions = access.registry === "read-write" ? [...ITEM_READ_ACTIONS, ...REGISTRY_WRITE_ACTIONS] : [...ITEM_READ_ACTIONS];
+  const registryActions = access.registry === "read-write" ? [...REGISTRY_READ_ACTIONS, ...REGISTRY_WRITE_ACTIONS] : [...REGISTRY_READ_ACTIONS];
   const statements: Statement[] = [
     { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [arn.logStreams(l, logGroup)] },
     { Sid: access.registry === "read-write" ? "ReadWriteRegistry" : "ReadRegistry", Effect: "Allow", Action: registryActions, Resource: [table], Condition: leadingKeys(REGISTRY_PARTITIONS) },
