@@ -14,7 +14,7 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
   "apps.list": ["CursorKey"],
 };
 
-export const linkNamesOf = (route: Pick<RouteDef, "id">): LinkName[] => [
+const linkNamesOf = (route: Pick<RouteDef, "id">): LinkName[] => [
   ...EVERY_HANDLER,
   ...(ROUTE_LINKS[route.id as RouteId] ?? []),
 ];

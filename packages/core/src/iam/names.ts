@@ -24,7 +24,7 @@ const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
  * A short, fixed-length key for names with tight limits (IAM role and Lambda names: 64
  * characters). Joining org and app with `-` would be ambiguous (`a-b`+`c` vs `a`+`b-c`), and the
  * pair can exceed the limit, so such names carry 80 bits of SHA-256 over `org/app` instead; the
- * owner is then recorded in tags and descriptions.
+ * owner stays readable in role descriptions and in `npm run policies`.
  */
 export function appKey(scope: AppScope): string {
   const digest = createHash("sha256").update(`${scope.org}/${scope.app}`).digest();

@@ -174,7 +174,3 @@ export function customerPolicy(input: { target: AwsLocation; scope: AppScope }):
   });
   return policyDocument([...[...bySid.values()].map(forThisApp), ...guardrails(target)]);
 }
-
-/** A phase's resource-scoped statements for one app (for reviews and for roles that serve one app). */
-export const phaseStatements = (phase: Phase, input: { target: AwsLocation; scope: AppScope }): Statement[] =>
-  withObserve(phase, appStatements(input.target, input.scope));
