@@ -52,8 +52,8 @@ describe("layer 4 in the cloud: tenant data is read with org-tagged session cred
     }
     const calls = sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input);
     expect(calls).toEqual([
-      { RoleArn: ROLE, RoleSessionName: "tenant-acme", DurationSeconds: TENANT_SESSION_SECONDS, Tags: [{ Key: "org", Value: "acme" }] },
-      { RoleArn: ROLE, RoleSessionName: "tenant-globex", DurationSeconds: TENANT_SESSION_SECONDS, Tags: [{ Key: "org", Value: "globex" }] },
+      { RoleArn: ROLE, RoleSessionName: "org-acme", DurationSeconds: TENANT_SESSION_SECONDS, Tags: [{ Key: "org", Value: "acme" }] },
+      { RoleArn: ROLE, RoleSessionName: "org-globex", DurationSeconds: TENANT_SESSION_SECONDS, Tags: [{ Key: "org", Value: "globex" }] },
     ]);
     expect(acmeKeys).toEqual(["ASIAACME", "ASIAACME", "ASIAACME"]);
     expect(globexKeys).toEqual(["ASIAGLOBEX", "ASIAGLOBEX", "ASIAGLOBEX"]);

@@ -1,8 +1,8 @@
 import { queryAudit } from "@bulkhead/core/audit/read";
-import { config } from "@bulkhead/core/config";
+import { cursorKey } from "@bulkhead/core/config";
 import { defineHandler } from "@bulkhead/core/http/handler";
 
 export const handler = defineHandler("audit.list", async ({ query }, { table }) => {
   const { limit, cursor, order, ...filter } = query;
-  return { body: await queryAudit(table!, config().cursorKey, filter, { limit, cursor, order }) };
+  return { body: await queryAudit(table!, cursorKey(), filter, { limit, cursor, order }) };
 });

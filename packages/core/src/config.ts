@@ -3,6 +3,10 @@ import { Resource } from "sst/resource";
 /**
  * Linked resources, read through SST's `Resource` so one handler body runs deployed, under
  * `sst dev`, and offline (which supplies the same `SST_RESOURCE_<Name>` variables).
+ *
+ * Each link has its own accessor, read on first use: a function is linked only to what its code
+ * can reach (test/infra-contract.test.ts derives that from each handler's bundle), and reading a
+ * link the function lacks throws.
  */
 export type Config = {
   tableName: string;
@@ -18,22 +22,34 @@ type Linked = {
   Platform: { baseDomain: string };
   Auth: { issuer: string; audience: string; jwksUri: string };
   CursorKey: { value: string };
-  TenantDataRole?: { arn: string };
+  TenantData: { roleArn: string };
 };
 
-let cached: Config | undefined;
+export const tableName = (): string => (Resource as unknown as Linked).Table.name;
 
+export const baseDomain = (): string => (Resource as unknown as Linked).Platform.baseDomain.toLowerCase();
+
+export function authConfig(): Config["auth"] {
+  const { issuer, audience, jwksUri } = (Resource as unknown as Linked).Auth;
+  return { issuer, audience, jwksUri };
+}
+
+export const cursorKey = (): string => (Resource as unknown as Linked).CursorKey.value;
+
+/** The role org-scoped functions assume per org (layer 4); NO_TENANT_ROLE offline. */
+export const tenantDataRoleArn = (): string => (Resource as unknown as Linked).TenantData.roleArn;
+
+/** Offline there is no role to assume: DynamoDB Local ignores credentials. */
+export const NO_TENANT_ROLE = "none";
+
+/** Every link at once, each read when its property is. Reaches every link: handlers use the accessors. */
 export function config(): Config {
-  if (cached) return cached;
-  const linked = Resource as unknown as Linked;
-  cached = {
-    tableName: linked.Table.name,
-    baseDomain: linked.Platform.baseDomain.toLowerCase(),
-    auth: { issuer: linked.Auth.issuer, audience: linked.Auth.audience, jwksUri: linked.Auth.jwksUri },
-    cursorKey: linked.CursorKey.value,
-    tenantDataRoleArn: "TenantDataRole" in linked ? linked.TenantDataRole!.arn : undefined,
+  return {
+    get tableName() { return tableName(); },
+    get baseDomain() { return baseDomain(); },
+    get auth() { return authConfig(); },
+    get cursorKey() { return cursorKey(); },
   };
-  return cached;
 }
 
 /** The `SST_RESOURCE_*` variables for a config: what the offline runtime and tests export. */
@@ -45,7 +61,7 @@ export function linkEnvironment(c: Config): Record<string, string> {
     SST_RESOURCE_Platform: link("sst.sst.Linkable", { baseDomain: c.baseDomain }),
     SST_RESOURCE_Auth: link("sst.sst.Linkable", c.auth),
     SST_RESOURCE_CursorKey: link("sst.sst.Secret", { value: c.cursorKey }),
-    ...(c.tenantDataRoleArn && { SST_RESOURCE_TenantDataRole: link("sst.aws.Role", { arn: c.tenantDataRoleArn }) }),
+    SST_RESOURCE_TenantData: link("sst.sst.Linkable", { roleArn: c.tenantDataRoleArn ?? NO_TENANT_ROLE }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import { config } from "../config.ts";
+import { tableName } from "../config.ts";
 import { installGuard, type KeyScope } from "./guard.ts";
 import { isOrgPartition, isRegistryPartition } from "./keys.ts";
 import { tenantCredentials } from "./tenant-credentials.ts";
@@ -29,12 +29,11 @@ const tenantTables = new Map<string, TenantTable>();
 export function tenantTable(org: string): TenantTable {
   let table = tenantTables.get(org);
   if (!table) {
-    const { tableName, tenantDataRoleArn } = config();
     table = {
       org,
       ...guardedTable(
-        { label: `ORG#${org}`, tableName, allows: (pk) => isOrgPartition(org, pk) },
-        tenantDataRoleArn ? tenantCredentials(tenantDataRoleArn, org) : undefined,
+        { label: `ORG#${org}`, tableName: tableName(), allows: (pk) => isOrgPartition(org, pk) },
+        tenantCredentials(org),
       ),
     };
     if (tenantTables.size >= MAX_CACHED_ORGS) tenantTables.delete(tenantTables.keys().next().value!);
@@ -49,7 +48,7 @@ let platform: Table | undefined;
 export function platformTable(): Table {
   platform ??= guardedTable({
     label: "REGISTRY",
-    tableName: config().tableName,
+    tableName: tableName(),
     allows: isRegistryPartition,
   });
   return platform;

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from "@middy/core";
 import { createTokenVerifier, type TokenVerifier } from "../auth/jwt.ts";
 import { principalFromClaims, roleRank, type Principal } from "../auth/principal.ts";
-import { config } from "../config.ts";
+import { authConfig } from "../config.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes.ts";
@@ -44,7 +44,7 @@ export const authenticate = (route: RouteDef): MiddlewareObj<any, any, Error, an
     if ("public" in route.access) return;
     const token = bearerToken(request.event.headers?.authorization);
     if (!token) throw problems.unauthenticated();
-    verify ??= createTokenVerifier(config().auth);
+    verify ??= createTokenVerifier(authConfig());
     let claims: Record<string, unknown>;
     try {
       claims = await verify(token);

@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from "@middy/core";
-import { config } from "../config.ts";
+import { baseDomain } from "../config.ts";
 import { logger } from "../log.ts";
 import { lookupOrg } from "../orgs.ts";
 import { problems } from "../problem.ts";
@@ -14,7 +14,7 @@ import type { ApiRequest } from "./state.ts";
 export const tenant = (route: RouteDef): MiddlewareObj<any, any, Error, any, any> => ({
   before: async (request: ApiRequest) => {
     const host = request.event.requestContext?.domainName;
-    const tenancy = parseHost(host, config().baseDomain);
+    const tenancy = parseHost(host, baseDomain());
     const refuse = (reason: string, problem = problems.unknownHost()) => {
       logger.warn("tenant refused", { host, reason });
       throw problem;

@@ -1,0 +1,35 @@
+import { arn } from "../packages/core/src/iam/arn.ts";
+import type { Stage } from "./stage.ts";
+import type { Storage } from "./storage.ts";
+
+/**
+ * What handlers read through `Resource` (packages/core/src/config.ts), by link name. None of
+ * these links carries a permission: grants come from packages/core/src/iam.
+ */
+export function links(stage: Stage, storage: Storage) {
+  // Signs audit checkpoints (packages/core/src/audit/kms-signer.ts): ECDSA P-256, sign/verify only.
+  const checkpointKey = new aws.kms.Key("AuditCheckpointSigningKey", {
+    description: "Bulkhead audit checkpoint signing key",
+    customerMasterKeySpec: "ECC_NIST_P256",
+    keyUsage: "SIGN_VERIFY",
+    deletionWindowInDays: 30,
+  });
+  return {
+    Table: storage.table,
+    Platform: new sst.Linkable("Platform", { properties: { baseDomain: stage.apiDomain } }),
+    Auth: new sst.Linkable("Auth", { properties: stage.auth }),
+    // Set per stage with `npx sst secret set CursorKey <value>`; it signs pagination cursors.
+    CursorKey: new sst.Secret("CursorKey"),
+    // Per-app KEKs are Secrets Manager secrets made at runtime (sst.Secret is not Secrets Manager);
+    // the link only names the adapter and the recovery window of a destroyed store.
+    KeyStore: new sst.Linkable("KeyStore", { properties: { kind: "secrets-manager", recoveryWindowDays: 7 } }),
+    AuditCheckpointKey: new sst.Linkable("AuditCheckpointKey", { properties: { kind: "kms", keyId: checkpointKey.arn } }),
+    // The ARN is known from the name, so functions do not wait on the role (which trusts them).
+    TenantData: new sst.Linkable("TenantData", {
+      properties: { roleArn: arn.role(stage.location, stage.platform.tenantDataRole) },
+    }),
+  };
+}
+
+export type Links = ReturnType<typeof links>;
+export type LinkName = keyof Links;

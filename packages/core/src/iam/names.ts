@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto";
+import { appPartition } from "../data/keys.ts";
+import { isOrgSlug } from "../ids.ts";
+
+/** One app of one org: the unit every per-app name and policy is built for. */
+export type AppScope = { readonly org: string; readonly app: string };
+
+/**
+ * An app reference is a DNS-label-like token (generated ids are 26 base32 characters). It never
+ * holds `#`, `/`, `*`, `?`, `$` or `:`, so it cannot break out of a key, a path or an ARN, and it
+ * cannot act as a policy wildcard or variable.
+ */
+const APP_REF = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+export function appScope(input: { org: string; app: string }): AppScope {
+  if (!isOrgSlug(input.org)) throw new Error(`not an org slug: "${input.org}"`);
+  if (!APP_REF.test(input.app)) throw new Error(`not an app reference: "${input.app}"`);
+  return { org: input.org, app: input.app };
+}
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+/**
+ * A short, fixed-length key for names with tight limits (IAM role and Lambda names: 64
+ * characters). Joining org and app with `-` would be ambiguous (`a-b`+`c` vs `a`+`b-c`), and the
+ * pair can exceed the limit, so such names carry 80 bits of SHA-256 over `org/app` instead; the
+ * owner stays readable in role descriptions and in `npm run policies`.
+ */
+export function appKey(scope: AppScope): string {
+  const digest = createHash("sha256").update(`${scope.org}/${scope.app}`).digest();
+  let key = "";
+  for (let i = 0; i < 16; i++) key += BASE32[digest[i]! & 31];
+  return key;
+}
+
+/**
+ * Key-named app resources start with this; platform resources start with `bulkhead-<stage>-`
+ * and the stage "app" is refused (see platformNames), so the two namespaces never meet.
+ */
+export const APP_NAME_PREFIX = "bulkhead-app-";
+
+/** The names of everything one app owns. Identical in the platform's account and a customer's. */
+export function appNames(scope: AppScope) {
+  const { org, app } = scope;
+  const key = appKey(scope);
+  return {
+    org,
+    app,
+    key,
+    credentialStoreSecret: `bulkhead/${org}/${app}/kek`,
+    artifactPrefix: `${org}/${app}/`,
+    repository: `bulkhead/${org}/${app}`,
+    logGroupPrefix: `/bulkhead/${org}/${app}/`,
+    runtimeLogGroup: `/bulkhead/${org}/${app}/runtime`,
+    buildLogGroup: `/bulkhead/${org}/${app}/build`,
+    metricsNamespace: `bulkhead/${org}/${app}`,
+    dataPartition: appPartition(org, app),
+    runtimeRole: `${APP_NAME_PREFIX}${key}-runtime`,
+    buildRole: `${APP_NAME_PREFIX}${key}-build`,
+    buildProject: `${APP_NAME_PREFIX}${key}-build`,
+    /** The app's compute: Lambda functions named `bulkhead-app-<key>-<name>`. */
+    functionPrefix: `${APP_NAME_PREFIX}${key}-`,
+    alarmPrefix: `${APP_NAME_PREFIX}${key}-`,
+  } as const;
+}
+
+export type AppNames = ReturnType<typeof appNames>;
+
+const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
+/** `bulkhead-app-…` and `bulkhead-deploy-…` name per-app and per-org resources, never a stage's. */
+const RESERVED_STAGES: ReadonlySet<string> = new Set(["app", "deploy"]);
+const MAX_ROLE_NAME = 64;
+
+function bounded(name: string, max: number, what: string): string {
+  if (name.length > max) throw new Error(`${what} "${name}" is longer than ${max} characters`);
+  return name;
+}
+
+/** Names of the platform's own resources in one stage. Deterministic, so documents can be reviewed before deploy. */
+export function platformNames(input: { stage: string; account: string; region: string }) {
+  const { stage } = input;
+  if (!STAGE.test(stage) || RESERVED_STAGES.has(stage)) {
+    throw new Error(`stage must match ${STAGE} and not be one of ${[...RESERVED_STAGES].join(", ")}, got "${stage}"`);
+  }
+  const prefix = `bulkhead-${stage}`;
+  const slug = (routeId: string) => routeId.replaceAll(".", "-");
+  return {
+    stage,
+    table: prefix,
+    artifactBucket: bounded(`${prefix}-artifacts-${input.account}-${input.region}`, 63, "bucket name"),
+    deployerRole: bounded(`${prefix}-deployer`, MAX_ROLE_NAME, "role name"),
+    tenantDataRole: bounded(`${prefix}-tenant-data`, MAX_ROLE_NAME, "role name"),
+    functionName: (routeId: string) => bounded(`${prefix}-${slug(routeId)}`, 64, "function name"),
+    functionRole: (routeId: string) => bounded(`${prefix}-${slug(routeId)}`, MAX_ROLE_NAME, "role name"),
+    /** Lambda's conventional group, outside `/bulkhead/`, which is the per-app namespace. */
+    functionLogGroup: (routeId: string) => `/aws/lambda/${prefix}-${slug(routeId)}`,
+  };
+}
+
+export type PlatformNames = ReturnType<typeof platformNames>;

@@ -1,0 +1,80 @@
+import type { RouteDef } from "../routes.ts";
+import { arn, type AwsLocation } from "./arn.ts";
+import { policyDocument, type PolicyDocument, type RoleDocuments, type Statement } from "./document.ts";
+import { denyScan, leadingKeys } from "./dynamodb.ts";
+import type { PlatformNames } from "./names.ts";
+import { tagOnly } from "./session-tags.ts";
+import { TENANT_SESSION_TAG } from "./tenant-data.ts";
+import { lambdaTrust } from "./trust.ts";
+
+/** Platform items (`REGISTRY#…`, see data/keys.ts). Tenant partitions start `ORG#` and never match. */
+const REGISTRY_PARTITIONS = ["REGISTRY#*"];
+/** Registry records are read by key (tenant resolution, org reads); nothing lists them yet. */
+const REGISTRY_READ_ACTIONS = ["dynamodb:GetItem"] as const;
+const REGISTRY_WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem"] as const;
+
+/** What a route's function may reach; derived from the route so a new route gets the narrowest default. */
+export type FunctionAccess = {
+  /** Every function resolves its host's org from the registry; platform routes that change state write it. */
+  registry: "read" | "read-write";
+  /** Org-host routes reach tenant data, only through the tenant data role (layer 4). */
+  tenantData: boolean;
+};
+
+export function functionAccess(route: Pick<RouteDef, "host" | "method">): FunctionAccess {
+  return {
+    registry: route.host === "platform" && route.method !== "GET" ? "read-write" : "read",
+    tenantData: route.host === "org",
+  };
+}
+
+export type FunctionRoleInput = {
+  location: AwsLocation;
+  platform: PlatformNames;
+  routeId: string;
+  access: FunctionAccess;
+};
+
+/**
+ * A route function's execution role: its own log group, the registry partitions it needs, and
+ * for org routes the right to assume the tenant data role with an `org` tag, and nothing more.
+ * It holds no right on any `ORG#` partition itself.
+ */
+export function functionRole(input: FunctionRoleInput): RoleDocuments {
+  const { location: l, platform, routeId, access } = input;
+  const table = arn.table(l, platform.table);
+  const logGroup = platform.functionLogGroup(routeId);
+  const registryActions = access.registry === "read-write" ? [...REGISTRY_READ_ACTIONS, ...REGISTRY_WRITE_ACTIONS] : [...REGISTRY_READ_ACTIONS];
+  const statements: Statement[] = [
+    { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [arn.logStreams(l, logGroup)] },
+    { Sid: access.registry === "read-write" ? "ReadWriteRegistry" : "ReadRegistry", Effect: "Allow", Action: registryActions, Resource: [table], Condition: leadingKeys(REGISTRY_PARTITIONS) },
+  ];
+  if (access.tenantData) {
+    const tenantRole = arn.role(l, platform.tenantDataRole);
+    statements.push(
+      { Sid: "AssumeTenantData", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: [tenantRole] },
+      tagOnly("TagTenantSessionWithOrg", [tenantRole], [TENANT_SESSION_TAG]),
+    );
+  }
+  statements.push(denyScan([table, arn.tableIndexes(l, platform.table)]));
+  const name = platform.functionRole(routeId);
+  return {
+    kind: "role",
+    name,
+    arn: arn.role(l, name),
+    description: `Function of route ${routeId}`,
+    policy: policyDocument(statements),
+    trust: lambdaTrust(),
+    sessionTags: [],
+  };
+}
+
+/** The artifact bucket's resource policy: TLS 1.2 or later, on every request, from everyone. */
+export function artifactBucketPolicy(location: AwsLocation, bucket: string): PolicyDocument {
+  const resources = [arn.bucket(location, bucket), `${arn.bucket(location, bucket)}/*`];
+  // "s3:*" in a Deny: every S3 action over plain HTTP or old TLS is refused.
+  return policyDocument([
+    { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: ["s3:*"], Resource: resources, Condition: { Bool: { "aws:SecureTransport": "false" } } },
+    { Sid: "DenyOldTls", Effect: "Deny", Principal: "*", Action: ["s3:*"], Resource: resources, Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } } },
+  ]);
+}

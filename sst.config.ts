@@ -1,0 +1,37 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+
+// SST type-checks this file and infra/ after `sst install`, which needs network. The root
+// tsconfig excludes both; test/infra-contract.test.ts runs them offline against stand-ins.
+export default $config({
+  app(input) {
+    return {
+      name: "bulkhead",
+      home: "aws",
+      removal: input?.stage === "production" ? "retain" : "remove",
+      protect: input?.stage === "production",
+    };
+  },
+  async run() {
+    const { loadStage } = await import("./infra/stage.ts");
+    const { storage } = await import("./infra/storage.ts");
+    const { links } = await import("./infra/links.ts");
+    const { routeFunctions } = await import("./infra/functions.ts");
+    const { platformRoles } = await import("./infra/roles.ts");
+    const { httpApi } = await import("./infra/api.ts");
+
+    const stage = await loadStage();
+    const data = storage(stage);
+    const functions = routeFunctions(stage, links(stage, data));
+    const roles = platformRoles(stage, functions);
+    httpApi(stage, functions);
+
+    return {
+      platformHost: `https://${stage.apiDomain}`,
+      orgHosts: `https://<org>.${stage.apiDomain}`,
+      table: data.table.name,
+      artifactBucket: data.artifacts.name,
+      tenantDataRole: roles.tenantData.arn,
+      deployerRole: roles.deployer.arn,
+    };
+  },
+});

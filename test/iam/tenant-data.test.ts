@@ -1,0 +1,151 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { arn, awsLocation } from "../../packages/core/src/iam/arn.ts";
+import { platformNames } from "../../packages/core/src/iam/names.ts";
+import { functionAccess, functionRole } from "../../packages/core/src/iam/platform.ts";
+import { tenantDataRole } from "../../packages/core/src/iam/tenant-data.ts";
+import { routes } from "../../packages/core/src/routes.ts";
+import { ACCOUNT, decide, orgSlug, PROPERTY_RUNS, REGION, sessionArn } from "../support/iam.ts";
+
+const location = awsLocation({ account: ACCOUNT, region: REGION });
+const platform = platformNames({ stage: "test", account: ACCOUNT, region: REGION });
+const table = arn.table(location, platform.table);
+const callers = routes.filter((r) => functionAccess(r).tenantData).map((r) => arn.role(location, platform.functionRole(r.id)));
+const role = tenantDataRole({ location, platform, callerRoleArns: callers });
+
+/** A request made with credentials of the tenant data role assumed with `org` as session tag (or none). */
+const asTenant = (org: string | undefined, action: string, keys?: string[]) =>
+  decide({
+    principal: sessionArn(role.name),
+    action,
+    resource: table,
+    context: {
+      ...(org === undefined ? {} : { "aws:PrincipalTag/org": org }),
+      ...(keys === undefined ? {} : { "dynamodb:LeadingKeys": keys }),
+    },
+    identity: [role.policy],
+  });
+
+/** An org slug and another that starts with it: the prefix trap. */
+const prefixPair = fc.tuple(orgSlug, fc.constantFrom("2", "-b", "0x")).map(([org, suffix]) => ({ org, longer: `${org}${suffix}`.slice(0, 32) }))
+  .filter(({ org, longer }) => org !== longer);
+
+describe("the tenant data role", () => {
+  it("reaches the session org's partitions, exact or below, for reads and writes", async () => {
+    await fc.assert(
+      fc.asyncProperty(orgSlug, async (org) => {
+        for (const action of ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]) {
+          expect(await asTenant(org, action, [`ORG#${org}`])).toBe("Allowed");
+          expect(await asTenant(org, action, [`ORG#${org}#APP#a1`, `ORG#${org}#AUDIT`])).toBe("Allowed");
+        }
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+  });
+
+  it("refuses an org whose slug extends the session org's, and the other way round", async () => {
+    await fc.assert(
+      fc.asyncProperty(prefixPair, async ({ org, longer }) => {
+        expect(await asTenant(org, "dynamodb:GetItem", [`ORG#${longer}`])).toBe("ImplicitlyDenied");
+        expect(await asTenant(org, "dynamodb:Query", [`ORG#${longer}#APP#a1`])).toBe("ImplicitlyDenied");
+        expect(await asTenant(longer, "dynamodb:GetItem", [`ORG#${org}`])).toBe("ImplicitlyDenied");
+        expect(await asTenant(org, "dynamodb:BatchGetItem", [`ORG#${org}`, `ORG#${longer}`])).toBe("ImplicitlyDenied");
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+  });
+
+  it("refuses any other org, the registry, and requests without a partition key or without a session tag", async () => {
+    await fc.assert(
+      fc.asyncProperty(orgSlug, orgSlug, async (org, other) => {
+        fc.pre(org !== other);
+        expect(await asTenant(org, "dynamodb:PutItem", [`ORG#${other}`])).toBe("ImplicitlyDenied");
+        expect(await asTenant(org, "dynamodb:GetItem", [`REGISTRY#ORG#${org}`])).toBe("ImplicitlyDenied");
+        expect(await asTenant(org, "dynamodb:Query")).toBe("ImplicitlyDenied");
+        expect(await asTenant(undefined, "dynamodb:GetItem", [`ORG#${org}`])).toBe("ImplicitlyDenied");
+        expect(await asTenant(undefined, "dynamodb:GetItem", ["ORG#"])).toBe("ImplicitlyDenied");
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+  });
+
+  it("denies Scan explicitly, with or without a key", async () => {
+    expect(await asTenant("acme", "dynamodb:Scan")).toBe("ExplicitlyDenied");
+    expect(await asTenant("acme", "dynamodb:Scan", ["ORG#acme"])).toBe("ExplicitlyDenied");
+  });
+
+  describe("trust", () => {
+    const assume = (principal: string, action: string, tags: Record<string, string>) =>
+      decide({
+        principal,
+        action,
+        resource: role.arn,
+        context: { ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])), "aws:TagKeys": Object.keys(tags) },
+        resourcePolicy: role.trust,
+      });
+    const caller = callers[0]!;
+
+    /** An AssumeRole call carrying tags needs both actions: sts:AssumeRole and sts:TagSession. */
+    const assumeTagged = async (principal: string, tags: Record<string, string>) => {
+      const [assumed, tagged] = [await assume(principal, "sts:AssumeRole", tags), await assume(principal, "sts:TagSession", tags)];
+      return assumed === "Allowed" ? tagged : assumed;
+    };
+
+    it("admits org-scoped functions that tag the session with an org, and only them", async () => {
+      expect(await assumeTagged(caller, { org: "acme" })).toBe("Allowed");
+      const platformRoute = routes.find((r) => r.host === "platform")!;
+      expect(await assumeTagged(arn.role(location, platform.functionRole(platformRoute.id)), { org: "acme" })).not.toBe("Allowed");
+      expect(await assumeTagged(arn.role(location, "someone-else"), { org: "acme" })).not.toBe("Allowed");
+    });
+
+    it("refuses extra tags and tag values that are patterns; an untagged session reaches nothing", async () => {
+      expect(await assumeTagged(caller, { org: "acme", app: "web" })).not.toBe("Allowed");
+      expect(await assumeTagged(caller, { team: "acme" })).not.toBe("Allowed");
+      for (const value of ["*", "ac*", "a?c", "acme#APP", "${aws:username}"]) {
+        expect(await assumeTagged(caller, { org: value }), value).toBe("ExplicitlyDenied");
+      }
+      // Without tags AssumeRole alone is enough, and the session matches no item (see above).
+      expect(await assume(caller, "sts:AssumeRole", {})).toBe("Allowed");
+      expect(await asTenant(undefined, "dynamodb:Query", ["ORG#acme"])).toBe("ImplicitlyDenied");
+    });
+  });
+});
+
+describe("route function roles", () => {
+  const tenantCalls = async (routeId: string) => {
+    const route = routes.find((r) => r.id === routeId)!;
+    const fn = functionRole({ location, platform, routeId, access: functionAccess(route) });
+    const run = (action: string, resource: string, context: Record<string, string | string[]>) =>
+      decide({ principal: sessionArn(fn.name), action, resource, context, identity: [fn.policy] });
+    return { fn, run };
+  };
+
+  it("hold no right on any org partition: tenant data only through the tenant data role", async () => {
+    for (const route of routes) {
+      const { run } = await tenantCalls(route.id);
+      expect(await run("dynamodb:GetItem", table, { "dynamodb:LeadingKeys": ["ORG#acme"] }), route.id).toBe("ImplicitlyDenied");
+      expect(await run("dynamodb:Scan", table, {}), route.id).toBe("ExplicitlyDenied");
+      expect(await run("dynamodb:GetItem", table, { "dynamodb:LeadingKeys": ["REGISTRY#ORG#acme"] }), route.id).toBe("Allowed");
+    }
+  });
+
+  it("may assume the tenant data role with an org tag only on org routes", async () => {
+    for (const route of routes) {
+      const { run } = await tenantCalls(route.id);
+      const tagged = { "aws:RequestTag/org": "acme", "aws:TagKeys": ["org"] };
+      const expected = route.host === "org" ? "Allowed" : "ImplicitlyDenied";
+      expect(await run("sts:AssumeRole", role.arn, tagged), route.id).toBe(expected);
+      expect(await run("sts:TagSession", role.arn, tagged), route.id).toBe(expected);
+      expect(await run("sts:TagSession", role.arn, {}), route.id).toBe("ImplicitlyDenied");
+    }
+  });
+
+  it("write the registry only on platform routes that change it, and never list it", async () => {
+    for (const route of routes) {
+      const { run } = await tenantCalls(route.id);
+      const expected = route.host === "platform" && route.method !== "GET" ? "Allowed" : "ImplicitlyDenied";
+      expect(await run("dynamodb:PutItem", table, { "dynamodb:LeadingKeys": ["REGISTRY#ORG#acme"] }), route.id).toBe(expected);
+      expect(await run("dynamodb:Query", table, { "dynamodb:LeadingKeys": ["REGISTRY#ORG#acme"] }), route.id).toBe("ImplicitlyDenied");
+    }
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * Recording stand-ins for the globals SST gives sst.config.ts and infra/ (`$config`, `$app`,
+ * `$dev`, `$output`, `sst`, `aws`). Each constructor records its name, args and options, and
+ * returns an object with the outputs infra reads. Outputs here are already resolved: `apply`
+ * runs at once, so the recorded args can be inspected as plain values.
+ */
+
+export class Out<T> {
+  constructor(readonly value: T) {}
+  apply<U>(fn: (value: T) => U): Out<U extends Out<infer V> ? V : U> {
+    return out(fn(this.value)) as never;
+  }
+}
+
+export function out<T>(value: T | Out<T>): Out<T> {
+  return value instanceof Out ? value : new Out(value);
+}
+
+/** A value with every output inside replaced by what it holds. */
+export function resolved(value: unknown): any {
+  if (value instanceof Out) return resolved(value.value);
+  if (Array.isArray(value)) return value.map(resolved);
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolved(v)]));
+  }
+  return value;
+}
+
+export type Record_ = { type: string; name: string; args: any; opts: any; instance: any };
+
+export type StandIns = ReturnType<typeof createStandIns>;
+
+export function createStandIns(options: { stage: string; dev: boolean; account: string; region: string }) {
+  const records: Record_[] = [];
+  const routes: { api: string; rawRoute: string; handler: unknown; args: unknown }[] = [];
+  const wraps: { type: string; callback: (resource: any) => any }[] = [];
+  const aliases: { namePrefix: string; record: any }[] = [];
+
+  const record = (type: string, name: string, args: any, opts: any, instance: any) => {
+    if (records.some((r) => r.type === type && r.name === name)) throw new Error(`duplicate ${type} "${name}"`);
+    records.push({ type, name, args, opts, instance });
+  };
+
+  const resource = (type: string, outputs: (name: string, args: any) => Record<string, unknown>) =>
+    class {
+      static __type = type;
+      constructor(name: string, args: any = {}, opts: any = {}) {
+        Object.assign(this, outputs(name, args));
+        record(type, name, args, opts, this);
+      }
+    };
+
+  const arnOf = (service: string, kind: string, name: string) => `arn:aws:${service}:${options.region}:${options.account}:${kind}${name}`;
+
+  class ApiGatewayV2 {
+    static __type = "sst:aws:ApiGatewayV2";
+    nodes: { api: { id: Out<string> } };
+    url: Out<string>;
+    constructor(readonly name: string, args: any = {}, opts: any = {}) {
+      this.nodes = { api: { id: out(`${name}-api-id`) } };
+      this.url = out(`https://${resolved(args.domain)?.name ?? "execute-api"}`);
+      record(ApiGatewayV2.__type, name, args, opts, this);
+    }
+    route(rawRoute: string, handler: unknown, args: unknown = {}) {
+      routes.push({ api: this.name, rawRoute, handler, args });
+    }
+  }
+
+  const sst = {
+    Linkable: Object.assign(
+      resource("sst:sst:Linkable", (name, args) => ({ name: out(name), properties: args.properties })),
+      {
+        wrap(cls: { __type: string }, callback: (resource: any) => any) {
+          wraps.push({ type: cls.__type, callback });
+        },
+      },
+    ),
+    Secret: resource("sst:sst:Secret", (name) => ({ name: out(name), value: out(`secret-${name}`) })),
+    aws: {
+      Dynamo: resource("sst:aws:Dynamo", (name) => ({ name: out(`${name}-table-name`), arn: out(arnOf("dynamodb", "table/", name)) })),
+      Bucket: resource("sst:aws:Bucket", (name) => ({ name: out(`${name}-bucket-name`), arn: out(`arn:aws:s3:::${name}`) })),
+      Function: resource("sst:aws:Function", (name, args) => ({ arn: out(arnOf("lambda", "function:", args.name ?? name)) })),
+      DnsValidatedCertificate: resource("sst:aws:Certificate", (name) => ({ arn: out(arnOf("acm", "certificate/", name)) })),
+      ApiGatewayV2,
+      dns: (args: unknown = {}) => ({
+        provider: "aws",
+        args,
+        createAlias: (namePrefix: string, rec: unknown) => void aliases.push({ namePrefix, record: rec }),
+        createRecord: () => undefined,
+        createCaa: () => undefined,
+      }),
+    },
+  };
+
+  const aws = {
+    getCallerIdentity: async () => ({ accountId: options.account }),
+    getRegion: async () => ({ region: options.region }),
+    kms: { Key: resource("aws:kms:Key", (name) => ({ arn: out(arnOf("kms", "key/", name)) })) },
+    iam: { Role: resource("aws:iam:Role", (name, args) => ({ arn: out(`arn:aws:iam::${options.account}:role/${args.name ?? name}`) })) },
+    apigatewayv2: {
+      DomainName: resource("aws:apigatewayv2:DomainName", (name) => ({
+        id: out(`${name}-id`),
+        domainNameConfiguration: out({ targetDomainName: `${name}.execute-api.example`, hostedZoneId: "ZAPIGW" }),
+      })),
+      ApiMapping: resource("aws:apigatewayv2:ApiMapping", (name) => ({ id: out(`${name}-id`) })),
+    },
+  };
+
+  const globals: Record<string, unknown> = {
+    $config: (config: unknown) => config,
+    $app: { name: "bulkhead", stage: options.stage, protect: false, removal: "remove" },
+    $dev: options.dev,
+    $output: out,
+    $interpolate: (strings: TemplateStringsArray, ...values: unknown[]) =>
+      out(strings.reduce((text, s, i) => text + s + (i < values.length ? resolved(values[i]) : ""), "")),
+    sst,
+    aws,
+  };
+
+  return {
+    records,
+    routes,
+    wraps,
+    aliases,
+    install() {
+      for (const [key, value] of Object.entries(globals)) (globalThis as any)[key] = value;
+    },
+    uninstall() {
+      for (const key of Object.keys(globals)) delete (globalThis as any)[key];
+    },
+    of: (type: string) => records.filter((r) => r.type === type),
+    one(type: string, name: string) {
+      const found = records.find((r) => r.type === type && r.name === name);
+      if (!found) throw new Error(`no ${type} "${name}" was declared`);
+      return found;
+    },
+  };
+}
+
+/** SST's own `transform` semantics (platform/src/components/component.ts): a function mutates, an object merges. */
+export function applyTransform<T extends object>(transform: unknown, args: T): T {
+  if (typeof transform === "function") {
+    transform(args, {}, "name");
+    return args;
+  }
+  return { ...args, ...(transform as object) };
+}
