@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { inject } from "vitest";
 import type { MemberRole, PlatformRole } from "../../packages/core/src/auth/principal.ts";
 import { localClient } from "../../packages/local/src/dynamodb.ts";
 import { startOffline, type Offline } from "../../packages/local/src/runtime.ts";
+import type { OfflineWorkflowOptions } from "../../packages/local/src/workflows/offline-deployments.ts";
 
 export type Reply = { status: number; headers: Record<string, string | string[] | undefined>; text: string; json: any };
 
@@ -23,12 +24,18 @@ export type CallOptions = {
 /** A running offline stack on its own table, and a client that speaks to it by hostname. */
 export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
 
-export async function startTestApi() {
+/**
+ * Workflows run with the production definition; offline only the pauses shrink: retries wait a
+ * few ms and each test's build sandboxes live in a directory of their own.
+ */
+export async function startTestApi(options: { workflows?: OfflineWorkflowOptions } = {}) {
+  const sandboxRoot = mkdtempSync(join(tmpdir(), "bulkhead-sandboxes-"));
   const offline: Offline = await startOffline({
     dataDir: mkdtempSync(join(tmpdir(), "bulkhead-test-")),
     dynamoEndpoint: inject("dynamoEndpoint"),
     tableName: `t-${randomUUID()}`,
     port: 0,
+    workflows: { retryDelayMs: 5, sandboxRoot, ...options.workflows },
   });
   const raw = localClient(offline.dynamoEndpoint);
   const db = DynamoDBDocumentClient.from(raw);
@@ -93,8 +100,12 @@ export async function startTestApi() {
     tokens,
     dumpTable,
     partition,
+    sandboxRoot,
     orgHost: (org: string) => `${org}.localhost`,
     platformHost: "localhost",
-    stop: () => offline.stop(),
+    stop: async () => {
+      await offline.stop();
+      rmSync(sandboxRoot, { recursive: true, force: true });
+    },
   };
 }

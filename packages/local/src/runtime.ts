@@ -4,10 +4,14 @@ import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { linkEnvironment, type Config } from "@bulkhead/core/config";
+import { deploymentsLinkEnvironment } from "@bulkhead/core/deployments/config";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
 import { createGateway } from "./gateway.ts";
 import { DEV_ISSUER, loadDevIssuer, type DevIssuer } from "./issuer.ts";
+import {
+  offlineDeploymentsConfig, startOfflineDeployments, type OfflineDeployments, type OfflineWorkflowOptions,
+} from "./workflows/offline-deployments.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const BASE_DOMAIN = "localhost";
@@ -22,6 +26,8 @@ export type OfflineOptions = {
   /** Reuse a running DynamoDB Local instead of starting one. */
   dynamoEndpoint?: string;
   tableName?: string;
+  /** The deployment workflows' offline knobs (tests shorten retries and build limits). */
+  workflows?: OfflineWorkflowOptions;
 };
 
 export type Offline = {
@@ -30,6 +36,7 @@ export type Offline = {
   issuer: DevIssuer;
   config: Config;
   dynamoEndpoint: string;
+  deployments: OfflineDeployments;
   stop: () => Promise<void>;
 };
 
@@ -68,7 +75,10 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     auth: { ...DEV_ISSUER, jwksUri: `http://localhost:${port}/.well-known/jwks.json` },
     cursorKey: persistentSecret(join(dataDir, "cursor-key")),
   };
-  Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint }, linkEnvironment(config));
+  const deploymentsConfig = offlineDeploymentsConfig(persistentSecret(join(dataDir, "hosted-target-external-id")));
+  Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint }, linkEnvironment(config),
+    deploymentsLinkEnvironment(deploymentsConfig));
+  const deployments = await startOfflineDeployments({ root: REPO_ROOT, dataDir, config: deploymentsConfig, ...options.workflows });
 
   for (const org of SEED_ORGS) {
     if (!(await readOrg(org.slug))) await createOrg(org);
@@ -80,9 +90,11 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     issuer,
     config,
     dynamoEndpoint: dynamo.endpoint,
+    deployments,
     stop: async () => {
       await new Promise((done) => server.close(done));
       server.closeAllConnections();
+      await deployments.stop();
       await dynamo.stop();
     },
   };
