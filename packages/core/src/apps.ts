@@ -3,20 +3,26 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
 import { keys, orgPartition } from "./data/keys.ts";
 import type { TenantTable } from "./data/tables.ts";
+import type { BuildSettings } from "./deployments/build-spec.ts";
 import { newId } from "./ids.ts";
 import { problems } from "./problem.ts";
 
-export type App = { id: string; name: string; description?: string; createdAt: string; updatedAt: string };
+/** `build` absent: the default build, which packages the source as it is. */
+export type App = { id: string; name: string; description?: string; build?: BuildSettings; createdAt: string; updatedAt: string };
 
 const toApp = (item: Record<string, any>): App => ({
-  id: item.id, name: item.name, description: item.description, createdAt: item.createdAt, updatedAt: item.updatedAt,
+  id: item.id, name: item.name, description: item.description, build: item.build, createdAt: item.createdAt, updatedAt: item.updatedAt,
 });
 
 const notFound = () => problems.notFound("No such app.");
 
-export async function createApp(table: TenantTable, input: { name: string; description?: string }, now = new Date()): Promise<App> {
+export async function createApp(
+  table: TenantTable,
+  input: { name: string; description?: string; build?: BuildSettings },
+  now = new Date(),
+): Promise<App> {
   const at = now.toISOString();
-  const app: App = { id: newId(), name: input.name, description: input.description, createdAt: at, updatedAt: at };
+  const app: App = { id: newId(), name: input.name, description: input.description, build: input.build, createdAt: at, updatedAt: at };
   await table.client.send(new PutCommand({
     TableName: table.name,
     Item: { ...keys.app(table.org, app.id), type: "app", ...app },
@@ -48,13 +54,15 @@ export async function listApps(table: TenantTable, cursorKey: string, page: { li
 export async function updateApp(
   table: TenantTable,
   appId: string,
-  change: { name?: string; description?: string | null },
+  change: { name?: string; description?: string | null; build?: BuildSettings | null },
   now = new Date(),
 ): Promise<App> {
   const sets = ["updatedAt = :at"];
   const removes: string[] = [];
   const values: Record<string, unknown> = { ":at": now.toISOString() };
+  const names: Record<string, string> = {};
   if (change.name !== undefined) {
+    names["#name"] = "name";
     sets.push("#name = :name");
     values[":name"] = change.name;
   }
@@ -63,13 +71,19 @@ export async function updateApp(
     sets.push("description = :description");
     values[":description"] = change.description;
   }
+  if (change.build !== undefined) names["#build"] = "build";
+  if (change.build === null) removes.push("#build");
+  else if (change.build !== undefined) {
+    sets.push("#build = :build");
+    values[":build"] = { command: change.build.command };
+  }
   try {
     const { Attributes } = await table.client.send(new UpdateCommand({
       TableName: table.name,
       Key: keys.app(table.org, appId),
       UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
       ConditionExpression: "attribute_exists(PK)",
-      ExpressionAttributeNames: change.name !== undefined ? { "#name": "name" } : undefined,
+      ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
       ExpressionAttributeValues: values,
       ReturnValues: "ALL_NEW",
     }));

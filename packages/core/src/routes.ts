@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { MemberRole, PlatformRole } from "./auth/principal.ts";
 import * as s from "./schemas.ts";
+import * as ds from "./deployments/schemas.ts";
 
 /** Who may call a route. Checked after the token's org is matched against the host's org. */
 export type Access =
@@ -23,6 +24,8 @@ export type RouteDef = {
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
+  /** Request headers the handler reads (names in lower case); others pass untouched. */
+  readonly headers?: z.ZodType;
   readonly response?: z.ZodType;
 };
 
@@ -44,6 +47,15 @@ export const routes = [
     summary: "Rename or describe an app", params: s.appParams, body: s.updateAppBody, response: s.appSchema },
   { id: "apps.delete", method: "DELETE", path: "/v1/apps/{appId}", host: "org", access: { member: "admin" }, status: 204,
     summary: "Delete an app", params: s.appParams },
+  { id: "deployments.create", method: "POST", path: "/v1/apps/{appId}/deployments", host: "org", access: { member: "developer" }, status: 202,
+    summary: "Start a deployment: build the source ref, then deploy it to the target. An Idempotency-Key replays the same deployment",
+    params: s.appParams, headers: ds.idempotencyHeaders, body: ds.createDeploymentBody, response: ds.deploymentSchema },
+  { id: "deployments.list", method: "GET", path: "/v1/apps/{appId}/deployments", host: "org", access: { member: "viewer" }, status: 200,
+    summary: "List an app's deployments, newest first, cursor-paginated", params: s.appParams, query: s.listQuery, response: ds.deploymentListSchema },
+  { id: "deployments.get", method: "GET", path: "/v1/apps/{appId}/deployments/{deploymentId}", host: "org", access: { member: "viewer" }, status: 200,
+    summary: "Read a deployment: status, step timestamps, artifact, failure reason, build log excerpt", params: ds.deploymentParams, response: ds.deploymentSchema },
+  { id: "deployments.cancel", method: "POST", path: "/v1/apps/{appId}/deployments/{deploymentId}/cancel", host: "org", access: { member: "developer" }, status: 200,
+    summary: "Cancel a running deployment and stop its workflow", params: ds.deploymentParams, response: ds.deploymentSchema },
   { id: "orgs.create", method: "POST", path: "/v1/orgs", host: "platform", access: { platform: ["platform-admin"] }, status: 201,
     summary: "Register an organization", body: s.createOrgBody, response: s.orgSchema },
   { id: "orgs.get", method: "GET", path: "/v1/orgs/{slug}", host: "platform", access: { platform: ["platform-admin", "operator"] }, status: 200,

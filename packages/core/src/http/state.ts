@@ -9,7 +9,7 @@ export type RequestState = {
   tenancy?: HostTenancy;
   org?: Org;
   principal?: Principal;
-  input?: { params: unknown; query: unknown; body: unknown };
+  input?: { params: unknown; query: unknown; body: unknown; headers: unknown };
 };
 
 export type ApiEvent = APIGatewayProxyEventV2;

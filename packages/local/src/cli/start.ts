@@ -19,6 +19,11 @@ Try:
   curl -s ${org}/v1/apps -H "authorization: Bearer $TOKEN"
   # another org's token on acme's host is refused (403):
   curl -s ${org}/v1/apps -H "authorization: Bearer $(npm run -s token -- --org globex --sub bob --role owner)"
+  # deploy: an app, a source version in the offline object store, a deployment; watch it reach SUCCEEDED
+  APP=$(curl -s ${org}/v1/apps -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"site"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')
+  npm run -s source -- --org acme --app $APP --ref v1
+  curl -s ${org}/v1/apps/$APP/deployments -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H 'idempotency-key: first' -d '{"source":{"ref":"v1"}}'
+  curl -s ${org}/v1/apps/$APP/deployments -H "authorization: Bearer $TOKEN"
   # platform host:
   curl -s http://localhost:${port}/v1/orgs/acme -H "authorization: Bearer $(npm run -s token -- --platform --sub ops --role platform-admin)"
 Ctrl-C stops.`);
