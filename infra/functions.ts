@@ -19,6 +19,7 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
   "credentials.put-user": ["KeyStore"],
   "runtime.get-credential": ["KeyStore"],
   "runtime.get-user-credential": ["KeyStore"],
+  "deployments.list": ["CursorKey"],
   "audit.list": ["CursorKey"],
   "audit.export": ["CursorKey"],
   "audit.verify": ["AuditCheckpointKey"],

@@ -29,6 +29,25 @@ describe("apps API on an org host", () => {
     expect((await api.call(host, "DELETE", `/v1/apps/${id}`, { token })).status).toBe(404);
   });
 
+  it("keeps an app's build settings: set, replaced, cleared, and refused when malformed", async () => {
+    const token = api.tokens.member("acme", "developer");
+    const host = api.orgHost("acme");
+    const created = await api.call(host, "POST", "/v1/apps", { token, body: { name: "built", build: { command: "npm ci && npm run build" } } });
+    expect(created.status).toBe(201);
+    expect(created.json.build).toEqual({ command: "npm ci && npm run build" });
+    const id = created.json.id as string;
+    const changed = await api.call(host, "PATCH", `/v1/apps/${id}`, { token, body: { build: { command: "make" } } });
+    expect(changed.json.build).toEqual({ command: "make" });
+    const cleared = await api.call(host, "PATCH", `/v1/apps/${id}`, { token, body: { build: null } });
+    expect(cleared.status).toBe(200);
+    expect(cleared.json.build).toBeUndefined();
+    for (const build of [{ command: "" }, { command: "a\u0000b" }, { command: "x", shell: "bash" }, { command: "y".repeat(4097) }, "make"]) {
+      const reply = await api.call(host, "PATCH", `/v1/apps/${id}`, { token, body: { build } });
+      expect(reply.status, JSON.stringify(build)).toBe(400);
+    }
+    expect((await api.call(host, "GET", `/v1/apps/${id}`, { token })).json.build).toBeUndefined();
+  });
+
   it("stores apps under the org's partition only", async () => {
     const token = api.tokens.member("globex", "developer");
     const created = await api.call(api.orgHost("globex"), "POST", "/v1/apps", { token, body: { name: "billing" } });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
@@ -9,18 +9,25 @@ import { inject } from "vitest";
 import { gatewayClient } from "../../packages/local/src/client.ts";
 import { localClient } from "../../packages/local/src/dynamodb.ts";
 import { startOffline, type Offline } from "../../packages/local/src/runtime.ts";
+import type { OfflineWorkflowOptions } from "../../packages/local/src/workflows/offline-deployments.ts";
 
 export type { CallOptions, Reply } from "../../packages/local/src/client.ts";
 
 /** A running offline stack on its own table, and a client that speaks to it by hostname. */
 export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
 
-export async function startTestApi() {
+/**
+ * Workflows run with the production definition; offline only the pauses shrink: retries wait a
+ * few ms and each test's build sandboxes live in a directory of their own.
+ */
+export async function startTestApi(options: { workflows?: OfflineWorkflowOptions } = {}) {
+  const sandboxRoot = mkdtempSync(join(tmpdir(), "bulkhead-sandboxes-"));
   const offline: Offline = await startOffline({
     dataDir: mkdtempSync(join(tmpdir(), "bulkhead-test-")),
     dynamoEndpoint: inject("dynamoEndpoint"),
     tableName: `t-${randomUUID()}`,
     port: 0,
+    workflows: { retryDelayMs: 5, sandboxRoot, ...options.workflows },
   });
   const raw = localClient(offline.dynamoEndpoint);
   const db = DynamoDBDocumentClient.from(raw);
@@ -55,6 +62,10 @@ export async function startTestApi() {
     dumpTable,
     dumpData,
     partition,
-    stop: () => offline.stop(),
+    sandboxRoot,
+    stop: async () => {
+      await offline.stop();
+      rmSync(sandboxRoot, { recursive: true, force: true });
+    },
   };
 }

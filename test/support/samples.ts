@@ -1,5 +1,7 @@
 import type { RouteId } from "../../packages/core/src/routes.ts";
 import type { GatewayClient } from "../../packages/local/src/client.ts";
+import type { Offline } from "../../packages/local/src/runtime.ts";
+import { putSource } from "./deployments.ts";
 
 /**
  * How to call each route for the cross-tenant matrix: a request that succeeds for the host
@@ -12,12 +14,14 @@ export type SampleRequest = {
   /** The app the request concerns, when it made one: runtime routes succeed with this app's runtime token. */
   app?: string;
 };
-export type Sample = (api: GatewayClient, org: string) => Promise<SampleRequest>;
+/** Samples speak HTTP like any client; deployment samples also upload a source to the offline store. */
+export type SampleApi = GatewayClient & { offline: Offline };
+export type Sample = (api: SampleApi, org: string) => Promise<SampleRequest>;
 
 /** Every credential value a sample stores starts with this, so the matrix can look for leaks. */
 export const SAMPLE_SECRET = "matrix-plaintext-value";
 
-const newApp = async (api: GatewayClient, org: string): Promise<string> => {
+const newApp = async (api: SampleApi, org: string): Promise<string> => {
   const reply = await api.call(api.orgHost(org), "POST", "/v1/apps", {
     token: api.tokens.member(org, "owner"),
     body: { name: `matrix-${org}` },
@@ -27,7 +31,7 @@ const newApp = async (api: GatewayClient, org: string): Promise<string> => {
 };
 
 /** Stores a credential (system scope, or user scope for `sub`) with an owner token; returns its app. */
-const newCredential = async (api: GatewayClient, org: string, name: string, sub?: string): Promise<string> => {
+const newCredential = async (api: SampleApi, org: string, name: string, sub?: string): Promise<string> => {
   const app = await newApp(api, org);
   const path = sub ? `/v1/apps/${app}/users/${sub}/credentials/${name}` : `/v1/apps/${app}/credentials/${name}`;
   const reply = await api.call(api.orgHost(org), "PUT", path, {
@@ -39,9 +43,22 @@ const newCredential = async (api: GatewayClient, org: string, name: string, sub?
 };
 /** The subject of the default viewer token, `tokens.member(org, "viewer")`: it may manage its own user credentials. */
 const viewerSub = (org: string) => `viewer-of-${org}`;
+/**
+ * A deployment that stays active long enough to be cancelled: its build sleeps. Builds of samples
+ * that are never cancelled are destroyed when the API stops.
+ */
+const newDeployment = async (api: SampleApi, org: string): Promise<{ appId: string; id: string }> => {
+  const owner = api.tokens.member(org, "owner");
+  const app = await api.call(api.orgHost(org), "POST", "/v1/apps", { token: owner, body: { name: `matrix-${org}`, build: { command: "sleep 20" } } });
+  if (app.status !== 201) throw new Error(`sample setup failed: ${app.status} ${app.text}`);
+  putSource(api, org, app.json.id, "v1");
+  const deployment = await api.call(api.orgHost(org), "POST", `/v1/apps/${app.json.id}/deployments`, { token: owner, body: { source: { ref: "v1" } } });
+  if (deployment.status !== 202) throw new Error(`sample setup failed: ${deployment.status} ${deployment.text}`);
+  return { appId: app.json.id, id: deployment.json.id };
+};
 
 let orgCounter = 0;
-const newOrg = async (api: GatewayClient): Promise<string> => {
+const newOrg = async (api: SampleApi): Promise<string> => {
   const slug = `matrix-org-${process.pid}-${++orgCounter}`;
   const reply = await api.call(api.platformHost, "POST", "/v1/orgs", { token: api.tokens.platform(), body: { slug, name: slug } });
   if (reply.status !== 201) throw new Error(`sample setup failed: ${reply.status} ${reply.text}`);
@@ -87,6 +104,16 @@ export const samples: Record<RouteId, Sample> = {
   "audit.verify": async () => ({ path: "/v1/audit/verify" }),
   "audit.export": async () => ({ path: "/v1/audit/export?limit=50" }),
   "audit.checkpoints": async () => ({ path: "/v1/audit/checkpoints" }),
+  "deployments.create": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}/deployments`, body: { source: { ref: "v1" } } }),
+  "deployments.list": async (api, org) => ({ path: `/v1/apps/${(await newDeployment(api, org)).appId}/deployments` }),
+  "deployments.get": async (api, org) => {
+    const { appId, id } = await newDeployment(api, org);
+    return { path: `/v1/apps/${appId}/deployments/${id}` };
+  },
+  "deployments.cancel": async (api, org) => {
+    const { appId, id } = await newDeployment(api, org);
+    return { path: `/v1/apps/${appId}/deployments/${id}/cancel` };
+  },
   "orgs.create": async () => ({ path: "/v1/orgs", body: { slug: `created-${process.pid}-${++orgCounter}`, name: "n" } }),
   "orgs.get": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}` }),
   "orgs.suspend": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}/suspend` }),

@@ -31,7 +31,7 @@ export async function callsPerOperation() {
     count(platformTable().client.middlewareStack);
     count(tenantTable("acme").client.middlewareStack);
 
-    const client = gatewayClient(offline.port, offline.issuer);
+    const client = { ...gatewayClient(offline.port, offline.issuer), offline };
     const table: Record<string, { status: number; reads: number; writes: number; scans: number }> = {};
     for (const route of routes as readonly RouteDef[]) {
       const home = "platform" in route.access ? { host: client.platformHost, token: client.tokens.platform(route.access.platform[0]) }

@@ -5,13 +5,15 @@ import { discardCredentialStore, provisionCredentialStore, shredCredentialStore 
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
 import { keys, orgPartition } from "./data/keys.ts";
 import type { TenantTable } from "./data/tables.ts";
+import type { BuildSettings } from "./deployments/build-spec.ts";
 import { newId } from "./ids.ts";
 import { problems } from "./problem.ts";
 
-export type App = { id: string; name: string; description?: string; createdAt: string; updatedAt: string };
+/** `build` absent: the default build, which packages the source as it is. */
+export type App = { id: string; name: string; description?: string; build?: BuildSettings; createdAt: string; updatedAt: string };
 
 const toApp = (item: Record<string, any>): App => ({
-  id: item.id, name: item.name, description: item.description, createdAt: item.createdAt, updatedAt: item.updatedAt,
+  id: item.id, name: item.name, description: item.description, build: item.build, createdAt: item.createdAt, updatedAt: item.updatedAt,
 });
 
 const notFound = () => problems.notFound("No such app.");
@@ -29,12 +31,12 @@ const target = (appId: string) => ({ appId });
 export async function createApp(
   table: TenantTable,
   keyStore: KeyStore,
-  input: { name: string; description?: string },
+  input: { name: string; description?: string; build?: BuildSettings },
   audit: PendingAudit,
   now = new Date(),
 ): Promise<App> {
   const at = now.toISOString();
-  const app: App = { id: newId(), name: input.name, description: input.description, createdAt: at, updatedAt: at };
+  const app: App = { id: newId(), name: input.name, description: input.description, build: input.build, createdAt: at, updatedAt: at };
   const ref = { org: table.org, app: app.id };
   await provisionCredentialStore(keyStore, ref);
   try {
@@ -86,7 +88,7 @@ export async function listApps(table: TenantTable, cursorKey: string, page: { li
 export async function updateApp(
   table: TenantTable,
   appId: string,
-  change: { name?: string; description?: string | null },
+  change: { name?: string; description?: string | null; build?: BuildSettings | null },
   audit: PendingAudit,
   now = new Date(),
 ): Promise<App> {
@@ -94,7 +96,9 @@ export async function updateApp(
   const sets = ["updatedAt = :at"];
   const removes: string[] = [];
   const values: Record<string, unknown> = { ":at": now.toISOString() };
+  const names: Record<string, string> = {};
   if (change.name !== undefined) {
+    names["#name"] = "name";
     sets.push("#name = :name");
     values[":name"] = change.name;
   }
@@ -103,13 +107,19 @@ export async function updateApp(
     sets.push("description = :description");
     values[":description"] = change.description;
   }
+  if (change.build !== undefined) names["#build"] = "build";
+  if (change.build === null) removes.push("#build");
+  else if (change.build !== undefined) {
+    sets.push("#build = :build");
+    values[":build"] = { command: change.build.command };
+  }
   await rejectedAsNotFound(transactAudited(table, audit, target(appId), [{
     Update: {
       TableName: table.name,
       Key: keys.app(table.org, appId),
       UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
       ConditionExpression: LIVE_APP,
-      ExpressionAttributeNames: change.name !== undefined ? { "#name": "name" } : undefined,
+      ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
       ExpressionAttributeValues: values,
     },
   }]));
@@ -117,6 +127,8 @@ export async function updateApp(
   if (change.name !== undefined) next.name = change.name;
   if (change.description === null) delete next.description;
   else if (change.description !== undefined) next.description = change.description;
+  if (change.build === null) delete next.build;
+  else if (change.build !== undefined) next.build = { command: change.build.command };
   return next;
 }
 

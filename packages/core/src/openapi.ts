@@ -7,7 +7,7 @@ const jsonSchema = (schema: z.ZodMiniType, io: "input" | "output") =>
 
 function parameters(route: RouteDef) {
   const list: object[] = [];
-  for (const [where, schema] of [["path", route.params], ["query", route.query]] as const) {
+  for (const [where, schema] of [["path", route.params], ["query", route.query], ["header", route.headers]] as const) {
     if (!schema) continue;
     const { properties = {}, required = [] } = jsonSchema(schema, "input");
     for (const [name, property] of Object.entries(properties)) {

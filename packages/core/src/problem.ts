@@ -29,6 +29,9 @@ export const problems = {
   notFound: (detail = "No such resource.") => new HttpProblem(404, "not-found", "Not found", detail),
   routeNotFound: () => new HttpProblem(404, "route-not-found", "Not found", "No route matches this method and path."),
   conflict: (detail: string) => new HttpProblem(409, "conflict", "Conflict", detail),
+  idempotencyKeyReused: () =>
+    new HttpProblem(422, "idempotency-key-reused", "Idempotency key reused",
+      "This Idempotency-Key was already used with a different request."),
   tooLarge: (limit: number) =>
     new HttpProblem(413, "payload-too-large", "Payload too large", `The body may be at most ${limit} bytes.`),
   unsupportedMediaType: () =>

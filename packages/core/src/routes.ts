@@ -1,6 +1,7 @@
 import type { ZodMiniType } from "zod/mini";
 import type { MemberRole, PlatformRole } from "./auth/principal.ts";
 import * as s from "./schemas.ts";
+import * as ds from "./deployments/schemas.ts";
 
 /** Who may call a route. Checked after the token's org is matched against the host's org. */
 export type Access =
@@ -23,6 +24,8 @@ export type RouteDef = {
   readonly params?: ZodMiniType;
   readonly query?: ZodMiniType;
   readonly body?: ZodMiniType;
+  /** Request headers the handler reads (names in lower case); others pass untouched. */
+  readonly headers?: ZodMiniType;
   readonly response?: ZodMiniType;
   /**
    * For a platform-host route that acts on one org: the validated input field (path or body)
@@ -71,6 +74,15 @@ export const routes = [
     summary: "The chain as JSON Lines (application/x-ndjson) in seq order; a Link rel=next header names the next page", query: s.auditExportQuery },
   { id: "audit.checkpoints", method: "GET", path: "/v1/audit/checkpoints", host: "org", access: { member: "admin" }, status: 200,
     summary: "Signed checkpoints of the chain head, newest first, with the public key that verifies them", query: s.listQuery, response: s.checkpointListSchema },
+  { id: "deployments.create", method: "POST", path: "/v1/apps/{appId}/deployments", host: "org", access: { member: "developer" }, status: 202,
+    summary: "Start a deployment: build the source ref, then deploy it to the target. An Idempotency-Key replays the same deployment",
+    params: s.appParams, headers: ds.idempotencyHeaders, body: ds.createDeploymentBody, response: ds.deploymentSchema },
+  { id: "deployments.list", method: "GET", path: "/v1/apps/{appId}/deployments", host: "org", access: { member: "viewer" }, status: 200,
+    summary: "List an app's deployments, newest first, cursor-paginated", params: s.appParams, query: s.listQuery, response: ds.deploymentListSchema },
+  { id: "deployments.get", method: "GET", path: "/v1/apps/{appId}/deployments/{deploymentId}", host: "org", access: { member: "viewer" }, status: 200,
+    summary: "Read a deployment: status, step timestamps, artifact, failure reason, build log excerpt", params: ds.deploymentParams, response: ds.deploymentSchema },
+  { id: "deployments.cancel", method: "POST", path: "/v1/apps/{appId}/deployments/{deploymentId}/cancel", host: "org", access: { member: "developer" }, status: 200,
+    summary: "Cancel a running deployment and stop its workflow", params: ds.deploymentParams, response: ds.deploymentSchema },
   { id: "orgs.create", method: "POST", path: "/v1/orgs", host: "platform", access: { platform: ["platform-admin"] }, status: 201,
     summary: "Register an organization", body: s.createOrgBody, response: s.orgSchema, auditOrgFrom: "slug" },
   { id: "orgs.get", method: "GET", path: "/v1/orgs/{slug}", host: "platform", access: { platform: ["platform-admin", "operator"] }, status: 200,

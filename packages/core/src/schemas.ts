@@ -6,17 +6,32 @@ import { generatedIdSchema, nameSchema, orgSlugSchema } from "./ids.ts";
 const timestamp = z.iso.datetime();
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
+/**
+ * How an app is built: one shell command run in the build environment, from the source's root.
+ * Not a place for secrets: it is stored and shown as written.
+ */
+export const buildSettingsSchema = z.strictObject({
+  command: z.string().check(
+    z.trim(), z.minLength(1), z.maxLength(4096),
+    z.refine((command) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(command), "no control characters besides tab and newline"),
+  ),
+});
+
 export const appSchema = z.object({
   id: generatedIdSchema,
   name: z.string(),
   description: z.optional(z.string()),
+  build: z.optional(z.object({ command: z.string() })),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
 
-export const createAppBody = z.strictObject({ name: text(100), description: z.optional(text(1000)) });
-export const updateAppBody = z.strictObject({ name: z.optional(text(100)), description: z.optional(z.nullable(text(1000))) })
-  .check(z.refine((body) => Object.keys(body).length > 0, "at least one field is required"));
+export const createAppBody = z.strictObject({ name: text(100), description: z.optional(text(1000)), build: z.optional(buildSettingsSchema) });
+export const updateAppBody = z.strictObject({
+  name: z.optional(text(100)),
+  description: z.optional(z.nullable(text(1000))),
+  build: z.optional(z.nullable(buildSettingsSchema)),
+}).check(z.refine((body) => Object.keys(body).length > 0, "at least one field is required"));
 export const appParams = z.strictObject({ appId: generatedIdSchema });
 export const listQuery = z.strictObject({
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
@@ -142,3 +157,4 @@ export const problemSchema = z.object({
   detail: z.optional(z.string()),
   requestId: z.string(),
 });
+

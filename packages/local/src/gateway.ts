@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { problems } from "@bulkhead/core/problem";
 import { problemResponse } from "@bulkhead/core/http/problem-response";
 import { handlerFile, matchPath, routes, type RouteDef } from "@bulkhead/core/routes";
+import { lambdaContext } from "./lambda-context.ts";
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -50,7 +51,7 @@ export function createGateway(options: GatewayOptions): Server {
       if (body === undefined) return send(res, problemResponse(problems.tooLarge(MAX_REQUEST_BYTES), requestId));
       const event = toEvent(req, url, domainName, match, body, requestId);
       const handler = await load(match.route);
-      send(res, await handler(event, lambdaContext(match.route, requestId)));
+      send(res, await handler(event, lambdaContext(`bulkhead-offline-${match.route.id.replace(".", "-")}`, requestId)));
     } catch (error) {
       console.error("gateway: handler failed outside its error middleware", error);
       send(res, problemResponse(problems.internal(), requestId));
@@ -124,25 +125,6 @@ function toEvent(
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-  };
-}
-
-function lambdaContext(route: RouteDef, requestId: string): Context {
-  const deadline = Date.now() + 30_000;
-  const functionName = `bulkhead-offline-${route.id.replace(".", "-")}`;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: "1024",
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: "offline",
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }
 

@@ -6,10 +6,14 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureStandInCheckpointKey } from "@bulkhead/core/audit/stand-in-signer";
 import { linkCheckpointSigner, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
+import { deploymentsLinkEnvironment } from "@bulkhead/core/deployments/config";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
 import { createGateway } from "./gateway.ts";
 import { DEV_ISSUER, loadDevIssuer, type DevIssuer } from "./issuer.ts";
+import {
+  offlineDeploymentsConfig, startOfflineDeployments, type OfflineDeployments, type OfflineWorkflowOptions,
+} from "./workflows/offline-deployments.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const BASE_DOMAIN = "localhost";
@@ -24,6 +28,8 @@ export type OfflineOptions = {
   /** Reuse a running DynamoDB Local instead of starting one. */
   dynamoEndpoint?: string;
   tableName?: string;
+  /** The deployment workflows' offline knobs (tests shorten retries and build limits). */
+  workflows?: OfflineWorkflowOptions;
 };
 
 export type Offline = {
@@ -34,6 +40,7 @@ export type Offline = {
   /** Where the offline stand-in key store keeps each app's KEK versions. */
   keyStoreDirectory: string;
   dynamoEndpoint: string;
+  deployments: OfflineDeployments;
   stop: () => Promise<void>;
 };
 
@@ -77,6 +84,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   // Stand-in for the KMS checkpoint key (see audit/stand-in-signer.ts).
   const checkpointKeyFile = join(dataDir, "audit-checkpoint-key.pem");
   ensureStandInCheckpointKey(checkpointKeyFile);
+  const deploymentsConfig = offlineDeploymentsConfig(persistentSecret(join(dataDir, "hosted-target-external-id")));
   Object.assign(
     process.env,
     LOCAL_AWS_ENV,
@@ -84,7 +92,9 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     linkEnvironment(config),
     linkKeyStore({ kind: "offline-stand-in", directory: keyStoreDirectory }),
     linkCheckpointSigner({ kind: "stand-in-ed25519", keyFile: checkpointKeyFile }),
+    deploymentsLinkEnvironment(deploymentsConfig),
   );
+  const deployments = await startOfflineDeployments({ root: REPO_ROOT, dataDir, config: deploymentsConfig, ...options.workflows });
 
   for (const org of SEED_ORGS) {
     if (!(await readOrg(org.slug))) await createOrg(org);
@@ -97,9 +107,11 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     config,
     keyStoreDirectory,
     dynamoEndpoint: dynamo.endpoint,
+    deployments,
     stop: async () => {
       await new Promise((done) => server.close(done));
       server.closeAllConnections();
+      await deployments.stop();
       await dynamo.stop();
     },
   };

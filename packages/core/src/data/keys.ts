@@ -36,6 +36,15 @@ export const keys = {
   auditEntryPrefix: "SEQ#",
   auditCheckpoint: (org: string, seq: number): ItemKey => ({ PK: auditPartition(org), SK: `CHECKPOINT#${padSeq(seq)}` }),
   auditCheckpointPrefix: "CHECKPOINT#",
+  /** Deployments sort by their time-ordered id, so a reverse Query lists newest first. */
+  deployment: (org: string, appId: string, deploymentId: string): ItemKey =>
+    ({ PK: appPartition(org, appId), SK: `DEPLOY#${deploymentId}` }),
+  deploymentPrefix: "DEPLOY#",
+  /** An Idempotency-Key, stored as its SHA-256 (hex) so the caller's key never lands in the table. */
+  deploymentIdempotency: (org: string, appId: string, keyHash: string): ItemKey =>
+    ({ PK: appPartition(org, appId), SK: `IDEMPOTENCY#DEPLOY#${keyHash}` }),
+  /** A deploy target the org registered (written by the targets work; read here). */
+  target: (org: string, targetId: string): ItemKey => ({ PK: orgPartition(org), SK: `TARGET#${targetId}` }),
   /** The org record is platform data: read by tenant resolution before any tenant is known. */
   orgRecord: (org: string): ItemKey => ({ PK: `REGISTRY#ORG#${org}`, SK: "ORG" }),
 } as const;

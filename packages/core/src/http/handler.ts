@@ -22,6 +22,7 @@ type Input<R extends RouteDef> = {
   params: R extends { params: infer P } ? Infer<P> : Record<string, never>;
   query: R extends { query: infer Q } ? Infer<Q> : Record<string, never>;
   body: R extends { body: infer B } ? Infer<B> : undefined;
+  headers: R extends { headers: infer H } ? Infer<H> : Record<string, never>;
 };
 
 /** What a handler receives besides its input. `table` exists only on org-host routes. */

@@ -26,11 +26,12 @@ export const bodyLimit = (): MiddlewareObj<any, any, Error, any, any> => ({
  */
 export const validateInput = (route: RouteDef): MiddlewareObj<any, any, Error, any, any> => ({
   before: (request: ApiRequest) => {
-    const { pathParameters, queryStringParameters, body } = request.event;
+    const { pathParameters, queryStringParameters, body, headers } = request.event;
     request.context.input = {
       params: route.params ? route.params.parse(pathParameters ?? {}) : {},
       query: route.query ? route.query.parse(queryStringParameters ?? {}) : {},
       body: route.body ? route.body.parse(body) : undefined,
+      headers: route.headers ? route.headers.parse(headers ?? {}) : {},
     };
   },
 });

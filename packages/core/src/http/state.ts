@@ -15,7 +15,7 @@ export type RequestState = {
   principal?: Principal;
   /** The request's audit entry: a target the handler named, or the entry a service committed. */
   audit?: { target?: AuditTarget; entry?: AuditEntry; attempted?: boolean };
-  input?: { params: unknown; query: unknown; body: unknown };
+  input?: { params: unknown; query: unknown; body: unknown; headers: unknown };
 };
 
 export type ApiEvent = APIGatewayProxyEventV2;

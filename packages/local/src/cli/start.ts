@@ -25,6 +25,11 @@ Try:
   curl -s -X PUT ${org}/v1/apps/$APP/credentials/database-url -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"value":"postgres://u:p@db/app"}'
   curl -s ${org}/v1/apps/$APP/credentials -H "authorization: Bearer $TOKEN"
   curl -s ${org}/v1/runtime/credentials/database-url -H "authorization: Bearer $(npm run -s token -- --org acme --app $APP --runtime)"
+  # deploy: an app, a source version in the offline object store, a deployment; watch it reach SUCCEEDED
+  APP=$(curl -s ${org}/v1/apps -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"site"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')
+  npm run -s source -- --org acme --app $APP --ref v1
+  curl -s ${org}/v1/apps/$APP/deployments -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H 'idempotency-key: first' -d '{"source":{"ref":"v1"}}'
+  curl -s ${org}/v1/apps/$APP/deployments -H "authorization: Bearer $TOKEN"
   # platform host:
   curl -s http://localhost:${port}/v1/orgs/acme -H "authorization: Bearer $(npm run -s token -- --platform --sub ops --role platform-admin)"
   # the org's audit trail (owner/admin): list, verify (signs a checkpoint), export for offline checks

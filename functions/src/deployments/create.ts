@@ -1,0 +1,18 @@
+import { startDeployment } from "@bulkhead/core/deployments/service";
+import { defineHandler } from "@bulkhead/core/http/handler";
+
+export const handler = defineHandler("deployments.create", async ({ params, body, headers }, { table, principal }) => {
+  const { deployment, replayed } = await startDeployment(table!, {
+    appId: params.appId,
+    body,
+    principal: principal!,
+    idempotencyKey: headers["idempotency-key"],
+  });
+  return {
+    body: deployment,
+    headers: {
+      location: `/v1/apps/${params.appId}/deployments/${deployment.id}`,
+      ...(replayed && { "idempotent-replayed": "true" }),
+    },
+  };
+});

@@ -1,0 +1,4 @@
+import { beginBuild } from "@bulkhead/core/deployments/steps";
+import { defineTask, deploymentIds } from "@bulkhead/core/workflows/task-handler";
+
+export const handler = defineTask("deployments.begin-build", deploymentIds, beginBuild);

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { executionClosed } from "@bulkhead/core/deployments/steps";
+import { generatedIdSchema, orgSlugSchema } from "@bulkhead/core/ids";
+import { deploymentIdSchema } from "@bulkhead/core/deployments/schemas";
+import { defineTask } from "@bulkhead/core/workflows/task-handler";
+
+/** EventBridge's "Step Functions Execution Status Change" event; the offline executor sends the same shape. */
+const ids = z.object({ org: orgSlugSchema, appId: generatedIdSchema, deploymentId: deploymentIdSchema });
+const executionInput = z.string().transform((text, ctx) => {
+  let parsed;
+  try {
+    parsed = ids.safeParse(JSON.parse(text));
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed?.success) {
+    ctx.addIssue({ code: "custom", message: "execution input is not a deployment's" });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+const event = z.object({
+  detail: z.object({ status: z.enum(["ABORTED", "TIMED_OUT", "FAILED"]), name: deploymentIdSchema, input: executionInput }),
+}).transform(({ detail }) => ({ ...detail.input, status: detail.status, name: detail.name }));
+
+export const handler = defineTask("deployments.execution-closed", event, async ({ status, name, ...ids }) => {
+  if (name !== ids.deploymentId) return { recorded: false };
+  return executionClosed(ids, status);
+});

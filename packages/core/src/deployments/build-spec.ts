@@ -1,0 +1,76 @@
+import type { DeploymentsConfig } from "./config.ts";
+import { ARTIFACT_NAME, type AppNames } from "./names.ts";
+
+/** How an app is built: one shell command, run from the source's root. Absent: the default build. */
+export type BuildSettings = { command: string };
+
+/** Used when an app has no build command: the artifact is the source as uploaded. */
+export const DEFAULT_BUILD_COMMAND = "echo 'No build command is set: the artifact is the source as uploaded.'";
+
+/**
+ * Everything RunBuild needs, produced by PrepareBuild and passed into CodeBuild's StartBuild by the
+ * state machine (and into the offline sandbox, which reads the same request). Nothing in it is
+ * secret: it is part of the execution history.
+ */
+export type BuildSpec = {
+  projectName: string;
+  /** An S3 folder: `<bucket>/<org>/<app>/sources/<ref>/`. */
+  sourceLocation: string;
+  serviceRoleArn: string;
+  /** CodeBuild buildspec. JSON is valid YAML, so it needs no YAML library on either side. */
+  buildspec: string;
+  environment: { Name: string; Value: string; Type: "PLAINTEXT" }[];
+  artifactBucket: string;
+  artifactPath: string;
+  artifactName: string;
+  logGroup: string;
+  /** CodeBuild appends the build's own id to this prefix. */
+  logStreamPrefix: string;
+  imageRepository: string;
+  timeoutMinutes: number;
+  queuedTimeoutMinutes: number;
+  /** The app's build role was just created: IAM needs a moment before CodeBuild can assume it. */
+  roleCreated: boolean;
+};
+
+export function buildspecFor(settings: BuildSettings | undefined): string {
+  return JSON.stringify({
+    version: 0.2,
+    phases: { build: { commands: [settings?.command ?? DEFAULT_BUILD_COMMAND] } },
+    artifacts: { files: ["**/*"] },
+  });
+}
+
+export function prepareBuildSpec(input: {
+  names: AppNames;
+  deploymentId: string;
+  sourceRef: string;
+  settings: BuildSettings | undefined;
+  role: { arn: string; created: boolean };
+  limits: { timeoutMinutes: number; queuedTimeoutMinutes: number };
+  config: Pick<DeploymentsConfig, "buildProject" | "artifactBucket">;
+}): BuildSpec {
+  const { names, deploymentId, config } = input;
+  return {
+    projectName: config.buildProject,
+    sourceLocation: `${config.artifactBucket}/${names.sourcePrefix}${input.sourceRef}/`,
+    serviceRoleArn: input.role.arn,
+    buildspec: buildspecFor(input.settings),
+    environment: [
+      { Name: "BULKHEAD_ORG", Value: names.org, Type: "PLAINTEXT" },
+      { Name: "BULKHEAD_APP", Value: names.appId, Type: "PLAINTEXT" },
+      { Name: "BULKHEAD_DEPLOYMENT", Value: deploymentId, Type: "PLAINTEXT" },
+      { Name: "BULKHEAD_SOURCE_REF", Value: input.sourceRef, Type: "PLAINTEXT" },
+      { Name: "BULKHEAD_IMAGE_REPOSITORY", Value: names.imageRepository, Type: "PLAINTEXT" },
+    ],
+    artifactBucket: config.artifactBucket,
+    artifactPath: names.artifactPath(deploymentId),
+    artifactName: ARTIFACT_NAME,
+    logGroup: names.buildLogGroup,
+    logStreamPrefix: deploymentId,
+    imageRepository: names.imageRepository,
+    timeoutMinutes: input.limits.timeoutMinutes,
+    queuedTimeoutMinutes: input.limits.queuedTimeoutMinutes,
+    roleCreated: input.role.created,
+  };
+}

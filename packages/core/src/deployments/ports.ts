@@ -1,0 +1,147 @@
+import type { AppNames } from "./names.ts";
+import type { Artifact, TargetRef } from "./records.ts";
+
+/**
+ * The deployment workflows reach every outside system through these ports. Cloud adapters
+ * (./cloud/*) are the defaults; the offline runtime installs stand-ins with useDeploymentPorts,
+ * and tests may swap single ports. Adapters load lazily, so a handler pays only for the SDK
+ * clients it actually uses.
+ */
+
+/** The execution input: ids only. Everything else is read from the records inside the tasks. */
+export type ExecutionInput = { org: string; appId: string; deploymentId: string };
+
+export interface ExecutionPort {
+  /**
+   * Starts the deployment's execution, named by the deployment id. As in Step Functions, starting a
+   * running name again with the same input returns that execution instead of a second one.
+   */
+  start(name: string, input: ExecutionInput): Promise<{ executionArn: string }>;
+  /** Stops the named execution. One that already ended or never started is not an error. */
+  stop(name: string, reason: { error: string; cause: string }): Promise<void>;
+}
+
+export type PolicyDocument = { Version: "2012-10-17"; Statement: readonly Record<string, unknown>[] };
+
+export type BuildRoleRequest = {
+  names: AppNames;
+  path: string;
+  trustPolicy: PolicyDocument;
+  policy: PolicyDocument;
+  permissionsBoundary?: string;
+};
+
+export interface BuildRolePort {
+  /** Creates the app's build role if missing and (re)applies its policy; `created` when it is new. */
+  ensure(request: BuildRoleRequest): Promise<{ arn: string; created: boolean }>;
+}
+
+export interface BuildEnvironmentPort {
+  /** Tears down whatever still runs or remains of this deployment's build. Idempotent. */
+  destroy(ref: { projectName: string; deploymentId: string }): Promise<{ destroyed: number }>;
+}
+
+export interface BuildLogPort {
+  /** The last `maxBytes` of the build's log, or undefined when there is none (the build never started). */
+  tail(ref: { logGroup: string; streamPrefix: string }, maxBytes: number): Promise<{ text: string; truncated: boolean } | undefined>;
+}
+
+/** Short-lived credentials. They stay inside the task that obtained them: never returned, logged or stored. */
+export type TemporaryCredentials = {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+};
+
+export type AssumeRoleRequest = {
+  roleArn: string;
+  externalId: string;
+  sessionName: string;
+  durationSeconds: number;
+  tags: { key: string; value: string }[];
+  /** The session policy for the phase, as JSON. */
+  policy: string;
+};
+
+export interface RoleAssumerPort {
+  assumeRole(request: AssumeRoleRequest): Promise<TemporaryCredentials>;
+}
+
+/** A target with everything needed to reach it. Holds the ExternalId: never leaves the task. */
+export type ResolvedTarget = TargetRef & { roleArn: string; externalId: string; region: string; accountId: string };
+
+export type ReleaseRequest = {
+  target: ResolvedTarget;
+  names: AppNames;
+  deploymentId: string;
+  artifact: Artifact;
+  credentials: TemporaryCredentials;
+};
+
+export interface TargetDeployerPort {
+  /** Applies the artifact as the app's live release in the target, with the assumed credentials only. */
+  apply(request: ReleaseRequest): Promise<{ releaseId: string }>;
+}
+
+export type GrantCheck = {
+  org: string;
+  appId: string;
+  deploymentId: string;
+  target: TargetRef;
+  phase: "deploy";
+  /** `check-target`: the CheckTarget step; then again inside ApplyRelease, before AssumeRole and right before applying. */
+  moment: "check-target" | "before-assume-role" | "before-apply";
+};
+
+export interface GrantPort {
+  /** Resolves when the vendor may act on the target in this phase now; throws a grantDenied TaskError otherwise. */
+  check(request: GrantCheck): Promise<void>;
+}
+
+export type DeploymentPorts = {
+  executions: ExecutionPort;
+  buildRoles: BuildRolePort;
+  buildEnvironments: BuildEnvironmentPort;
+  buildLogs: BuildLogPort;
+  roles: RoleAssumerPort;
+  targets: TargetDeployerPort;
+  grants: GrantPort;
+};
+
+type Factories = { [K in keyof DeploymentPorts]: () => Promise<DeploymentPorts[K]> };
+
+const defaults: Factories = {
+  executions: async () => (await import("./cloud/sfn.ts")).sfnExecutions(),
+  buildRoles: async () => (await import("./cloud/iam.ts")).iamBuildRoles(),
+  buildEnvironments: async () => (await import("./cloud/codebuild.ts")).codeBuildEnvironments(),
+  buildLogs: async () => (await import("./cloud/logs.ts")).cloudWatchBuildLogs(),
+  roles: async () => (await import("./cloud/sts.ts")).stsRoleAssumer(),
+  targets: async () => (await import("./cloud/lambda-target.ts")).lambdaAliasTargets(),
+  grants: async () => (await import("./grants.ts")).hostedOnlyGrants(),
+};
+
+const installed: Partial<DeploymentPorts> = {};
+const built = new Map<keyof DeploymentPorts, Promise<unknown>>();
+
+export async function port<K extends keyof DeploymentPorts>(name: K): Promise<DeploymentPorts[K]> {
+  const override = installed[name];
+  if (override) return override;
+  let adapter = built.get(name);
+  if (!adapter) {
+    adapter = defaults[name]();
+    built.set(name, adapter);
+  }
+  return adapter as Promise<DeploymentPorts[K]>;
+}
+
+/** Installs adapters in place of the cloud defaults (the offline runtime, tests). */
+export function useDeploymentPorts(ports: Partial<DeploymentPorts>): void {
+  Object.assign(installed, ports);
+}
+
+/** Forgets installed adapters and cached defaults. */
+export function resetDeploymentPorts(): void {
+  for (const name of Object.keys(installed) as (keyof DeploymentPorts)[]) delete installed[name];
+  built.clear();
+}

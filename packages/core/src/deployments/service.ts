@@ -1,0 +1,86 @@
+import { createHash } from "node:crypto";
+import { getApp } from "../apps.ts";
+import type { Principal } from "../auth/principal.ts";
+import type { TenantTable } from "../data/tables.ts";
+import { logger } from "../log.ts";
+import { problems } from "../problem.ts";
+import { port } from "./ports.ts";
+import {
+  createDeployment, getDeploymentRecord, noteExecution, toDeployment, transition, TransitionRefused, type Deployment,
+} from "./records.ts";
+import { HOSTED_TARGET_ID, resolveTarget, targetRef } from "./targets.ts";
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+export type StartRequest = {
+  appId: string;
+  body: { source: { ref: string }; target?: string };
+  principal: Principal;
+  idempotencyKey?: string;
+};
+
+/**
+ * Creates the deployment (QUEUED) and starts its execution, named by the deployment id. A replay
+ * with the same Idempotency-Key returns the same deployment; it starts the execution only if the
+ * first request never got that far, and Step Functions' own name idempotency keeps that to one.
+ */
+export async function startDeployment(table: TenantTable, request: StartRequest): Promise<{ deployment: Deployment; replayed: boolean }> {
+  const app = await getApp(table, request.appId);
+  const targetId = request.body.target ?? HOSTED_TARGET_ID;
+  const target = await resolveTarget(table, targetId);
+  if (!target) throw problems.badRequest(`No target "${targetId}" is registered for this organization.`);
+
+  const { deployment, replayed } = await createDeployment(table, {
+    appId: app.id,
+    source: { ref: request.body.source.ref },
+    target: targetRef(target),
+    build: app.build,
+    createdBy: request.principal.sub,
+    idempotency: request.idempotencyKey
+      ? { keyHash: sha256(request.idempotencyKey), requestHash: sha256(JSON.stringify([request.body.source.ref, targetId])) }
+      : undefined,
+  });
+  if (deployment.executionArn || deployment.status !== "QUEUED") return { deployment: toDeployment(deployment), replayed };
+
+  const ids = { org: table.org, appId: app.id, deploymentId: deployment.id };
+  try {
+    const executions = await port("executions");
+    const { executionArn } = await executions.start(deployment.id, ids);
+    await noteExecution(table, app.id, deployment.id, executionArn);
+  } catch (error) {
+    logger.error("deployment workflow did not start", { error: error as Error, deployment: deployment.id });
+    await transition(table, app.id, deployment.id, "fail", { failureReason: "the deployment's workflow could not be started" })
+      .catch((refused: unknown) => {
+        if (!(refused instanceof TransitionRefused)) throw refused;
+      });
+    throw problems.internal();
+  }
+  return { deployment: toDeployment(deployment), replayed };
+}
+
+export async function getDeployment(table: TenantTable, appId: string, deploymentId: string): Promise<Deployment> {
+  return toDeployment(await getDeploymentRecord(table, appId, deploymentId));
+}
+
+/**
+ * Cancels first (a conditional write, so a late task cannot undo it), then stops the execution.
+ * If the stop fails the deployment stays CANCELLED: every later task checks the status and
+ * refuses to act, and the apply step checks it right before touching the target.
+ */
+export async function cancelDeployment(table: TenantTable, appId: string, deploymentId: string, principal: Principal): Promise<Deployment> {
+  let record;
+  try {
+    record = await transition(table, appId, deploymentId, "cancel");
+  } catch (error) {
+    if (!(error instanceof TransitionRefused)) throw error;
+    if (!error.current) throw problems.notFound("No such deployment.");
+    throw problems.conflict(`The deployment already ended (${error.current}).`);
+  }
+  try {
+    const executions = await port("executions");
+    await executions.stop(deploymentId, { error: "Bulkhead.Cancelled", cause: `Cancelled by ${principal.sub}` });
+  } catch (error) {
+    logger.error("deployment cancelled but its execution did not stop", { error: error as Error, deployment: deploymentId });
+  }
+  return toDeployment(record);
+}

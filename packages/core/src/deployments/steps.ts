@@ -1,0 +1,231 @@
+import { tenantTable } from "../data/tables.ts";
+import { logger } from "../log.ts";
+import { HttpProblem } from "../problem.ts";
+import { redactSecrets } from "../redact.ts";
+import { asTaskError, taskError } from "../workflows/errors.ts";
+import { prepareBuildSpec, type BuildSpec } from "./build-spec.ts";
+import { deploymentsConfig } from "./config.ts";
+import { failureReason, type CaughtError } from "./failure.ts";
+import { appNames, parseArtifactLocation } from "./names.ts";
+import { buildRolePolicy, buildRoleTrustPolicy, deploySessionPolicy, MAX_SESSION_POLICY_CHARS, sessionTags } from "./policies.ts";
+import { port, type ExecutionInput, type GrantCheck, type TemporaryCredentials } from "./ports.ts";
+import { getDeploymentRecord, transition, TransitionRefused, type BuildLog, type DeploymentRecord, type RecordedFields } from "./records.ts";
+import type { DeploymentStatus, TransitionName } from "./status.ts";
+import { resolveTarget, targetRef } from "./targets.ts";
+
+/**
+ * What each workflow task does. The handlers in functions/src/tasks/ only validate input and call
+ * these; the state machine decides the order, retries and failure path.
+ */
+
+/** Assumed-role sessions last the minimum STS allows: the apply step must finish within it. */
+export const DEPLOY_SESSION_SECONDS = 900;
+export const BUILD_LOG_EXCERPT_BYTES = 4096;
+
+async function move(ids: ExecutionInput, name: TransitionName, fields?: RecordedFields): Promise<DeploymentRecord> {
+  try {
+    return await transition(tenantTable(ids.org), ids.appId, ids.deploymentId, name, fields);
+  } catch (error) {
+    if (error instanceof TransitionRefused) {
+      throw taskError("deploymentClosed", error.current ? `the deployment is ${error.current}; this step did not run` : "the deployment no longer exists");
+    }
+    throw error;
+  }
+}
+
+async function requireStatus(ids: ExecutionInput, status: DeploymentStatus): Promise<DeploymentRecord> {
+  const record = await getDeploymentRecord(tenantTable(ids.org), ids.appId, ids.deploymentId).catch((error: unknown) => {
+    if (error instanceof HttpProblem && error.status === 404) return undefined;
+    throw error; // throttling and the like: the state machine retries
+  });
+  if (!record) throw taskError("deploymentClosed", "the deployment no longer exists");
+  if (record.status !== status) throw taskError("deploymentClosed", `the deployment is ${record.status}; this step did not run`);
+  return record;
+}
+
+export async function beginBuild(ids: ExecutionInput): Promise<object> {
+  await move(ids, "beginBuild");
+  return {};
+}
+
+export async function prepareBuild(ids: ExecutionInput, limits: { timeoutMinutes: number; queuedTimeoutMinutes: number }): Promise<BuildSpec> {
+  const record = await requireStatus(ids, "BUILDING");
+  const config = deploymentsConfig();
+  const names = appNames(ids.org, ids.appId);
+  const buildRoles = await port("buildRoles");
+  const role = await buildRoles.ensure({
+    names,
+    path: config.buildRolePath,
+    trustPolicy: buildRoleTrustPolicy(config),
+    policy: buildRolePolicy(names, config),
+    permissionsBoundary: config.buildRolePermissionsBoundary,
+  }).catch((error: unknown) => {
+    throw asTaskError(error, "the app's build role could not be prepared");
+  });
+  return prepareBuildSpec({
+    names,
+    deploymentId: ids.deploymentId,
+    sourceRef: record.source.ref,
+    settings: record.build,
+    role,
+    limits,
+    config,
+  });
+}
+
+export async function destroyBuildEnvironment(ids: ExecutionInput, projectName: string): Promise<{ destroyed: number }> {
+  const environments = await port("buildEnvironments");
+  return environments.destroy({ projectName, deploymentId: ids.deploymentId }).catch((error: unknown) => {
+    throw asTaskError(error, "the build environment could not be destroyed");
+  });
+}
+
+/** The tail of the build's log, secrets masked. A log that cannot be read never fails a deployment. */
+export async function buildLogExcerpt(logGroup: string, streamPrefix: string): Promise<BuildLog | undefined> {
+  try {
+    const logs = await port("buildLogs");
+    const tail = await logs.tail({ logGroup, streamPrefix }, BUILD_LOG_EXCERPT_BYTES);
+    return tail && { excerpt: redactSecrets(tail.text), truncated: tail.truncated };
+  } catch (error) {
+    logger.warn("build log unavailable", { error: error as Error });
+    return undefined;
+  }
+}
+
+/** The artifact must lie under this deployment's own prefix: anything else is refused, not recorded. */
+function checkArtifact(ids: ExecutionInput, location: string) {
+  const parsed = parseArtifactLocation(location);
+  const expected = `${appNames(ids.org, ids.appId).artifactPath(ids.deploymentId)}/`;
+  if (!parsed || parsed.bucket !== deploymentsConfig().artifactBucket || !parsed.key.startsWith(expected)) {
+    throw taskError("internal", "the build reported an artifact outside this deployment's prefix");
+  }
+  return parsed;
+}
+
+export async function recordArtifact(
+  ids: ExecutionInput,
+  build: { artifactLocation: string; artifactSha256: string; logGroup: string; logStreamPrefix: string },
+): Promise<object> {
+  checkArtifact(ids, build.artifactLocation);
+  const buildLog = await buildLogExcerpt(build.logGroup, build.logStreamPrefix);
+  await move(ids, "finishBuild", { artifact: { location: build.artifactLocation, sha256: build.artifactSha256.toLowerCase() }, buildLog });
+  return {};
+}
+
+async function checkGrant(ids: ExecutionInput, record: DeploymentRecord, moment: GrantCheck["moment"]): Promise<void> {
+  const grants = await port("grants");
+  await grants.check({ ...ids, target: record.target, phase: "deploy", moment });
+}
+
+async function liveTarget(ids: ExecutionInput, record: DeploymentRecord) {
+  const target = await resolveTarget(tenantTable(ids.org), record.target.id);
+  if (!target || target.kind !== record.target.kind) throw taskError("targetUnavailable", `the target ${record.target.id} is no longer registered`);
+  return target;
+}
+
+export async function checkTarget(ids: ExecutionInput): Promise<{ id: string; kind: string }> {
+  const record = await requireStatus(ids, "DEPLOYING");
+  const target = await liveTarget(ids, record);
+  await checkGrant(ids, record, "check-target");
+  return targetRef(target);
+}
+
+/**
+ * Assumes the target's deploy role and applies the release, in one task so the temporary
+ * credentials live only in this function's memory: they are not returned, stored or logged.
+ * The grant is checked before AssumeRole and again right before applying, as is the
+ * deployment's own status, so a revocation or a cancel in between stops the release.
+ */
+export async function applyRelease(
+  ids: ExecutionInput,
+  artifact: { artifactLocation: string; artifactSha256: string },
+): Promise<{ releaseId: string; appliedAt: string }> {
+  const record = await requireStatus(ids, "DEPLOYING");
+  const target = await liveTarget(ids, record);
+  const location = checkArtifact(ids, artifact.artifactLocation);
+  const names = appNames(ids.org, ids.appId);
+  const policy = JSON.stringify(deploySessionPolicy(names, target, location));
+  if (policy.length > MAX_SESSION_POLICY_CHARS) throw taskError("internal", "the deploy session policy is too large");
+
+  await checkGrant(ids, record, "before-assume-role");
+  const roles = await port("roles");
+  let credentials: TemporaryCredentials | undefined = await roles.assumeRole({
+    roleArn: target.roleArn,
+    externalId: target.externalId,
+    sessionName: ids.deploymentId,
+    durationSeconds: DEPLOY_SESSION_SECONDS,
+    tags: sessionTags(ids.org, ids.appId, ids.deploymentId),
+    policy,
+  }).catch((error: unknown) => {
+    throw asTaskError(error, `the deploy role of target ${target.id} could not be assumed`);
+  });
+  try {
+    await checkGrant(ids, record, "before-apply");
+    await requireStatus(ids, "DEPLOYING");
+    const targets = await port("targets");
+    const { releaseId } = await targets.apply({
+      target,
+      names,
+      deploymentId: ids.deploymentId,
+      artifact: { location: artifact.artifactLocation, sha256: artifact.artifactSha256.toLowerCase() },
+      credentials,
+    }).catch((error: unknown) => {
+      throw asTaskError(error, `target ${target.id} did not accept the release`);
+    });
+    return { releaseId, appliedAt: new Date().toISOString() };
+  } finally {
+    credentials = undefined;
+  }
+}
+
+export async function recordSuccess(ids: ExecutionInput, release: { releaseId: string; appliedAt: string }): Promise<object> {
+  await move(ids, "succeed", { release: { id: release.releaseId, appliedAt: release.appliedAt } });
+  return {};
+}
+
+export type FailureState = ExecutionInput & {
+  failure?: CaughtError;
+  cleanupFailure?: CaughtError;
+  build?: { logGroup?: string; logStreamPrefix?: string };
+};
+
+export function reasonFor(state: Pick<FailureState, "failure" | "cleanupFailure">): string {
+  if (state.failure && state.cleanupFailure) return `${failureReason(state.failure)}; the build environment could not be destroyed either`;
+  if (state.cleanupFailure) return `the build environment could not be destroyed: ${failureReason(state.cleanupFailure)}`;
+  return failureReason(state.failure);
+}
+
+/** Records FAILED with its reason. A deployment already terminal (cancelled, say) is left as it is. */
+export async function recordFailure(state: FailureState): Promise<{ recorded: boolean }> {
+  const { logGroup, logStreamPrefix } = state.build ?? {};
+  const buildLog = logGroup && logStreamPrefix ? await buildLogExcerpt(logGroup, logStreamPrefix) : undefined;
+  try {
+    await transition(tenantTable(state.org), state.appId, state.deploymentId, "fail", { failureReason: reasonFor(state), buildLog });
+    return { recorded: true };
+  } catch (error) {
+    if (error instanceof TransitionRefused) return { recorded: false };
+    throw error;
+  }
+}
+
+export const CLOSED_EXECUTION_REASONS = {
+  ABORTED: "the deployment's workflow was stopped",
+  TIMED_OUT: "the deployment exceeded its overall time limit",
+  FAILED: "the deployment's workflow failed",
+} as const;
+
+/**
+ * For executions that end without reaching RecordFailure (stopped, timed out, or failed on an
+ * error no Catch sees): destroy what may remain of the build, then fail the deployment if it is
+ * still active. Runs from EventBridge in the cloud, and from the offline executor.
+ */
+export async function executionClosed(ids: ExecutionInput, status: keyof typeof CLOSED_EXECUTION_REASONS): Promise<{ recorded: boolean }> {
+  await destroyBuildEnvironment(ids, deploymentsConfig().buildProject);
+  try {
+    await transition(tenantTable(ids.org), ids.appId, ids.deploymentId, "fail", { failureReason: CLOSED_EXECUTION_REASONS[status] });
+    return { recorded: true };
+  } catch (error) {
+    if (error instanceof TransitionRefused) return { recorded: false };
+    throw error;
+  }
+}

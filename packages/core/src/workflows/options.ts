@@ -1,0 +1,58 @@
+import { z } from "zod";
+
+/**
+ * The knobs of the deployment state machine. The definition is a function of these, so the
+ * cloud gets production values while tests and `npm start` can shorten what they must; the
+ * production defaults are what infra deploys.
+ */
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const workflowOptionsSchema = z.strictObject({
+  retry: z.strictObject({
+    intervalSeconds: int(1, 300).default(2),
+    maxAttempts: int(0, 10).default(6),
+    backoffRate: z.number().min(1).max(10).default(2),
+    maxDelaySeconds: int(1, 3600).default(60),
+  }).prefault({}),
+  timeouts: z.strictObject({
+    /** Record-keeping steps: a few DynamoDB calls. */
+    stepSeconds: int(1, 900).default(30),
+    /** PrepareBuild may create the app's build role in IAM. */
+    prepareBuildSeconds: int(1, 900).default(60),
+    /** AssumeRole, the grant checks and the target's update; must end within the 900 s session. */
+    applySeconds: int(1, 840).default(600),
+    /** Caps a whole execution; default: the sum of the steps' own limits plus retries' slack. */
+    executionSeconds: int(60, 31_536_000).optional(),
+  }).prefault({}),
+  build: z.strictObject({
+    /** CodeBuild's own limits: 5–2160 minutes of build, 5–480 minutes queued. */
+    timeoutMinutes: int(5, 2160).default(30),
+    queuedTimeoutMinutes: int(5, 480).default(30),
+    /** A new IAM role is not assumable everywhere at once. */
+    rolePropagationSeconds: int(0, 120).default(15),
+  }).prefault({}),
+});
+
+export type WorkflowOptions = z.output<typeof workflowOptionsSchema>;
+export type WorkflowOptionsInput = z.input<typeof workflowOptionsSchema>;
+
+export function workflowOptions(input: WorkflowOptionsInput = {}): WorkflowOptions {
+  const options = workflowOptionsSchema.parse(input);
+  const execution = options.timeouts.executionSeconds;
+  if (execution !== undefined && execution <= runBuildTimeoutSeconds(options)) {
+    throw new RangeError(`timeouts.executionSeconds (${execution}) must exceed the build's own limit (${runBuildTimeoutSeconds(options)} s)`);
+  }
+  return options;
+}
+
+export const PRODUCTION_WORKFLOW_OPTIONS: WorkflowOptions = workflowOptions();
+
+/** RunBuild waits for CodeBuild's queue and build limits, plus time to provision and upload. */
+export const runBuildTimeoutSeconds = (o: WorkflowOptions): number =>
+  (o.build.timeoutMinutes + o.build.queuedTimeoutMinutes) * 60 + 300;
+
+export function executionTimeoutSeconds(o: WorkflowOptions): number {
+  if (o.timeouts.executionSeconds) return o.timeouts.executionSeconds;
+  const steps = 6 * o.timeouts.stepSeconds + o.timeouts.prepareBuildSeconds + o.timeouts.applySeconds;
+  return runBuildTimeoutSeconds(o) + steps + o.build.rolePropagationSeconds + 900;
+}

@@ -1,0 +1,243 @@
+import "aws-sdk-client-mock-vitest/extend";
+import { BatchGetBuildsCommand, CodeBuildClient, ListBuildsForProjectCommand, StopBuildCommand } from "@aws-sdk/client-codebuild";
+import { CloudWatchLogsClient, DescribeLogStreamsCommand, GetLogEventsCommand, ResourceNotFoundException } from "@aws-sdk/client-cloudwatch-logs";
+import {
+  CreateRoleCommand, EntityAlreadyExistsException, GetRoleCommand, IAMClient, NoSuchEntityException, PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from "@aws-sdk/client-iam";
+import { LambdaClient, UpdateAliasCommand, UpdateFunctionCodeCommand } from "@aws-sdk/client-lambda";
+import { ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, describe, expect, it } from "vitest";
+import { iamBuildRoles } from "../packages/core/src/deployments/cloud/iam.ts";
+import { codeBuildEnvironments } from "../packages/core/src/deployments/cloud/codebuild.ts";
+import { lambdaAliasTargets } from "../packages/core/src/deployments/cloud/lambda-target.ts";
+import { cloudWatchBuildLogs } from "../packages/core/src/deployments/cloud/logs.ts";
+import { executionArnFor, sfnExecutions } from "../packages/core/src/deployments/cloud/sfn.ts";
+import { stsRoleAssumer } from "../packages/core/src/deployments/cloud/sts.ts";
+import { appNames } from "../packages/core/src/deployments/names.ts";
+import { buildRolePolicy, buildRoleTrustPolicy, deploySessionPolicy, sessionTags } from "../packages/core/src/deployments/policies.ts";
+import type { ResolvedTarget } from "../packages/core/src/deployments/ports.ts";
+import { TASK_ERRORS } from "../packages/core/src/workflows/errors.ts";
+
+/** The cloud adapters, each against aws-sdk-client-mock: the exact requests they send, and how they read answers. */
+const STATE_MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:bulkhead-prod-Deployment";
+const CONFIG = { region: "eu-west-1", accountId: "123456789012", buildProject: "bulkhead-build", artifactBucket: "bulkhead-artifacts-prod" };
+const names = appNames("acme", "a".repeat(26));
+const DEPLOYMENT = "01J9Z6W0C8M3Q9N6R2B7T4V5X1";
+const TARGET: ResolvedTarget = {
+  id: "hosted", kind: "hosted", roleArn: "arn:aws:iam::210987654321:role/bulkhead-deploy", externalId: "ext-3b1f0c6a9d2e4f7a8b5c1d0e9f8a7b6c",
+  region: "eu-west-1", accountId: "210987654321",
+};
+const serviceError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+
+const mocks = {
+  sfn: mockClient(SFNClient),
+  sts: mockClient(STSClient),
+  iam: mockClient(IAMClient),
+  codebuild: mockClient(CodeBuildClient),
+  logs: mockClient(CloudWatchLogsClient),
+  lambda: mockClient(LambdaClient),
+};
+afterEach(() => Object.values(mocks).forEach((m) => m.reset()));
+
+describe("Step Functions executions", () => {
+  it("starts an execution named by the deployment id, with the ids as input", async () => {
+    mocks.sfn.on(StartExecutionCommand).resolves({ executionArn: executionArnFor(STATE_MACHINE, DEPLOYMENT), startDate: new Date() });
+    const port = sfnExecutions({ stateMachineArn: STATE_MACHINE });
+    const input = { org: "acme", appId: names.appId, deploymentId: DEPLOYMENT };
+    const { executionArn } = await port.start(DEPLOYMENT, input);
+    expect(executionArn).toBe(`arn:aws:states:eu-west-1:123456789012:execution:bulkhead-prod-Deployment:${DEPLOYMENT}`);
+    expect(mocks.sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(mocks.sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE, name: DEPLOYMENT, input: JSON.stringify(input) });
+  });
+
+  it("treats a name already used as that one execution", async () => {
+    mocks.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: "exists", $metadata: {} }));
+    const { executionArn } = await sfnExecutions({ stateMachineArn: STATE_MACHINE }).start(DEPLOYMENT, { org: "acme", appId: names.appId, deploymentId: DEPLOYMENT });
+    expect(executionArn).toBe(executionArnFor(STATE_MACHINE, DEPLOYMENT));
+  });
+
+  it("stops by the derived execution ARN; an unknown execution is not an error", async () => {
+    mocks.sfn.on(StopExecutionCommand).rejectsOnce(new ExecutionDoesNotExist({ message: "none", $metadata: {} })).resolves({ stopDate: new Date() });
+    const port = sfnExecutions({ stateMachineArn: STATE_MACHINE });
+    await port.stop(DEPLOYMENT, { error: "Bulkhead.Cancelled", cause: "Cancelled by alice" });
+    await port.stop(DEPLOYMENT, { error: "Bulkhead.Cancelled", cause: "Cancelled by alice" });
+    expect(mocks.sfn).toHaveReceivedCommandWith(StopExecutionCommand, {
+      executionArn: executionArnFor(STATE_MACHINE, DEPLOYMENT), error: "Bulkhead.Cancelled", cause: "Cancelled by alice",
+    });
+  });
+});
+
+describe("STS AssumeRole", () => {
+  it("sends the role, ExternalId, session name, 900 s, session tags and the phase's session policy", async () => {
+    const expiration = new Date(Date.now() + 900_000);
+    mocks.sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: "ASIAEXAMPLEEXAMPLE01", SecretAccessKey: "s", SessionToken: "t", Expiration: expiration } });
+    const policy = JSON.stringify(deploySessionPolicy(names, TARGET, { bucket: CONFIG.artifactBucket, key: `${names.artifactPath(DEPLOYMENT)}/artifact.zip` }));
+    const credentials = await stsRoleAssumer().assumeRole({
+      roleArn: TARGET.roleArn, externalId: TARGET.externalId, sessionName: DEPLOYMENT, durationSeconds: 900,
+      tags: sessionTags("acme", names.appId, DEPLOYMENT), policy,
+    });
+    expect(credentials).toEqual({ accessKeyId: "ASIAEXAMPLEEXAMPLE01", secretAccessKey: "s", sessionToken: "t", expiration });
+    expect(mocks.sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: TARGET.roleArn,
+      ExternalId: TARGET.externalId,
+      RoleSessionName: DEPLOYMENT,
+      DurationSeconds: 900,
+      Tags: [{ Key: "org", Value: "acme" }, { Key: "app", Value: names.appId }, { Key: "deployment", Value: DEPLOYMENT }],
+      Policy: policy,
+    });
+  });
+
+  it("the deploy session policy names only this app's function and this deployment's artifact, and denies destruction", () => {
+    const policy = deploySessionPolicy(names, TARGET, { bucket: CONFIG.artifactBucket, key: `${names.artifactPath(DEPLOYMENT)}/artifact.zip` });
+    const allowed = policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => [s.Resource].flat() as string[]);
+    expect(allowed).toEqual([
+      `arn:aws:lambda:eu-west-1:210987654321:function:bh-acme-${names.appId}`,
+      `arn:aws:lambda:eu-west-1:210987654321:function:bh-acme-${names.appId}:*`,
+      `arn:aws:s3:::bulkhead-artifacts-prod/acme/${names.appId}/${DEPLOYMENT}/artifact.zip`,
+    ]);
+    const denied = policy.Statement.filter((s) => s.Effect === "Deny").flatMap((s) => [s.Action].flat());
+    expect(denied).toEqual(expect.arrayContaining(["lambda:Delete*", "iam:*", "sts:*", "s3:Delete*"]));
+    expect(JSON.stringify(policy).length).toBeLessThanOrEqual(2048);
+  });
+});
+
+describe("IAM build roles", () => {
+  const request = {
+    names, path: "/bulkhead/build/", trustPolicy: buildRoleTrustPolicy(CONFIG), policy: buildRolePolicy(names, CONFIG),
+  };
+  const arn = `arn:aws:iam::123456789012:role/bulkhead/build/${names.buildRoleName}`;
+
+  it("creates a missing role on the build path, tagged, with its trust, then puts its policy", async () => {
+    mocks.iam.on(GetRoleCommand).rejects(new NoSuchEntityException({ message: "no", $metadata: {} }));
+    mocks.iam.on(CreateRoleCommand).resolves({ Role: { Arn: arn, RoleName: names.buildRoleName, Path: "/bulkhead/build/", RoleId: "r", CreateDate: new Date() } });
+    expect(await iamBuildRoles().ensure(request)).toEqual({ arn, created: true });
+    expect(mocks.iam).toHaveReceivedCommandWith(CreateRoleCommand, {
+      RoleName: names.buildRoleName,
+      Path: "/bulkhead/build/",
+      AssumeRolePolicyDocument: JSON.stringify(request.trustPolicy),
+      Tags: [{ Key: "bulkhead:org", Value: "acme" }, { Key: "bulkhead:app", Value: names.appId }],
+    });
+    expect(mocks.iam).toHaveReceivedCommandWith(PutRolePolicyCommand, {
+      RoleName: names.buildRoleName, PolicyName: "bulkhead-build", PolicyDocument: JSON.stringify(request.policy),
+    });
+    expect(names.buildRoleName.length).toBeLessThanOrEqual(64);
+  });
+
+  it("re-applies trust and policy to the app's existing role", async () => {
+    mocks.iam.on(GetRoleCommand).resolves({ Role: {
+      Arn: arn, RoleName: names.buildRoleName, Path: "/bulkhead/build/", RoleId: "r", CreateDate: new Date(),
+      Tags: [{ Key: "bulkhead:org", Value: "acme" }, { Key: "bulkhead:app", Value: names.appId }],
+    } });
+    expect(await iamBuildRoles().ensure(request)).toEqual({ arn, created: false });
+    expect(mocks.iam).toHaveReceivedCommandTimes(CreateRoleCommand, 0);
+    expect(mocks.iam).toHaveReceivedCommandWith(UpdateAssumeRolePolicyCommand, { RoleName: names.buildRoleName, PolicyDocument: JSON.stringify(request.trustPolicy) });
+    expect(mocks.iam).toHaveReceivedCommandTimes(PutRolePolicyCommand, 1);
+  });
+
+  it("adopts a role a concurrent build just created", async () => {
+    mocks.iam.on(GetRoleCommand)
+      .rejectsOnce(new NoSuchEntityException({ message: "no", $metadata: {} }))
+      .resolves({ Role: { Arn: arn, RoleName: names.buildRoleName, Path: "/bulkhead/build/", RoleId: "r", CreateDate: new Date(),
+        Tags: [{ Key: "bulkhead:org", Value: "acme" }, { Key: "bulkhead:app", Value: names.appId }] } });
+    mocks.iam.on(CreateRoleCommand).rejects(new EntityAlreadyExistsException({ message: "exists", $metadata: {} }));
+    expect(await iamBuildRoles().ensure(request)).toEqual({ arn, created: false });
+  });
+
+  it("refuses a same-named role that is not this app's build role", async () => {
+    mocks.iam.on(GetRoleCommand).resolves({ Role: { Arn: arn, RoleName: names.buildRoleName, Path: "/", RoleId: "r", CreateDate: new Date(), Tags: [] } });
+    await expect(iamBuildRoles().ensure(request)).rejects.toThrow(/not this app's build role/);
+    expect(mocks.iam).toHaveReceivedCommandTimes(PutRolePolicyCommand, 0);
+  });
+
+  it("the build role's policy reaches only the app's own prefix, repository and log group", () => {
+    const other = appNames("acme", "b".repeat(26));
+    const text = JSON.stringify(request.policy);
+    expect(text).not.toContain(other.appId);
+    const resources = request.policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => [s.Resource].flat() as string[]);
+    for (const resource of resources) {
+      const scoped = resource.includes(`acme/${names.appId}`) || resource === "arn:aws:s3:::bulkhead-artifacts-prod" || resource === "*";
+      expect(scoped, resource).toBe(true);
+    }
+    const wildcard = request.policy.Statement.filter((s) => s.Effect === "Allow" && s.Resource === "*");
+    expect(wildcard.map((s) => s.Action)).toEqual(["ecr:GetAuthorizationToken"]);
+    expect(request.trustPolicy.Statement[0]!.Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": "123456789012" },
+      ArnLike: { "aws:SourceArn": "arn:aws:codebuild:eu-west-1:123456789012:project/bulkhead-build" },
+    });
+  });
+});
+
+describe("CodeBuild environments", () => {
+  it("stops only this deployment's builds that are still running", async () => {
+    const env = (deployment: string) => ({ type: "LINUX_CONTAINER" as const, image: "i", computeType: "BUILD_GENERAL1_SMALL" as const,
+      environmentVariables: [{ name: "BULKHEAD_DEPLOYMENT", value: deployment }] });
+    mocks.codebuild.on(ListBuildsForProjectCommand).resolves({ ids: ["b:1", "b:2", "b:3"] });
+    mocks.codebuild.on(BatchGetBuildsCommand).resolves({ builds: [
+      { id: "b:1", buildStatus: "IN_PROGRESS", environment: env(DEPLOYMENT) },
+      { id: "b:2", buildStatus: "SUCCEEDED", environment: env(DEPLOYMENT) },
+      { id: "b:3", buildStatus: "IN_PROGRESS", environment: env("01OTHERDEPLOYMENT000000000") },
+    ] });
+    mocks.codebuild.on(StopBuildCommand).resolves({});
+    expect(await codeBuildEnvironments().destroy({ projectName: "bulkhead-build", deploymentId: DEPLOYMENT })).toEqual({ destroyed: 1 });
+    expect(mocks.codebuild).toHaveReceivedCommandWith(ListBuildsForProjectCommand, { projectName: "bulkhead-build", sortOrder: "DESCENDING" });
+    expect(mocks.codebuild).toHaveReceivedCommandTimes(StopBuildCommand, 1);
+    expect(mocks.codebuild).toHaveReceivedCommandWith(StopBuildCommand, { id: "b:1" });
+  });
+});
+
+describe("CloudWatch build logs", () => {
+  it("reads the tail of the deployment's stream", async () => {
+    mocks.logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [{ logStreamName: `${DEPLOYMENT}/uuid` }] });
+    mocks.logs.on(GetLogEventsCommand).resolves({ events: [{ message: "line 1\n" }, { message: "line 2\n" }] });
+    expect(await cloudWatchBuildLogs().tail({ logGroup: names.buildLogGroup, streamPrefix: DEPLOYMENT }, 4096)).toEqual({ text: "line 1\nline 2\n", truncated: false });
+    expect(mocks.logs).toHaveReceivedCommandWith(DescribeLogStreamsCommand, { logGroupName: `/bulkhead/acme/${names.appId}/build`, logStreamNamePrefix: DEPLOYMENT });
+    expect(mocks.logs).toHaveReceivedCommandWith(GetLogEventsCommand, { logStreamName: `${DEPLOYMENT}/uuid`, startFromHead: false });
+  });
+
+  it("keeps the last bytes, from a line start, and answers undefined for a missing group", async () => {
+    mocks.logs.on(DescribeLogStreamsCommand).resolvesOnce({ logStreams: [{ logStreamName: "s" }] })
+      .rejects(new ResourceNotFoundException({ message: "no", $metadata: {} }));
+    mocks.logs.on(GetLogEventsCommand).resolves({ events: [{ message: "aaaa\n" }, { message: "bbbb\n" }, { message: "cccc\n" }] });
+    expect(await cloudWatchBuildLogs().tail({ logGroup: "g", streamPrefix: "s" }, 8)).toEqual({ text: "cccc\n", truncated: true });
+    expect(await cloudWatchBuildLogs().tail({ logGroup: "g", streamPrefix: "s" }, 8)).toBeUndefined();
+  });
+});
+
+describe("Lambda alias target", () => {
+  const sha256 = "ab".repeat(32);
+  const artifact = { location: `arn:aws:s3:::${CONFIG.artifactBucket}/${names.artifactPath(DEPLOYMENT)}/artifact.zip`, sha256 };
+  const credentials = { accessKeyId: "ASIAEXAMPLEEXAMPLE01", secretAccessKey: "secret", sessionToken: "token", expiration: new Date(Date.now() + 900_000) };
+
+  it("publishes the artifact with the assumed credentials, checks its SHA-256, then moves the alias", async () => {
+    mocks.lambda.on(UpdateFunctionCodeCommand).resolves({ Version: "7", CodeSha256: Buffer.from(sha256, "hex").toString("base64") });
+    mocks.lambda.on(UpdateAliasCommand).resolves({});
+    const clients: { region: string; credentials: unknown }[] = [];
+    const port = lambdaAliasTargets((region, creds) => {
+      clients.push({ region, credentials: creds });
+      return new LambdaClient({ region, credentials: creds });
+    });
+    const result = await port.apply({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact, credentials });
+    expect(result).toEqual({ releaseId: `bh-acme-${names.appId}:7` });
+    expect(clients).toEqual([{ region: "eu-west-1", credentials }]);
+    expect(mocks.lambda).toHaveReceivedCommandWith(UpdateFunctionCodeCommand, {
+      FunctionName: `bh-acme-${names.appId}`, S3Bucket: CONFIG.artifactBucket, S3Key: `acme/${names.appId}/${DEPLOYMENT}/artifact.zip`, Publish: true,
+    });
+    expect(mocks.lambda).toHaveReceivedCommandWith(UpdateAliasCommand, { FunctionName: `bh-acme-${names.appId}`, Name: "live", FunctionVersion: "7" });
+  });
+
+  it("refuses to move the alias when the published code is not the artifact", async () => {
+    mocks.lambda.on(UpdateFunctionCodeCommand).resolves({ Version: "8", CodeSha256: Buffer.from("cd".repeat(32), "hex").toString("base64") });
+    await expect(lambdaAliasTargets().apply({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact, credentials }))
+      .rejects.toMatchObject({ name: TASK_ERRORS.releaseMismatch });
+    expect(mocks.lambda).toHaveReceivedCommandTimes(UpdateAliasCommand, 0);
+  });
+
+  it("an update in progress is transient", async () => {
+    mocks.lambda.on(UpdateFunctionCodeCommand).rejects(serviceError("ResourceConflictException", 409));
+    await expect(lambdaAliasTargets().apply({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact, credentials }))
+      .rejects.toMatchObject({ name: TASK_ERRORS.transient });
+  });
+});

@@ -1,0 +1,127 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { appNames } from "../packages/core/src/deployments/names.ts";
+import { deploySessionPolicy, sessionTags } from "../packages/core/src/deployments/policies.ts";
+import type { ResolvedTarget } from "../packages/core/src/deployments/ports.ts";
+import { codeBuildStandIn } from "../packages/local/src/standins/codebuild.ts";
+import { localLogGroups } from "../packages/local/src/standins/logs.ts";
+import { BadObjectKey, localObjectStore } from "../packages/local/src/standins/object-store.ts";
+import { isAllowed } from "../packages/local/src/standins/policy-evaluation.ts";
+import { stsStandIn } from "../packages/local/src/standins/sts.ts";
+import { targetStandIn } from "../packages/local/src/standins/target.ts";
+
+/** The offline stand-ins refuse what their cloud counterparts would. */
+const ROLE = "arn:aws:iam::000000000000:role/bulkhead/deploy/hosted-deploy";
+const EXTERNAL_ID = "x".repeat(40);
+const DEPLOYMENT = "01J9Z6W0C8M3Q9N6R2B7T4V5X1";
+const names = appNames("acme", "a".repeat(26));
+const target: ResolvedTarget = { id: "hosted", kind: "hosted", roleArn: ROLE, externalId: EXTERNAL_ID, region: "us-east-1", accountId: "000000000000" };
+const artifactKey = `${names.artifactPath(DEPLOYMENT)}/artifact.zip`;
+const request = (overrides: object = {}) => ({
+  roleArn: ROLE, externalId: EXTERNAL_ID, sessionName: DEPLOYMENT, durationSeconds: 900,
+  tags: sessionTags("acme", names.appId, DEPLOYMENT),
+  policy: JSON.stringify(deploySessionPolicy(names, target, { bucket: "b", key: artifactKey })),
+  ...overrides,
+});
+
+describe("STS stand-in", () => {
+  it("issues credentials only for a trusted role with its ExternalId", async () => {
+    let now = 1_000_000;
+    const sts = stsStandIn(() => now);
+    sts.trust(ROLE, EXTERNAL_ID);
+    await expect(sts.assumeRole(request({ externalId: "y".repeat(40) }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(sts.assumeRole(request({ roleArn: `${ROLE}-other` }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(sts.assumeRole(request({ durationSeconds: 899 }))).rejects.toMatchObject({ name: "ValidationError" });
+    await expect(sts.assumeRole(request({ sessionName: "has space" }))).rejects.toMatchObject({ name: "ValidationError" });
+    const credentials = await sts.assumeRole(request());
+    expect(credentials.accessKeyId).toMatch(/^ASIA[0-9A-F]{16}$/);
+    expect(sts.session(credentials)).toMatchObject({ roleArn: ROLE, sessionName: DEPLOYMENT, tags: { org: "acme", app: names.appId, deployment: DEPLOYMENT } });
+    expect(sts.session({ ...credentials, secretAccessKey: "forged" })).toBeUndefined();
+    now += 900_000;
+    expect(sts.session(credentials)).toBeUndefined();
+  });
+});
+
+describe("target stand-in", () => {
+  const setup = async (policyFor = names) => {
+    const root = mkdtempSync(join(tmpdir(), "bulkhead-target-"));
+    const store = localObjectStore(join(root, "objects"));
+    const zip = Buffer.from("zip bytes");
+    mkdirSync(join(store.path("b", artifactKey), ".."), { recursive: true });
+    writeFileSync(store.path("b", artifactKey), zip);
+    const sts = stsStandIn();
+    sts.trust(ROLE, EXTERNAL_ID);
+    const credentials = await sts.assumeRole(request({ policy: JSON.stringify(deploySessionPolicy(policyFor, target, { bucket: "b", key: artifactKey })) }));
+    const deployer = targetStandIn({ root: join(root, "targets"), sts, store });
+    const artifact = { location: `arn:aws:s3:::b/${artifactKey}`, sha256: createHash("sha256").update(zip).digest("hex") };
+    return { deployer, credentials, artifact };
+  };
+
+  it("applies with the session's credentials and records no credential", async () => {
+    const { deployer, credentials, artifact } = await setup();
+    expect(await deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, credentials })).toEqual({ releaseId: `${names.functionName}:${DEPLOYMENT}` });
+  });
+
+  it("refuses a session whose policy is for another app", async () => {
+    const { deployer, credentials, artifact } = await setup(appNames("acme", "b".repeat(26)));
+    await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, credentials })).rejects.toMatchObject({ name: "AccessDenied" });
+  });
+
+  it("refuses unknown credentials and an artifact whose digest differs", async () => {
+    const { deployer, credentials, artifact } = await setup();
+    await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, credentials: { ...credentials, sessionToken: "x" } }))
+      .rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact: { ...artifact, sha256: "0".repeat(64) }, credentials }))
+      .rejects.toMatchObject({ name: "Bulkhead.ReleaseMismatch" });
+  });
+});
+
+describe("policy evaluation", () => {
+  const policy = { Version: "2012-10-17" as const, Statement: [
+    { Effect: "Allow", Action: ["lambda:Update*"], Resource: "arn:aws:lambda:*:*:function:bh-acme-*" },
+    { Effect: "Deny", Action: "lambda:UpdateAlias", Resource: "*" },
+    { Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "true" } } },
+  ] };
+  it("explicit deny wins, wildcards match, conditional allows do not allow", () => {
+    expect(isAllowed(policy, "lambda:UpdateFunctionCode", "arn:aws:lambda:us-east-1:1:function:bh-acme-x")).toBe(true);
+    expect(isAllowed(policy, "lambda:UpdateFunctionCode", "arn:aws:lambda:us-east-1:1:function:bh-globex-x")).toBe(false);
+    expect(isAllowed(policy, "lambda:UpdateAlias", "arn:aws:lambda:us-east-1:1:function:bh-acme-x")).toBe(false);
+    expect(isAllowed(policy, "s3:GetObject", "arn:aws:s3:::b/k")).toBe(false);
+  });
+});
+
+describe("object store and log stand-ins", () => {
+  it("refuse keys that could leave their bucket", () => {
+    const store = localObjectStore("/tmp/store");
+    for (const key of ["../x", "a/../../x", "/abs", "a//b", ".hidden", "a/./b"]) expect(() => store.path("b", key), key).toThrow(BadObjectKey);
+    expect(() => store.path("..", "k")).toThrow(BadObjectKey);
+    expect(store.path("b", "org/app/sources/v1/")).toBe("/tmp/store/b/org/app/sources/v1");
+    expect(() => localLogGroups("/tmp/logs").streamFile("/bulkhead/../etc", "s")).toThrow();
+  });
+});
+
+describe("CodeBuild stand-in", () => {
+  it("refuses a request CodeBuild would not run, or one carrying secrets", async () => {
+    const root = mkdtempSync(join(tmpdir(), "bulkhead-cb-"));
+    const codeBuild = codeBuildStandIn({ store: localObjectStore(join(root, "o")), logs: localLogGroups(join(root, "l")), sandboxRoot: join(root, "s") });
+    await expect(codeBuild.startBuildSync({ ProjectName: "p" })).rejects.toMatchObject({ name: "CodeBuild.InvalidInputException" });
+    const base = {
+      ProjectName: "p", IdempotencyToken: DEPLOYMENT, SourceTypeOverride: "S3", SourceLocationOverride: "b/acme/x/sources/v1/",
+      ServiceRoleOverride: "arn:aws:iam::0:role/r", BuildspecOverride: JSON.stringify({ version: 0.2, phases: {}, artifacts: { files: ["**/*"] } }),
+      EnvironmentVariablesOverride: [{ Name: "X", Value: "1", Type: "PLAINTEXT" }],
+      ArtifactsOverride: { Type: "S3", Location: "b", Path: "acme/x/d", Name: "artifact.zip", NamespaceType: "NONE", Packaging: "ZIP" },
+      LogsConfigOverride: { CloudWatchLogs: { Status: "ENABLED", GroupName: "/bulkhead/acme/x/build", StreamName: DEPLOYMENT } },
+      TimeoutInMinutesOverride: 5, QueuedTimeoutInMinutesOverride: 5,
+    };
+    for (const variables of [
+      [{ Name: "DB_PASSWORD", Value: "/prod/db", Type: "SECRETS_MANAGER" }],
+      [{ Name: "AWS_ACCESS_KEY_ID", Value: "AKIA", Type: "PLAINTEXT" }],
+    ]) {
+      await expect(codeBuild.startBuildSync({ ...base, EnvironmentVariablesOverride: variables })).rejects.toMatchObject({ name: "CodeBuild.InvalidInputException" });
+    }
+    await expect(codeBuild.startBuildSync({ ...base, BuildspecOverride: "phases: yaml" })).rejects.toMatchObject({ name: "CodeBuild.InvalidInputException" });
+  });
+});

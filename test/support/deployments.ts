@@ -1,0 +1,57 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { expect } from "vitest";
+import type { TestApi } from "./api.ts";
+
+/** Creates an app on `org`'s host (owner token) and returns its id. */
+export async function newApp(api: TestApi, org: string, build?: { command: string }): Promise<string> {
+  const reply = await api.call(api.orgHost(org), "POST", "/v1/apps", {
+    token: api.tokens.member(org, "owner"),
+    body: { name: `app-${Math.random().toString(36).slice(2, 8)}`, ...(build && { build }) },
+  });
+  if (reply.status !== 201) throw new Error(`app setup failed: ${reply.status} ${reply.text}`);
+  return reply.json.id;
+}
+
+/** Uploads a source version into the object-store stand-in, where the build reads it. */
+export function putSource(api: Pick<TestApi, "offline">, org: string, appId: string, ref: string, files: Record<string, string> = { "index.html": "<h1>hello</h1>\n" }) {
+  const { store } = api.offline.deployments.standIns;
+  const folder = store.path("bulkhead-artifacts", `${org}/${appId}/sources/${ref}/`);
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(folder, name)), { recursive: true });
+    writeFileSync(join(folder, name), content);
+  }
+}
+
+export async function startDeployment(api: TestApi, org: string, appId: string, body: object = { source: { ref: "v1" } }, headers?: Record<string, string>) {
+  return api.call(api.orgHost(org), "POST", `/v1/apps/${appId}/deployments`, {
+    token: api.tokens.member(org, "developer"),
+    body,
+    headers,
+  });
+}
+
+export async function readDeployment(api: TestApi, org: string, appId: string, id: string) {
+  const reply = await api.call(api.orgHost(org), "GET", `/v1/apps/${appId}/deployments/${id}`, { token: api.tokens.member(org, "viewer") });
+  expect(reply.status, reply.text).toBe(200);
+  return reply.json;
+}
+
+/** Polls the deployment until its status is one of `statuses`. */
+export async function waitForStatus(api: TestApi, org: string, appId: string, id: string, statuses: string[], timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const deployment = await readDeployment(api, org, appId, id);
+    if (statuses.includes(deployment.status)) return deployment;
+    if (Date.now() > deadline) throw new Error(`deployment ${id} stayed ${deployment.status}; wanted ${statuses.join("|")}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Waits for the local execution named by the deployment id to close. */
+export async function executionClosed(api: TestApi, id: string) {
+  const execution = api.offline.deployments.executor.get(id);
+  expect(execution, `execution ${id}`).toBeDefined();
+  await execution!.done;
+  return execution!;
+}
