@@ -2,22 +2,26 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MEMBER_ROLES, roleRank } from "../packages/core/src/auth/principal.ts";
 import { routes, type RouteDef } from "../packages/core/src/routes.ts";
 import { startTestApi, type CallOptions, type Reply, type TestApi } from "./support/api.ts";
-import { samples } from "./support/samples.ts";
+import { activeGrant, byoiTarget, newEnrollmentToken, newTarget, samples } from "./support/samples.ts";
 
 /**
  * Every route × every way a request can come from the wrong place. acme is the host org; globex
  * is "another org" and owns distinctive data that must never appear in an answer on acme's host.
  */
 let api: TestApi;
-const secretOfGlobex = { name: "globex-private-app-name" } as { name: string; id?: string };
+const secretsOfGlobex: string[] = ["globex-private-app-name", "globex-private-target-name"];
+let globexEnrollmentToken: string;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const created = await api.call(api.orgHost("globex"), "POST", "/v1/apps", {
-    token: api.tokens.member("globex", "owner"),
-    body: { name: secretOfGlobex.name },
-  });
-  secretOfGlobex.id = created.json.id;
+  const owner = api.tokens.member("globex", "owner");
+  const app = await api.call(api.orgHost("globex"), "POST", "/v1/apps", { token: owner, body: { name: secretsOfGlobex[0] } });
+  const target = await api.call(api.orgHost("globex"), "POST", "/v1/targets", { token: owner, body: byoiTarget(secretsOfGlobex[1]!, "210987654321") });
+  expect(target.status).toBe(201);
+  secretsOfGlobex.push(app.json.id, target.json.id, target.json.externalId, "210987654321");
+  // globex's grants of every elevated phase are active: none of them may open acme's host.
+  for (const phase of ["Install", "Deploy", "Operate"]) secretsOfGlobex.push(await activeGrant(api, "globex", phase));
+  globexEnrollmentToken = await newEnrollmentToken(api, "globex");
   const suspend = await api.call(api.platformHost, "POST", "/v1/orgs", { token: api.tokens.platform(), body: { slug: "initech", name: "Initech" } });
   expect(suspend.status).toBe(201);
   expect((await api.call(api.platformHost, "POST", "/v1/orgs/initech/suspend", { token: api.tokens.platform() })).status).toBe(200);
@@ -27,8 +31,7 @@ afterAll(() => api?.stop());
 const allRoutes = routes as readonly RouteDef[];
 
 function expectNoForeignData(reply: Reply) {
-  expect(reply.text).not.toContain(secretOfGlobex.name);
-  expect(reply.text).not.toContain(secretOfGlobex.id);
+  for (const secret of secretsOfGlobex) expect(reply.text).not.toContain(secret);
   expect(reply.text).not.toContain("ORG#");
 }
 
@@ -39,18 +42,44 @@ function expectProblem(reply: Reply, status: number) {
   expectNoForeignData(reply);
 }
 
-/** The host and the principal that should succeed on a route. */
-function home(route: RouteDef): { host: string; org: string; token?: string } {
+/** A bearer token, an enrollment token (`own`: the sample's fresh one for acme), or nothing. */
+type Credential = string | { enrollment: string } | undefined;
+const OWN_ENROLLMENT = { enrollment: "own" };
+const WELL_FORMED_UNKNOWN_ENROLLMENT = { enrollment: `bhe_${"A".repeat(43)}` };
+
+/** The host and the credential that should succeed on a route. */
+function home(route: RouteDef): { host: string; credential: Credential } {
   const access = route.access;
-  if ("public" in access) return { host: api.orgHost("acme"), org: "acme" };
-  if ("platform" in access) return { host: api.platformHost, org: "acme", token: api.tokens.platform(access.platform[0]) };
-  if ("member" in access) return { host: api.orgHost("acme"), org: "acme", token: api.tokens.member("acme", access.member) };
+  const orgHost = api.orgHost("acme");
+  if ("public" in access) return { host: orgHost, credential: undefined };
+  if ("enrollment" in access) return { host: orgHost, credential: OWN_ENROLLMENT };
+  if ("platform" in access) return { host: route.host === "org" ? orgHost : api.platformHost, credential: api.tokens.platform(access.platform[0]) };
+  if ("member" in access) return { host: orgHost, credential: api.tokens.member("acme", access.member) };
   throw new Error(`no home principal for ${route.id}`);
 }
 
-async function send(route: RouteDef, host: string, token: string | undefined, extra: CallOptions = {}) {
+async function send(route: RouteDef, host: string, credential: Credential, extra: CallOptions = {}) {
   const sample = await samples[route.id as keyof typeof samples](api, "acme");
-  return api.call(host, route.method, sample.path, { token, body: sample.body, ...extra });
+  const auth: CallOptions =
+    typeof credential === "string" ? { token: credential }
+    : credential ? { headers: { authorization: `Enrollment ${credential.enrollment === "own" ? sample.enrollmentToken : credential.enrollment}` } }
+    : {};
+  return api.call(host, route.method, sample.path, { body: sample.body, ...auth, ...extra, headers: { ...auth.headers, ...extra.headers } });
+}
+
+/** Bearer tokens of every kind; which are the wrong kind depends on the route. */
+const bearerKinds = () => ({
+  member: api.tokens.member("acme", "owner"),
+  platform: api.tokens.platform("platform-admin"),
+  runtime: api.tokens.runtime("acme", "a".repeat(26)),
+});
+
+function admittedKinds(route: RouteDef): string[] {
+  const access = route.access;
+  if ("member" in access) return access.vendor ? ["member", "platform"] : ["member"];
+  if ("platform" in access) return ["platform"];
+  if ("runtime" in access) return ["runtime"];
+  return [];
 }
 
 describe("every route has a matrix sample", () => {
@@ -60,12 +89,16 @@ describe("every route has a matrix sample", () => {
 });
 
 describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, route) => {
-  const isPublic = "public" in route.access;
+  const access = route.access;
+  const isPublic = "public" in access;
   const onOrgHost = route.host !== "platform";
+  const byEnrollment = "enrollment" in access;
+  /** Enrollment routes answer every credential they cannot use with 401, bearer routes with 403. */
+  const wrongCredential = byEnrollment ? 401 : 403;
 
   it("succeeds for its own principal on its own host", async () => {
-    const { host, token } = home(route);
-    const reply = await send(route, host, token);
+    const { host, credential } = home(route);
+    const reply = await send(route, host, credential);
     expect(reply.status, reply.text).toBe(route.status);
     expectNoForeignData(reply);
   });
@@ -75,36 +108,41 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
     expectProblem(await send(route, host, undefined), 401);
   });
 
-  it.skipIf(isPublic || !onOrgHost)("refuses another org's token (403), even with every org member role", async () => {
+  it.skipIf(isPublic || !onOrgHost)("refuses another org's token, even with every org member role", async () => {
     for (const role of MEMBER_ROLES) {
-      expectProblem(await send(route, api.orgHost("acme"), api.tokens.member("globex", role)), 403);
+      expectProblem(await send(route, api.orgHost("acme"), api.tokens.member("globex", role)), wrongCredential);
     }
+    if (byEnrollment) expectProblem(await send(route, api.orgHost("acme"), { enrollment: globexEnrollmentToken }), 401);
   });
 
   it.skipIf(isPublic)("ignores spoofed Host-like headers: X-Forwarded-Host, Forwarded, X-Original-Host", async () => {
     const spoof = { "x-forwarded-host": "globex.localhost", forwarded: "host=globex.localhost", "x-original-host": "globex.localhost", "x-forwarded-server": "globex.localhost" };
     if (onOrgHost) {
-      expectProblem(await send(route, api.orgHost("acme"), api.tokens.member("globex", "owner"), { headers: spoof }), 403);
-      const own = await send(route, api.orgHost("acme"), home(route).token, { headers: spoof });
+      const foreign: Credential = byEnrollment ? { enrollment: globexEnrollmentToken } : api.tokens.member("globex", "owner");
+      expectProblem(await send(route, api.orgHost("acme"), foreign, { headers: spoof }), wrongCredential);
+      const own = await send(route, api.orgHost("acme"), home(route).credential, { headers: spoof });
       expect(own.status, own.text).toBe(route.status);
       expectNoForeignData(own);
     } else {
       const toPlatform = { ...spoof, "x-forwarded-host": "localhost", forwarded: "host=localhost" };
-      expectProblem(await send(route, api.orgHost("acme"), home(route).token, { headers: toPlatform }), 404);
+      expectProblem(await send(route, api.orgHost("acme"), home(route).credential, { headers: toPlatform }), 404);
     }
   });
 
   it("refuses an unknown or malformed subdomain (404)", async () => {
-    const { token } = home(route);
+    const { credential } = home(route);
     for (const host of ["nosuch.localhost", "www.localhost", "a.b.localhost", "acme.localhost.evil.test", "ACME.localhost"]) {
-      const reply = await send(route, host, token);
+      const reply = await send(route, host, credential);
       expectProblem(reply, 404);
     }
   });
 
   it.skipIf(!onOrgHost)("refuses a suspended org's host (403), even with its own token", async () => {
-    const token = isPublic ? undefined : api.tokens.member("initech", "owner");
-    const reply = await send(route, api.orgHost("initech"), token);
+    const credential: Credential = isPublic ? undefined
+      : byEnrollment ? WELL_FORMED_UNKNOWN_ENROLLMENT
+      : "platform" in access ? api.tokens.platform(access.platform[0])
+      : api.tokens.member("initech", "owner");
+    const reply = await send(route, api.orgHost("initech"), credential);
     expectProblem(reply, 403);
     expect(reply.json.type).toBe("urn:bulkhead:problem:org-suspended");
   });
@@ -124,19 +162,60 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
     }
   });
 
-  it.skipIf(isPublic)("refuses principals of the wrong kind (403)", async () => {
-    if (onOrgHost) {
-      expectProblem(await send(route, api.orgHost("acme"), api.tokens.platform("platform-admin")), 403);
-      expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", "a".repeat(26))), 403);
-    } else {
-      expectProblem(await send(route, api.platformHost, api.tokens.member("acme", "owner")), 403);
-      expectProblem(await send(route, api.platformHost, api.tokens.runtime("acme", "a".repeat(26))), 403);
-    }
+  it.skipIf(isPublic)(`refuses principals of the wrong kind (${wrongCredential})`, async () => {
+    const host = onOrgHost ? api.orgHost("acme") : api.platformHost;
+    const wrong = Object.entries(bearerKinds()).filter(([kind]) => !admittedKinds(route).includes(kind));
+    expect(wrong.length).toBeGreaterThan(0);
+    for (const [, token] of wrong) expectProblem(await send(route, host, token), wrongCredential);
   });
 
   it.skipIf(isPublic)("is not served on the other kind of host (404)", async () => {
     const host = onOrgHost ? api.platformHost : api.orgHost("acme");
     const token = onOrgHost ? api.tokens.platform() : api.tokens.member("acme", "owner");
     expectProblem(await send(route, host, token), 404);
+  });
+
+  const vendor = "member" in access ? access.vendor : undefined;
+  const phase = vendor && "underGrant" in vendor ? vendor.underGrant : undefined;
+
+  if (vendor && !phase) it("admits platform tokens of every role without a grant (a grant route)", async () => {
+    for (const role of ["operator", "platform-admin"] as const) {
+      const reply = await send(route, api.orgHost("acme"), api.tokens.platform(role));
+      expect(reply.status, reply.text).toBe(route.status);
+    }
+  });
+
+  if (phase === "Observe") it("admits platform tokens only while the org has not revoked Observe", async () => {
+    const owner = api.tokens.member("acme", "owner");
+    const operator = api.tokens.platform("operator");
+    expect((await api.call(api.orgHost("acme"), "POST", "/v1/grants/observe/revoke", { token: owner })).status).toBe(200);
+    try {
+      // globex's Observe is on; it opens nothing on acme's host, for any platform role.
+      expectProblem(await send(route, api.orgHost("acme"), operator), 403);
+      expectProblem(await send(route, api.orgHost("acme"), api.tokens.platform("platform-admin")), 403);
+    } finally {
+      expect((await api.call(api.orgHost("acme"), "POST", "/v1/grants/observe/approve", { token: owner })).status).toBe(200);
+    }
+    const admitted = await send(route, api.orgHost("acme"), operator);
+    expect(admitted.status, admitted.text).toBe(route.status);
+    expectNoForeignData(admitted);
+  });
+
+  if (phase && phase !== "Observe") it(`admits platform tokens only under an active ${phase} grant of this org`, async () => {
+    const operator = api.tokens.platform("operator");
+    // globex has an active grant of every phase: refused all the same.
+    expectProblem(await send(route, api.orgHost("acme"), operator), 403);
+    const reply = await api.call(api.orgHost("acme"), "POST", "/v1/grants", {
+      token: operator, body: { phase, targetId: await newTarget(api, "acme"), reason: "matrix", durationSeconds: 600 },
+    });
+    expect(reply.status, reply.text).toBe(201);
+    expectProblem(await send(route, api.orgHost("acme"), operator), 403); // pending is not active
+    const owner = api.tokens.member("acme", "owner");
+    expect((await api.call(api.orgHost("acme"), "POST", `/v1/grants/${reply.json.id}/approve`, { token: owner })).status).toBe(200);
+    const admitted = await send(route, api.orgHost("acme"), operator);
+    expect(admitted.status, admitted.text).toBe(route.status);
+    expectNoForeignData(admitted);
+    expect((await api.call(api.orgHost("acme"), "POST", `/v1/grants/${reply.json.id}/revoke`, { token: owner })).status).toBe(200);
+    expectProblem(await send(route, api.orgHost("acme"), operator), 403);
   });
 });

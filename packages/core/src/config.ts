@@ -9,6 +9,8 @@ export type Config = {
   baseDomain: string;
   auth: { issuer: string; audience: string; jwksUri: string };
   cursorKey: string;
+  /** The platform role that assumes BYOI deploy roles: the principal of their trust policies. */
+  deployerRoleArn: string;
 };
 
 type Linked = {
@@ -16,6 +18,7 @@ type Linked = {
   Platform: { baseDomain: string };
   Auth: { issuer: string; audience: string; jwksUri: string };
   CursorKey: { value: string };
+  Deployer: { roleArn: string };
 };
 
 let cached: Config | undefined;
@@ -28,6 +31,10 @@ export function config(): Config {
     baseDomain: linked.Platform.baseDomain.toLowerCase(),
     auth: { issuer: linked.Auth.issuer, audience: linked.Auth.audience, jwksUri: linked.Auth.jwksUri },
     cursorKey: linked.CursorKey.value,
+    // Read on first use: only the functions that need it (targets.create) are linked to it.
+    get deployerRoleArn() {
+      return linked.Deployer.roleArn;
+    },
   };
   return cached;
 }
@@ -41,5 +48,6 @@ export function linkEnvironment(c: Config): Record<string, string> {
     SST_RESOURCE_Platform: link("sst.sst.Linkable", { baseDomain: c.baseDomain }),
     SST_RESOURCE_Auth: link("sst.sst.Linkable", c.auth),
     SST_RESOURCE_CursorKey: link("sst.sst.Secret", { value: c.cursorKey }),
+    SST_RESOURCE_Deployer: link("sst.sst.Linkable", { roleArn: c.deployerRoleArn }),
   };
 }

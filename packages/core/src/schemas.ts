@@ -3,8 +3,8 @@ import { generatedIdSchema, orgSlugSchema } from "./ids.ts";
 
 // zod/mini rather than classic zod: the same validation at a twentieth of the bundle size.
 
-const timestamp = z.iso.datetime();
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
+export const timestamp = z.iso.datetime();
+export const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
 export const appSchema = z.object({
   id: generatedIdSchema,

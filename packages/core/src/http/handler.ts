@@ -13,7 +13,7 @@ import { routeById, type RouteDef, type RouteId } from "../routes.ts";
 import { authenticate } from "./auth.ts";
 import { bodyLimit, validateInput } from "./input.ts";
 import { problemResponder } from "./problem-response.ts";
-import { requestIdOf, type ApiContext, type ApiEvent, type ApiResult } from "./state.ts";
+import { requestIdOf, type ApiContext, type ApiEvent, type ApiResult, type VendorGrant } from "./state.ts";
 import { tenant } from "./tenant.ts";
 
 type Infer<T> = T extends z.ZodMiniType ? z.output<T> : undefined;
@@ -29,6 +29,10 @@ export type HandlerContext = {
   principal?: Principal;
   org?: Org;
   table?: TenantTable;
+  /** Enrollment routes only: the presented token's SHA-256 (the token itself goes no further). */
+  enrollmentTokenHash?: string;
+  /** Set when a platform principal was admitted under a grant (for audit). */
+  vendorGrant?: VendorGrant;
 };
 
 /** A handler's answer; `status` defaults to the route's declared success status. */
@@ -57,12 +61,14 @@ export function defineHandler<Id extends RouteId>(
   stack.use(validateInput(route));
   return stack.handler(async (event, context) => {
     const requestId = requestIdOf(event);
-    const { org, principal, input } = context;
+    const { org, principal, input, enrollmentTokenHash, vendorGrant } = context;
     const reply = await handle(input as never, {
       requestId,
       org,
       principal,
       table: org ? tenantTable(org.slug) : undefined,
+      enrollmentTokenHash,
+      vendorGrant,
     });
     return toResult(reply, route.status);
   });

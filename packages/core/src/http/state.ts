@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Request } from "@middy/core";
 import type { Principal } from "../auth/principal.ts";
+import type { GrantPhase } from "../grants/phases.ts";
 import type { Org } from "../orgs.ts";
 import type { HostTenancy } from "../tenancy.ts";
 
@@ -9,8 +10,14 @@ export type RequestState = {
   tenancy?: HostTenancy;
   org?: Org;
   principal?: Principal;
+  /** On enrollment routes instead of a principal: the SHA-256 of the presented token. */
+  enrollmentTokenHash?: string;
+  /** The phase (and grant) that admitted a platform principal on an org route. */
+  vendorGrant?: VendorGrant;
   input?: { params: unknown; query: unknown; body: unknown };
 };
+
+export type VendorGrant = { phase: GrantPhase; grantId?: string };
 
 export type ApiEvent = APIGatewayProxyEventV2;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
