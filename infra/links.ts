@@ -24,6 +24,10 @@ export function links(stage: Stage, storage: Storage) {
     // the link only names the adapter and the recovery window of a destroyed store.
     KeyStore: new sst.Linkable("KeyStore", { properties: { kind: "secrets-manager", recoveryWindowDays: 7 } }),
     AuditCheckpointKey: new sst.Linkable("AuditCheckpointKey", { properties: { kind: "kms", keyId: checkpointKey.arn } }),
+    // The principal customers' deploy roles trust (targets.create puts it in the trust policy).
+    Deployer: new sst.Linkable("Deployer", {
+      properties: { roleArn: arn.role(stage.location, stage.platform.deployerRole) },
+    }),
     // The ARN is known from the name, so functions do not wait on the role (which trusts them).
     TenantData: new sst.Linkable("TenantData", {
       properties: { roleArn: arn.role(stage.location, stage.platform.tenantDataRole) },

@@ -144,8 +144,9 @@ describe("what each request leaves in the chain", () => {
     expect(refused.status).toBe(403);
     expect((await onOrg(org, "GET", `/v1/apps/${appId}`, { token: member(org, "viewer") })).status).toBe(200);
     expect((await onOrg(org, "GET", "/v1/apps", { token: member(org, "owner") })).status).toBe(200);
+    // A vendor read under the standing Observe grant: admitted, and chained like every vendor request.
     const vendorRead = await onOrg(org, "GET", "/v1/apps", { token: platform("operator") });
-    expect(vendorRead.status).toBe(403);
+    expect(vendorRead.status).toBe(200);
     const vendorWrite = await onOrg(org, "POST", "/v1/apps", { token: platform(), body: { name: "vendor-sneaks-in" } });
     expect(vendorWrite.status).toBe(403);
     const runtimeWrite = await onOrg(org, "POST", "/v1/apps", { token: remember(api.tokens.runtime(org, appId)), body: { name: "runtime-app" } });
@@ -165,7 +166,7 @@ describe("what each request leaves in the chain", () => {
       [2, "apps.create", "member", "ok", 201],
       [3, "apps.update", "member", "ok", 200],
       [4, "apps.delete", "member", "denied", 403],
-      [5, "apps.list", "platform", "denied", 403],
+      [5, "apps.list", "platform", "ok", 200],
       [6, "apps.create", "platform", "denied", 403],
       [7, "apps.create", "runtime", "denied", 403],
       [8, "apps.delete", "member", "ok", 204],
@@ -173,7 +174,7 @@ describe("what each request leaves in the chain", () => {
     ]);
     expect(chain[1]).toMatchObject({ actor: { kind: "member", sub: `developer-of-${org}`, org, role: "developer" }, target: { appId }, org, sourceIp: "127.0.0.1" });
     expect(chain[3]).toMatchObject({ target: { appId }, outcome: { problem: "forbidden" }, requestId: refused.json.requestId });
-    expect(chain[4]).toMatchObject({ actor: { kind: "platform", sub: "ops", role: "operator" }, target: {}, requestId: vendorRead.json.requestId });
+    expect(chain[4]).toMatchObject({ actor: { kind: "platform", sub: "ops", role: "operator" }, target: {}, outcome: { result: "ok", status: 200 } });
     expect(chain[5]).toMatchObject({ actor: { kind: "platform", sub: "ops", role: "platform-admin" }, target: {}, requestId: vendorWrite.json.requestId });
     expect(chain[6]).toMatchObject({ actor: { kind: "runtime", org, app: appId } });
     expect(chain[7]).toMatchObject({ actor: { sub: "alice", role: "admin" }, target: { appId } });

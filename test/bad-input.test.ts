@@ -30,16 +30,26 @@ async function expectRefusedUnchanged(method: string, path: string, options: Cal
   const after = await api.dumpTable();
   expect(withoutAudit(after)).toBe(withoutAudit(before));
   const added = auditEntries(after).slice(auditEntries(before).length);
-  if (method === "GET") {
+  // Reads are not chained; neither is a request with no verified principal (an enrollment token).
+  if (method === "GET" || path === "/v1/enroll") {
     expect(added).toEqual([]);
   } else {
     expect(added).toHaveLength(1);
     expect(added[0]).toMatchObject({ requestId: reply.json.requestId, outcome: { result: "failed", status, problem: reply.json.type.split(":").at(-1) } });
     // Nothing of the body: the entry has exactly the chain's fields, and its target is the path's ids.
     expect(Object.keys(added[0]!).sort()).toEqual(ENTRY_ATTRIBUTES);
-    expect(added[0]!.target).toEqual(path.startsWith("/v1/apps/") ? { appId: path.split("/")[3] } : {});
+    expect(added[0]!.target).toEqual(expectedTarget(path));
   }
   return reply;
+}
+
+/** The audit target of a refused write: the path's ids when they are valid, else nothing. */
+function expectedTarget(path: string): Record<string, string> {
+  const [, , collection, id] = path.split("/");
+  const valid = id !== undefined && /^[a-z2-7]{26}$/.test(id);
+  if (collection === "apps" && id !== undefined) return { appId: id };
+  if (collection === "grants" && valid) return { grantId: id };
+  return {};
 }
 
 const json = { "content-type": "application/json" };
@@ -88,5 +98,88 @@ describe("bad input is a 4xx problem and writes nothing but its audit entry", ()
   it("the app is untouched after all of it", async () => {
     const reply = await api.call(api.orgHost("acme"), "GET", `/v1/apps/${appId}`, { token });
     expect(reply.json).toMatchObject({ name: "keep", description: "as is" });
+  });
+});
+
+describe("bad input on targets, enrollment and grants is a 4xx problem and writes nothing", () => {
+  const byoi = { name: "t", kind: "byoi", accountId: "123456789012", deployRoleArn: "arn:aws:iam::123456789012:role/deploy", region: "eu-west-1" };
+  const grant = { phase: "Deploy", targetId: "a".repeat(26), reason: "release", durationSeconds: 600 };
+  let enrollment: string;
+  let operator: string;
+  beforeAll(async () => {
+    operator = api.tokens.platform("operator");
+    enrollment = (await api.call(api.orgHost("acme"), "POST", "/v1/enrollments", { token, body: {} })).json.token;
+  });
+
+  it("targets: every malformed or inconsistent body → 400 naming the field", async () => {
+    const cases: [object, string][] = [
+      [{ name: "t" }, "kind"],
+      [{ ...byoi, kind: "cloud" }, "kind"],
+      [{ ...byoi, accountId: undefined }, "accountId"],
+      [{ ...byoi, accountId: "12345678901" }, "accountId"],
+      [{ ...byoi, deployRoleArn: "arn:aws:iam::123456789012:user/deploy" }, "deployRoleArn"],
+      [{ ...byoi, deployRoleArn: "arn:aws:iam::999999999999:role/deploy" }, "deployRoleArn"],
+      [{ ...byoi, region: "europe" }, "region"],
+      [{ ...byoi, region: "us-gov-west-1" }, "region"],
+      [{ ...byoi, externalId: "chosen-by-the-caller-chosen-by-the-caller" }, "externalId"],
+      [{ name: "h", kind: "hosted", deployRoleArn: byoi.deployRoleArn }, "deployRoleArn"],
+      [{ ...byoi, name: " " }, "name"],
+    ];
+    for (const [body, field] of cases) {
+      const reply = await expectRefusedUnchanged("POST", "/v1/targets", { body }, 400, "invalid-request");
+      expect(JSON.stringify(reply.json.errors), JSON.stringify(body)).toContain(field);
+    }
+  });
+
+  it("targets: bad ids and queries → 400", async () => {
+    await expectRefusedUnchanged("GET", "/v1/targets/ORG%23globex", {}, 400);
+    await expectRefusedUnchanged("DELETE", "/v1/targets/short", {}, 400);
+    await expectRefusedUnchanged("GET", "/v1/targets?limit=0", {}, 400);
+    await expectRefusedUnchanged("GET", "/v1/targets?cursor=forged", {}, 400, "invalid-cursor");
+  });
+
+  it("enrollments: ttl out of range or not an integer, bad target id, unknown fields → 400", async () => {
+    for (const body of [{ ttlSeconds: 59 }, { ttlSeconds: 86_401 }, { ttlSeconds: "600" }, { ttlSeconds: 600.5 }, { targetId: "x#y" }, { token: "bhe_mine" }]) {
+      await expectRefusedUnchanged("POST", "/v1/enrollments", { body }, 400, "invalid-request");
+    }
+    await expectRefusedUnchanged("POST", "/v1/enrollments", { body: { targetId: "a".repeat(26) } }, 404, "not-found");
+  });
+
+  it("enroll: bad bodies are refused before the token is spent", async () => {
+    const headers = { authorization: `Enrollment ${enrollment}` };
+    for (const body of [{}, { name: "" }, { name: "e", org: "globex" }, { name: "e", targetId: "a".repeat(26) }, { name: "e", publicKey: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" }]) {
+      await expectRefusedUnchanged("POST", "/v1/enroll", { token: undefined, headers, body }, 400, "invalid-request");
+    }
+    await expectRefusedUnchanged("POST", "/v1/enroll", { token: undefined, headers: { ...headers, ...json }, rawBody: "{" }, 422, "malformed-json");
+    await expectRefusedUnchanged("POST", "/v1/enroll", { token: undefined, headers, rawBody: "name=e" }, 415);
+  });
+
+  it("grants: bad phase, duration over the phase's maximum, blank reason, forged decision fields → 400", async () => {
+    const cases: [object, string][] = [
+      [{ ...grant, phase: "Observe" }, "phase"],
+      [{ ...grant, phase: "deploy" }, "phase"],
+      [{ ...grant, phase: "Operate", durationSeconds: 4 * 3600 + 1 }, "durationSeconds"],
+      [{ ...grant, durationSeconds: 299 }, "durationSeconds"],
+      [{ ...grant, durationSeconds: 600.5 }, "durationSeconds"],
+      [{ ...grant, reason: "" }, "reason"],
+      [{ ...grant, reason: "r".repeat(501) }, "reason"],
+      [{ ...grant, targetId: "../x" }, "targetId"],
+      [{ ...grant, state: "ACTIVE", approvedBy: "me" }, "approvedBy"],
+      [{ ...grant, notAfter: "2099-01-01T00:00:00.000Z" }, "notAfter"],
+    ];
+    for (const [body, field] of cases) {
+      const reply = await expectRefusedUnchanged("POST", "/v1/grants", { token: operator, body }, 400, "invalid-request");
+      expect(JSON.stringify(reply.json.errors), JSON.stringify(body)).toContain(field);
+    }
+    await expectRefusedUnchanged("POST", "/v1/grants", { token: operator, headers: json }, 422);
+    await expectRefusedUnchanged("POST", "/v1/grants", { token: operator, body: grant }, 404, "not-found");
+  });
+
+  it("grant decisions: bad ids → 400, unknown → 404", async () => {
+    for (const id of ["observe2", "OBSERVE", "short", "ORG%23globex"]) {
+      await expectRefusedUnchanged("POST", `/v1/grants/${id}/approve`, {}, 400);
+    }
+    await expectRefusedUnchanged("POST", `/v1/grants/${"a".repeat(26)}/revoke`, {}, 404, "not-found");
+    await expectRefusedUnchanged("GET", "/v1/grants?limit=101", {}, 400);
   });
 });

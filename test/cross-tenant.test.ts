@@ -2,27 +2,30 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MEMBER_ROLES, roleRank } from "../packages/core/src/auth/principal.ts";
 import { routes, type RouteDef } from "../packages/core/src/routes.ts";
 import { startTestApi, type CallOptions, type Reply, type TestApi } from "./support/api.ts";
-import { SAMPLE_SECRET, samples, type SampleRequest } from "./support/samples.ts";
+import { activeGrant, byoiTarget, newEnrollmentToken, newTarget, SAMPLE_SECRET, samples, type SampleRequest } from "./support/samples.ts";
 
 /**
  * Every route × every way a request can come from the wrong place. acme is the host org; globex
  * is "another org" and owns distinctive data that must never appear in an answer on acme's host.
  */
 let api: TestApi;
-const secretOfGlobex = { name: "globex-private-app-name", value: "globex-credential-plaintext" } as { name: string; value: string; id?: string };
+const secretsOfGlobex: string[] = ["globex-private-app-name", "globex-private-target-name", "globex-credential-plaintext"];
+let globexApp: string;
+let globexEnrollmentToken: string;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const created = await api.call(api.orgHost("globex"), "POST", "/v1/apps", {
-    token: api.tokens.member("globex", "owner"),
-    body: { name: secretOfGlobex.name },
-  });
-  secretOfGlobex.id = created.json.id;
-  const stored = await api.call(api.orgHost("globex"), "PUT", `/v1/apps/${created.json.id}/credentials/database-url`, {
-    token: api.tokens.member("globex", "owner"),
-    body: { value: secretOfGlobex.value },
-  });
+  const owner = api.tokens.member("globex", "owner");
+  const app = await api.call(api.orgHost("globex"), "POST", "/v1/apps", { token: owner, body: { name: secretsOfGlobex[0] } });
+  const target = await api.call(api.orgHost("globex"), "POST", "/v1/targets", { token: owner, body: byoiTarget(secretsOfGlobex[1]!, "210987654321") });
+  expect(target.status).toBe(201);
+  globexApp = app.json.id;
+  const stored = await api.call(api.orgHost("globex"), "PUT", `/v1/apps/${globexApp}/credentials/database-url`, { token: owner, body: { value: secretsOfGlobex[2] } });
   expect(stored.status).toBe(200);
+  secretsOfGlobex.push(globexApp, target.json.id, target.json.externalId, "210987654321");
+  // globex's grants of every elevated phase are active: none of them may open acme's host.
+  for (const phase of ["Install", "Deploy", "Operate"]) secretsOfGlobex.push(await activeGrant(api, "globex", phase));
+  globexEnrollmentToken = await newEnrollmentToken(api, "globex");
   const suspend = await api.call(api.platformHost, "POST", "/v1/orgs", { token: api.tokens.platform(), body: { slug: "initech", name: "Initech" } });
   expect(suspend.status).toBe(201);
   expect((await api.call(api.platformHost, "POST", "/v1/orgs/initech/suspend", { token: api.tokens.platform() })).status).toBe(200);
@@ -32,35 +35,36 @@ afterAll(() => api?.stop());
 const allRoutes = routes as readonly RouteDef[];
 
 function expectNoForeignData(reply: Reply) {
-  expect(reply.text).not.toContain(secretOfGlobex.name);
-  expect(reply.text).not.toContain(secretOfGlobex.id);
-  expect(reply.text).not.toContain(secretOfGlobex.value);
+  for (const secret of secretsOfGlobex) expect(reply.text).not.toContain(secret);
   expect(reply.text).not.toContain("ORG#");
-}
-
-/** No credential value, of any org, in a reply that is not a runtime route's success. */
-function expectNoValue(reply: Reply) {
-  expectNoForeignData(reply);
-  expect(reply.text).not.toContain(SAMPLE_SECRET);
 }
 
 function expectProblem(reply: Reply, status: number) {
   expect(reply.status).toBe(status);
   expect(reply.headers["content-type"]).toBe("application/problem+json");
   expect(reply.json).toMatchObject({ status, type: expect.stringMatching(/^urn:bulkhead:problem:/), requestId: expect.any(String) });
-  expectNoValue(reply);
+  expectNoForeignData(reply);
+  // No credential value, of any org, in any refusal.
+  expect(reply.text).not.toContain(SAMPLE_SECRET);
 }
 
-/** A token, or how to make one from the sample request (a runtime token names the sample's app). */
-type TokenFor = string | undefined | ((sample: SampleRequest) => string);
+/**
+ * A bearer token, a bearer token made from the sample (a runtime token names the sample's app),
+ * an enrollment token (`own`: the sample's fresh one for acme), or nothing.
+ */
+type Credential = string | ((sample: SampleRequest) => string) | { enrollment: string } | undefined;
+const OWN_ENROLLMENT = { enrollment: "own" };
+const WELL_FORMED_UNKNOWN_ENROLLMENT = { enrollment: `bhe_${"A".repeat(43)}` };
 
-/** The host and the principal that should succeed on a route. */
-function home(route: RouteDef): { host: string; org: string; token?: TokenFor } {
+/** The host and the credential that should succeed on a route. */
+function home(route: RouteDef): { host: string; credential: Credential } {
   const access = route.access;
-  if ("public" in access) return { host: api.orgHost("acme"), org: "acme" };
-  if ("platform" in access) return { host: api.platformHost, org: "acme", token: api.tokens.platform(access.platform[0]) };
-  if ("member" in access) return { host: api.orgHost("acme"), org: "acme", token: api.tokens.member("acme", access.member) };
-  if ("runtime" in access) return { host: api.orgHost("acme"), org: "acme", token: (sample) => api.tokens.runtime("acme", appOf(sample)) };
+  const orgHost = api.orgHost("acme");
+  if ("public" in access) return { host: orgHost, credential: undefined };
+  if ("enrollment" in access) return { host: orgHost, credential: OWN_ENROLLMENT };
+  if ("platform" in access) return { host: route.host === "org" ? orgHost : api.platformHost, credential: api.tokens.platform(access.platform[0]) };
+  if ("member" in access) return { host: orgHost, credential: api.tokens.member("acme", access.member) };
+  if ("runtime" in access) return { host: orgHost, credential: (sample) => api.tokens.runtime("acme", appOf(sample)) };
   throw new Error(`no home principal for ${route.id}`);
 }
 
@@ -69,17 +73,39 @@ function appOf(sample: SampleRequest): string {
   return sample.app;
 }
 
-async function send(route: RouteDef, host: string, token: TokenFor, extra: CallOptions = {}) {
-  const sample = await samples[route.id as keyof typeof samples](api, "acme");
-  const bearer = typeof token === "function" ? token(sample) : token;
-  return api.call(host, route.method, sample.path, { token: bearer, body: sample.body, ...extra });
-}
+/** A runtime token of `org` for the app the sample concerns (or any app when it names none). */
+const runtimeOfSampleApp = (org: string) => (sample: SampleRequest) => api.tokens.runtime(org, sample.app ?? "a".repeat(26));
 
 /** Another app of the host org: real, live, and without the sample's credentials. */
 async function otherAcmeApp(): Promise<string> {
   const reply = await api.call(api.orgHost("acme"), "POST", "/v1/apps", { token: api.tokens.member("acme", "owner"), body: { name: "bystander" } });
   expect(reply.status).toBe(201);
   return reply.json.id;
+}
+
+async function send(route: RouteDef, host: string, credential: Credential, extra: CallOptions = {}) {
+  const sample = await samples[route.id as keyof typeof samples](api, "acme");
+  const auth: CallOptions =
+    typeof credential === "string" ? { token: credential }
+    : typeof credential === "function" ? { token: credential(sample) }
+    : credential ? { headers: { authorization: `Enrollment ${credential.enrollment === "own" ? sample.enrollmentToken : credential.enrollment}` } }
+    : {};
+  return api.call(host, route.method, sample.path, { body: sample.body, ...auth, ...extra, headers: { ...auth.headers, ...extra.headers } });
+}
+
+/** Bearer tokens of every kind; which are the wrong kind depends on the route. */
+const bearerKinds = () => ({
+  member: api.tokens.member("acme", "owner"),
+  platform: api.tokens.platform("platform-admin"),
+  runtime: api.tokens.runtime("acme", "a".repeat(26)),
+});
+
+function admittedKinds(route: RouteDef): string[] {
+  const access = route.access;
+  if ("member" in access) return access.vendor ? ["member", "platform"] : ["member"];
+  if ("platform" in access) return ["platform"];
+  if ("runtime" in access) return ["runtime"];
+  return [];
 }
 
 describe("every route has a matrix sample", () => {
@@ -89,15 +115,20 @@ describe("every route has a matrix sample", () => {
 });
 
 describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, route) => {
-  const isPublic = "public" in route.access;
+  const access = route.access;
+  const isPublic = "public" in access;
   const onOrgHost = route.host !== "platform";
-  const isRuntime = "runtime" in route.access;
+  const byEnrollment = "enrollment" in access;
+  const isRuntime = "runtime" in access;
+  /** Enrollment routes answer every credential they cannot use with 401, bearer routes with 403. */
+  const wrongCredential = byEnrollment ? 401 : 403;
 
   it("succeeds for its own principal on its own host", async () => {
-    const { host, token } = home(route);
-    const reply = await send(route, host, token);
+    const { host, credential } = home(route);
+    const reply = await send(route, host, credential);
     expect(reply.status, reply.text).toBe(route.status);
     expectNoForeignData(reply);
+    // Only a runtime route's success carries a value, and only the host org's own.
     if (isRuntime) expect(reply.json.value).toMatch(new RegExp(`^${SAMPLE_SECRET}-`));
     else expect(reply.text).not.toContain(SAMPLE_SECRET);
   });
@@ -107,42 +138,44 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
     expectProblem(await send(route, host, undefined), 401);
   });
 
-  it.skipIf(isPublic || !onOrgHost)("refuses another org's token (403), even with every org member role", async () => {
+  it.skipIf(isPublic || !onOrgHost)("refuses another org's token, even with every org member role", async () => {
     for (const role of MEMBER_ROLES) {
-      expectProblem(await send(route, api.orgHost("acme"), api.tokens.member("globex", role)), 403);
+      expectProblem(await send(route, api.orgHost("acme"), api.tokens.member("globex", role)), wrongCredential);
     }
+    if (byEnrollment) expectProblem(await send(route, api.orgHost("acme"), { enrollment: globexEnrollmentToken }), 401);
     // Another org's runtime token, even one naming the very app the request concerns.
-    expectProblem(await send(route, api.orgHost("acme"), (sample) => api.tokens.runtime("globex", sample.app ?? "a".repeat(26))), 403);
+    expectProblem(await send(route, api.orgHost("acme"), runtimeOfSampleApp("globex")), wrongCredential);
   });
 
   it.skipIf(isPublic)("ignores spoofed Host-like headers: X-Forwarded-Host, Forwarded, X-Original-Host", async () => {
     const spoof = { "x-forwarded-host": "globex.localhost", forwarded: "host=globex.localhost", "x-original-host": "globex.localhost", "x-forwarded-server": "globex.localhost" };
     if (onOrgHost) {
-      expectProblem(await send(route, api.orgHost("acme"), api.tokens.member("globex", "owner"), { headers: spoof }), 403);
-      const own = await send(route, api.orgHost("acme"), home(route).token, { headers: spoof });
+      const foreign: Credential = byEnrollment ? { enrollment: globexEnrollmentToken } : api.tokens.member("globex", "owner");
+      expectProblem(await send(route, api.orgHost("acme"), foreign, { headers: spoof }), wrongCredential);
+      const own = await send(route, api.orgHost("acme"), home(route).credential, { headers: spoof });
       expect(own.status, own.text).toBe(route.status);
       expectNoForeignData(own);
-      if (isRuntime) {
-        const foreignRuntime = (sample: SampleRequest) => api.tokens.runtime("globex", appOf(sample));
-        expectProblem(await send(route, api.orgHost("acme"), foreignRuntime, { headers: spoof }), 403);
-      }
+      if (isRuntime) expectProblem(await send(route, api.orgHost("acme"), runtimeOfSampleApp("globex"), { headers: spoof }), 403);
     } else {
       const toPlatform = { ...spoof, "x-forwarded-host": "localhost", forwarded: "host=localhost" };
-      expectProblem(await send(route, api.orgHost("acme"), home(route).token, { headers: toPlatform }), 404);
+      expectProblem(await send(route, api.orgHost("acme"), home(route).credential, { headers: toPlatform }), 404);
     }
   });
 
   it("refuses an unknown or malformed subdomain (404)", async () => {
-    const { token } = home(route);
+    const { credential } = home(route);
     for (const host of ["nosuch.localhost", "www.localhost", "a.b.localhost", "acme.localhost.evil.test", "ACME.localhost"]) {
-      const reply = await send(route, host, token);
+      const reply = await send(route, host, credential);
       expectProblem(reply, 404);
     }
   });
 
   it.skipIf(!onOrgHost)("refuses a suspended org's host (403), even with its own token", async () => {
-    const token = isPublic ? undefined : api.tokens.member("initech", "owner");
-    const reply = await send(route, api.orgHost("initech"), token);
+    const credential: Credential = isPublic ? undefined
+      : byEnrollment ? WELL_FORMED_UNKNOWN_ENROLLMENT
+      : "platform" in access ? api.tokens.platform(access.platform[0])
+      : api.tokens.member("initech", "owner");
+    const reply = await send(route, api.orgHost("initech"), credential);
     expectProblem(reply, 403);
     expect(reply.json.type).toBe("urn:bulkhead:problem:org-suspended");
   });
@@ -162,26 +195,23 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
     }
   });
 
-  it.skipIf(isPublic)("refuses principals of the wrong kind (403)", async () => {
-    if (onOrgHost) {
-      expectProblem(await send(route, api.orgHost("acme"), api.tokens.platform("platform-admin")), 403);
-      if (isRuntime) {
-        for (const role of MEMBER_ROLES) expectProblem(await send(route, api.orgHost("acme"), api.tokens.member("acme", role)), 403);
-      } else {
-        expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", "a".repeat(26))), 403);
-        // Even the runtime of the app the request concerns may not act as a member.
-        expectProblem(await send(route, api.orgHost("acme"), (sample) => api.tokens.runtime("acme", sample.app ?? "a".repeat(26))), 403);
-      }
-    } else {
-      expectProblem(await send(route, api.platformHost, api.tokens.member("acme", "owner")), 403);
-      expectProblem(await send(route, api.platformHost, api.tokens.runtime("acme", "a".repeat(26))), 403);
+  it.skipIf(isPublic)(`refuses principals of the wrong kind (${wrongCredential})`, async () => {
+    const host = onOrgHost ? api.orgHost("acme") : api.platformHost;
+    const wrong = Object.entries(bearerKinds()).filter(([kind]) => !admittedKinds(route).includes(kind));
+    expect(wrong.length).toBeGreaterThan(0);
+    for (const [, token] of wrong) expectProblem(await send(route, host, token), wrongCredential);
+    if (isRuntime) {
+      for (const role of MEMBER_ROLES) expectProblem(await send(route, host, api.tokens.member("acme", role)), 403);
+    } else if (onOrgHost) {
+      // Even the runtime of the app the request concerns may not act as a member.
+      expectProblem(await send(route, host, runtimeOfSampleApp("acme")), wrongCredential);
     }
   });
 
   it.skipIf(!isRuntime)("gives a runtime token of another app, or of an unknown app, no value (404)", async () => {
     const bystander = await otherAcmeApp();
     expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", bystander)), 404);
-    expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", secretOfGlobex.id!)), 404);
+    expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", globexApp)), 404);
     expectProblem(await send(route, api.orgHost("acme"), api.tokens.runtime("acme", "b".repeat(26))), 404);
   });
 
@@ -189,6 +219,50 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
     const host = onOrgHost ? api.platformHost : api.orgHost("acme");
     const token = onOrgHost ? api.tokens.platform() : api.tokens.member("acme", "owner");
     expectProblem(await send(route, host, token), 404);
+  });
+
+  const vendor = "member" in access ? access.vendor : undefined;
+  const phase = vendor && "underGrant" in vendor ? vendor.underGrant : undefined;
+
+  if (vendor && !phase) it("admits platform tokens of every role without a grant (a grant route)", async () => {
+    for (const role of ["operator", "platform-admin"] as const) {
+      const reply = await send(route, api.orgHost("acme"), api.tokens.platform(role));
+      expect(reply.status, reply.text).toBe(route.status);
+    }
+  });
+
+  if (phase === "Observe") it("admits platform tokens only while the org has not revoked Observe", async () => {
+    const owner = api.tokens.member("acme", "owner");
+    const operator = api.tokens.platform("operator");
+    expect((await api.call(api.orgHost("acme"), "POST", "/v1/grants/observe/revoke", { token: owner })).status).toBe(200);
+    try {
+      // globex's Observe is on; it opens nothing on acme's host, for any platform role.
+      expectProblem(await send(route, api.orgHost("acme"), operator), 403);
+      expectProblem(await send(route, api.orgHost("acme"), api.tokens.platform("platform-admin")), 403);
+    } finally {
+      expect((await api.call(api.orgHost("acme"), "POST", "/v1/grants/observe/approve", { token: owner })).status).toBe(200);
+    }
+    const admitted = await send(route, api.orgHost("acme"), operator);
+    expect(admitted.status, admitted.text).toBe(route.status);
+    expectNoForeignData(admitted);
+  });
+
+  if (phase && phase !== "Observe") it(`admits platform tokens only under an active ${phase} grant of this org`, async () => {
+    const operator = api.tokens.platform("operator");
+    // globex has an active grant of every phase: refused all the same.
+    expectProblem(await send(route, api.orgHost("acme"), operator), 403);
+    const reply = await api.call(api.orgHost("acme"), "POST", "/v1/grants", {
+      token: operator, body: { phase, targetId: await newTarget(api, "acme"), reason: "matrix", durationSeconds: 600 },
+    });
+    expect(reply.status, reply.text).toBe(201);
+    expectProblem(await send(route, api.orgHost("acme"), operator), 403); // pending is not active
+    const owner = api.tokens.member("acme", "owner");
+    expect((await api.call(api.orgHost("acme"), "POST", `/v1/grants/${reply.json.id}/approve`, { token: owner })).status).toBe(200);
+    const admitted = await send(route, api.orgHost("acme"), operator);
+    expect(admitted.status, admitted.text).toBe(route.status);
+    expectNoForeignData(admitted);
+    expect((await api.call(api.orgHost("acme"), "POST", `/v1/grants/${reply.json.id}/revoke`, { token: owner })).status).toBe(200);
+    expectProblem(await send(route, api.orgHost("acme"), operator), 403);
   });
 });
 

@@ -122,7 +122,7 @@ describe("the route table in infra", () => {
     expect(linked).toEqual(reached);
     // The cursor secret is reachable from the paginated listings only.
     expect(Object.entries(linked).filter(([, names]) => names.includes("CursorKey")).map(([id]) => id).sort())
-      .toEqual(["apps.list", "audit.checkpoints", "audit.export", "audit.list", "credentials.list", "deployments.list"]);
+      .toEqual(["apps.list", "audit.checkpoints", "audit.export", "audit.list", "credentials.list", "deployments.list", "grants.list", "targets.list"]);
   });
 });
 

@@ -17,7 +17,7 @@ beforeAll(async () => {
   const endpoint = inject("dynamoEndpoint");
   await ensureTable(localClient(endpoint), tableName);
   Object.assign(process.env, LOCAL_AWS_ENV, { AWS_ENDPOINT_URL_DYNAMODB: endpoint }, linkEnvironment({
-    tableName, baseDomain: "localhost", cursorKey: "k", tenantDataRoleArn: ROLE,
+    tableName, baseDomain: "localhost", cursorKey: "k", tenantDataRoleArn: ROLE, deployerRoleArn: "arn:aws:iam::123456789012:role/bulkhead-deployer",
     auth: { issuer: "https://issuer.invalid", audience: "a", jwksUri: "https://issuer.invalid/jwks" },
   }));
   sts.on(AssumeRoleCommand).callsFake((input: { Tags: { Value: string }[] }) => ({

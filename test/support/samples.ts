@@ -1,18 +1,20 @@
 import type { RouteId } from "../../packages/core/src/routes.ts";
-import type { GatewayClient } from "../../packages/local/src/client.ts";
+import type { GatewayClient, Reply } from "../../packages/local/src/client.ts";
 import type { Offline } from "../../packages/local/src/runtime.ts";
 import { putSource } from "./deployments.ts";
 
 /**
  * How to call each route for the cross-tenant matrix: a request that succeeds for the host
  * org's principal. Every route in the route table must have one (the matrix test checks), so a
- * new route cannot skip the matrix.
+ * new route cannot skip the matrix. Enrollment routes also get a fresh token of `org`.
  */
 export type SampleRequest = {
   path: string;
   body?: unknown;
   /** The app the request concerns, when it made one: runtime routes succeed with this app's runtime token. */
   app?: string;
+  /** Enrollment routes: a fresh enrollment token of the org. */
+  enrollmentToken?: string;
 };
 /** Samples speak HTTP like any client; deployment samples also upload a source to the offline store. */
 export type SampleApi = GatewayClient & { offline: Offline };
@@ -21,47 +23,69 @@ export type Sample = (api: SampleApi, org: string) => Promise<SampleRequest>;
 /** Every credential value a sample stores starts with this, so the matrix can look for leaks. */
 export const SAMPLE_SECRET = "matrix-plaintext-value";
 
-const newApp = async (api: SampleApi, org: string): Promise<string> => {
-  const reply = await api.call(api.orgHost(org), "POST", "/v1/apps", {
-    token: api.tokens.member(org, "owner"),
-    body: { name: `matrix-${org}` },
-  });
-  if (reply.status !== 201) throw new Error(`sample setup failed: ${reply.status} ${reply.text}`);
-  return reply.json.id;
+const expectStatus = (reply: Reply, status: number): Reply => {
+  if (reply.status !== status) throw new Error(`sample setup failed: ${reply.status} ${reply.text}`);
+  return reply;
 };
 
+const newApp = async (api: GatewayClient, org: string): Promise<string> =>
+  expectStatus(await api.call(api.orgHost(org), "POST", "/v1/apps", {
+    token: api.tokens.member(org, "owner"),
+    body: { name: `matrix-${org}` },
+  }), 201).json.id;
+
+export const byoiTarget = (name: string, accountId = "123456789012") => ({
+  name, kind: "byoi", accountId, deployRoleArn: `arn:aws:iam::${accountId}:role/bulkhead-deploy`, region: "eu-west-1",
+});
+
+export const newTarget = async (api: GatewayClient, org: string): Promise<string> =>
+  expectStatus(await api.call(api.orgHost(org), "POST", "/v1/targets", {
+    token: api.tokens.member(org, "owner"), body: byoiTarget(`matrix-target-${org}`),
+  }), 201).json.id;
+
+/** A PENDING grant on a fresh target, requested by a platform operator. */
+export const newGrant = async (api: GatewayClient, org: string, phase = "Deploy"): Promise<string> =>
+  expectStatus(await api.call(api.orgHost(org), "POST", "/v1/grants", {
+    token: api.tokens.platform("operator"),
+    body: { phase, targetId: await newTarget(api, org), reason: "matrix", durationSeconds: 3600 },
+  }), 201).json.id;
+
+/** An ACTIVE grant: requested by an operator, approved by the org's owner. */
+export const activeGrant = async (api: GatewayClient, org: string, phase = "Deploy"): Promise<string> => {
+  const id = await newGrant(api, org, phase);
+  expectStatus(await api.call(api.orgHost(org), "POST", `/v1/grants/${id}/approve`, { token: api.tokens.member(org, "owner") }), 200);
+  return id;
+};
+
+export const newEnrollmentToken = async (api: GatewayClient, org: string, body: object = {}): Promise<string> =>
+  expectStatus(await api.call(api.orgHost(org), "POST", "/v1/enrollments", { token: api.tokens.member(org, "admin"), body }), 201).json.token;
+
 /** Stores a credential (system scope, or user scope for `sub`) with an owner token; returns its app. */
-const newCredential = async (api: SampleApi, org: string, name: string, sub?: string): Promise<string> => {
+const newCredential = async (api: GatewayClient, org: string, name: string, sub?: string): Promise<string> => {
   const app = await newApp(api, org);
   const path = sub ? `/v1/apps/${app}/users/${sub}/credentials/${name}` : `/v1/apps/${app}/credentials/${name}`;
-  const reply = await api.call(api.orgHost(org), "PUT", path, {
-    token: api.tokens.member(org, "owner"),
-    body: { value: `${SAMPLE_SECRET}-${name}` },
-  });
-  if (reply.status !== 200) throw new Error(`sample setup failed: ${reply.status} ${reply.text}`);
+  expectStatus(await api.call(api.orgHost(org), "PUT", path, { token: api.tokens.member(org, "owner"), body: { value: `${SAMPLE_SECRET}-${name}` } }), 200);
   return app;
 };
 /** The subject of the default viewer token, `tokens.member(org, "viewer")`: it may manage its own user credentials. */
 const viewerSub = (org: string) => `viewer-of-${org}`;
+
 /**
  * A deployment that stays active long enough to be cancelled: its build sleeps. Builds of samples
  * that are never cancelled are destroyed when the API stops.
  */
 const newDeployment = async (api: SampleApi, org: string): Promise<{ appId: string; id: string }> => {
   const owner = api.tokens.member(org, "owner");
-  const app = await api.call(api.orgHost(org), "POST", "/v1/apps", { token: owner, body: { name: `matrix-${org}`, build: { command: "sleep 20" } } });
-  if (app.status !== 201) throw new Error(`sample setup failed: ${app.status} ${app.text}`);
+  const app = expectStatus(await api.call(api.orgHost(org), "POST", "/v1/apps", { token: owner, body: { name: `matrix-${org}`, build: { command: "sleep 20" } } }), 201);
   putSource(api, org, app.json.id, "v1");
-  const deployment = await api.call(api.orgHost(org), "POST", `/v1/apps/${app.json.id}/deployments`, { token: owner, body: { source: { ref: "v1" } } });
-  if (deployment.status !== 202) throw new Error(`sample setup failed: ${deployment.status} ${deployment.text}`);
+  const deployment = expectStatus(await api.call(api.orgHost(org), "POST", `/v1/apps/${app.json.id}/deployments`, { token: owner, body: { source: { ref: "v1" } } }), 202);
   return { appId: app.json.id, id: deployment.json.id };
 };
 
 let orgCounter = 0;
-const newOrg = async (api: SampleApi): Promise<string> => {
+const newOrg = async (api: GatewayClient): Promise<string> => {
   const slug = `matrix-org-${process.pid}-${++orgCounter}`;
-  const reply = await api.call(api.platformHost, "POST", "/v1/orgs", { token: api.tokens.platform(), body: { slug, name: slug } });
-  if (reply.status !== 201) throw new Error(`sample setup failed: ${reply.status} ${reply.text}`);
+  expectStatus(await api.call(api.platformHost, "POST", "/v1/orgs", { token: api.tokens.platform(), body: { slug, name: slug } }), 201);
   return slug;
 };
 
@@ -72,6 +96,23 @@ export const samples: Record<RouteId, Sample> = {
   "apps.get": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}` }),
   "apps.update": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}`, body: { name: "renamed" } }),
   "apps.delete": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}` }),
+  "orgs.create": async () => ({ path: "/v1/orgs", body: { slug: `created-${process.pid}-${++orgCounter}`, name: "n" } }),
+  "orgs.get": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}` }),
+  "orgs.suspend": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}/suspend` }),
+  "orgs.resume": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}/resume` }),
+  "targets.create": async () => ({ path: "/v1/targets", body: byoiTarget("matrix-created") }),
+  "targets.list": async () => ({ path: "/v1/targets" }),
+  "targets.get": async (api, org) => ({ path: `/v1/targets/${await newTarget(api, org)}` }),
+  "targets.delete": async (api, org) => ({ path: `/v1/targets/${await newTarget(api, org)}` }),
+  "enrollments.create": async () => ({ path: "/v1/enrollments", body: { ttlSeconds: 600 } }),
+  "appliances.enroll": async (api, org) => ({ path: "/v1/enroll", body: { name: "matrix-appliance" }, enrollmentToken: await newEnrollmentToken(api, org) }),
+  "grants.list": async () => ({ path: "/v1/grants" }),
+  "grants.request": async (api, org) => ({
+    path: "/v1/grants", body: { phase: "Deploy", targetId: await newTarget(api, org), reason: "matrix", durationSeconds: 3600 },
+  }),
+  "grants.approve": async (api, org) => ({ path: `/v1/grants/${await newGrant(api, org)}/approve` }),
+  "grants.deny": async (api, org) => ({ path: `/v1/grants/${await newGrant(api, org)}/deny` }),
+  "grants.revoke": async (api, org) => ({ path: `/v1/grants/${await activeGrant(api, org)}/revoke` }),
   "credentials.list": async (api, org) => {
     const app = await newCredential(api, org, "listed");
     return { path: `/v1/apps/${app}/credentials`, app };
@@ -114,9 +155,5 @@ export const samples: Record<RouteId, Sample> = {
     const { appId, id } = await newDeployment(api, org);
     return { path: `/v1/apps/${appId}/deployments/${id}/cancel` };
   },
-  "orgs.create": async () => ({ path: "/v1/orgs", body: { slug: `created-${process.pid}-${++orgCounter}`, name: "n" } }),
-  "orgs.get": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}` }),
-  "orgs.suspend": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}/suspend` }),
-  "orgs.resume": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}/resume` }),
   "openapi.get": async () => ({ path: "/openapi.json" }),
 };

@@ -34,13 +34,15 @@ export async function callsPerOperation() {
     const client = { ...gatewayClient(offline.port, offline.issuer), offline };
     const table: Record<string, { status: number; reads: number; writes: number; scans: number }> = {};
     for (const route of routes as readonly RouteDef[]) {
-      const home = "platform" in route.access ? { host: client.platformHost, token: client.tokens.platform(route.access.platform[0]) }
+      const home = "platform" in route.access
+        ? { host: route.host === "org" ? client.orgHost("acme") : client.platformHost, token: client.tokens.platform(route.access.platform[0]) }
         : "member" in route.access ? { host: client.orgHost("acme"), token: client.tokens.member("acme", route.access.member) }
         : { host: client.orgHost("acme"), token: undefined };
       const call = async () => {
         const sample = await samples[route.id as keyof typeof samples](client, "acme");
         Object.assign(counts, { reads: 0, writes: 0, scans: 0, other: 0 });
-        const reply = await client.call(home.host, route.method, sample.path, { token: home.token, body: sample.body });
+        const headers = sample.enrollmentToken ? { authorization: `Enrollment ${sample.enrollmentToken}` } : undefined;
+        const reply = await client.call(home.host, route.method, sample.path, { token: home.token, body: sample.body, headers });
         return reply.status;
       };
       await call(); // warm: the org lookup is cached after the first request

@@ -44,6 +44,7 @@ export async function requestOverhead() {
   const jwksUri = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`;
   Object.assign(process.env, LOCAL_AWS_ENV, linkEnvironment({
     tableName: "bench", baseDomain: "localhost", auth: { ...DEV_ISSUER, jwksUri }, cursorKey: "bench-cursor-key",
+    deployerRoleArn: "arn:aws:iam::000000000000:role/bench-deployer",
   }));
 
   const now = new Date().toISOString();

@@ -15,6 +15,8 @@ export type Config = {
   cursorKey: string;
   /** The role tenant data is read through (layer 4); absent offline, where there is no IAM. */
   tenantDataRoleArn?: string;
+  /** The platform role that assumes BYOI deploy roles: the principal of their trust policies. */
+  deployerRoleArn: string;
 };
 
 type Linked = {
@@ -23,6 +25,7 @@ type Linked = {
   Auth: { issuer: string; audience: string; jwksUri: string };
   CursorKey: { value: string };
   TenantData: { roleArn: string };
+  Deployer: { roleArn: string };
 };
 
 export const tableName = (): string => (Resource as unknown as Linked).Table.name;
@@ -39,6 +42,9 @@ export const cursorKey = (): string => (Resource as unknown as Linked).CursorKey
 /** The role org-scoped functions assume per org (layer 4); NO_TENANT_ROLE offline. */
 export const tenantDataRoleArn = (): string => (Resource as unknown as Linked).TenantData.roleArn;
 
+/** The platform role that assumes BYOI deploy roles; read only where targets are created. */
+export const deployerRoleArn = (): string => (Resource as unknown as Linked).Deployer.roleArn;
+
 /** Offline there is no role to assume: DynamoDB Local ignores credentials. */
 export const NO_TENANT_ROLE = "none";
 
@@ -49,6 +55,7 @@ export function config(): Config {
     get baseDomain() { return baseDomain(); },
     get auth() { return authConfig(); },
     get cursorKey() { return cursorKey(); },
+    get deployerRoleArn() { return deployerRoleArn(); },
   };
 }
 
@@ -62,6 +69,7 @@ export function linkEnvironment(c: Config): Record<string, string> {
     SST_RESOURCE_Auth: link("sst.sst.Linkable", c.auth),
     SST_RESOURCE_CursorKey: link("sst.sst.Secret", { value: c.cursorKey }),
     SST_RESOURCE_TenantData: link("sst.sst.Linkable", { roleArn: c.tenantDataRoleArn ?? NO_TENANT_ROLE }),
+    SST_RESOURCE_Deployer: link("sst.sst.Linkable", { roleArn: c.deployerRoleArn }),
   };
 }
 

@@ -18,7 +18,8 @@ function parameters(route: RouteDef) {
 }
 
 function security(route: RouteDef) {
-  return "public" in route.access ? [] : [{ bearer: [] }];
+  if ("public" in route.access) return [];
+  return "enrollment" in route.access ? [{ enrollment: [] }] : [{ bearer: [] }];
 }
 
 /** The OpenAPI 3.0 document of the route table. Committed as openapi.json; a test keeps it current. */
@@ -46,7 +47,12 @@ export function openApiDocument() {
   return {
     openapi: "3.0.3",
     info: { title: "Bulkhead", version: "1.0.0", description: "Org hosts are <org>.<base domain>; the platform host is the base domain itself." },
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+        enrollment: { type: "http", scheme: "Enrollment", description: "A single-use enrollment token: `Authorization: Enrollment bhe_…`" },
+      },
+    },
     paths,
   };
 }

@@ -23,6 +23,9 @@ export const problems = {
   invalidCursor: () => new HttpProblem(400, "invalid-cursor", "The cursor is not valid", "Start the listing again without a cursor."),
   unauthenticated: (detail = "A valid bearer token is required.") =>
     new HttpProblem(401, "unauthenticated", "Authentication required", detail),
+  /** One answer for every bad enrollment token (unknown, used, expired, another org's): no oracle. */
+  invalidEnrollmentToken: () =>
+    new HttpProblem(401, "invalid-enrollment-token", "Enrollment refused", "The enrollment token is not valid."),
   forbidden: (detail: string) => new HttpProblem(403, "forbidden", "Forbidden", detail),
   orgSuspended: () => new HttpProblem(403, "org-suspended", "Organization suspended", "This organization is suspended."),
   unknownHost: () => new HttpProblem(404, "unknown-host", "Unknown host", "No organization is served at this host."),

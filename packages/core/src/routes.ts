@@ -1,14 +1,27 @@
 import type { ZodMiniType } from "zod/mini";
 import type { MemberRole, PlatformRole } from "./auth/principal.ts";
+import * as enrollment from "./enrollment/schemas.ts";
+import type { GrantPhase } from "./grants/phases.ts";
+import * as grants from "./grants/schemas.ts";
 import * as s from "./schemas.ts";
 import * as ds from "./deployments/schemas.ts";
+import * as targets from "./targets/schemas.ts";
+
+/**
+ * How a platform principal (any platform role) is admitted on an org route besides its members:
+ * only while the org has an active grant of a phase (one read, in the org's partition), or, on
+ * the grant routes themselves, without one. Routes without `vendor` refuse platform tokens.
+ */
+export type VendorAccess = { readonly underGrant: GrantPhase } | { readonly withoutGrant: true };
 
 /** Who may call a route. Checked after the token's org is matched against the host's org. */
 export type Access =
   | { public: true }
-  | { member: MemberRole }
+  | { member: MemberRole; vendor?: VendorAccess }
   | { platform: readonly PlatformRole[] }
-  | { runtime: true };
+  | { runtime: true }
+  /** No JWT: a single-use enrollment token (`Authorization: Enrollment <token>`) consumed by the handler. */
+  | { enrollment: true };
 
 export type HostKind = "org" | "platform" | "any";
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -40,15 +53,15 @@ export type RouteDef = {
  * `functions/src/<id with "." as "/">.ts` and exports `handler`.
  */
 export const routes = [
-  { id: "org.get", method: "GET", path: "/v1/org", host: "org", access: { member: "viewer" }, status: 200,
+  { id: "org.get", method: "GET", path: "/v1/org", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
     summary: "The organization this host serves", response: s.orgSchema },
-  { id: "apps.create", method: "POST", path: "/v1/apps", host: "org", access: { member: "developer" }, status: 201,
+  { id: "apps.create", method: "POST", path: "/v1/apps", host: "org", access: { member: "developer", vendor: { underGrant: "Install" } }, status: 201,
     summary: "Create an app", body: s.createAppBody, response: s.appSchema },
-  { id: "apps.list", method: "GET", path: "/v1/apps", host: "org", access: { member: "viewer" }, status: 200,
+  { id: "apps.list", method: "GET", path: "/v1/apps", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
     summary: "List apps, newest cursor-paginated", query: s.listQuery, response: s.appListSchema },
-  { id: "apps.get", method: "GET", path: "/v1/apps/{appId}", host: "org", access: { member: "viewer" }, status: 200,
+  { id: "apps.get", method: "GET", path: "/v1/apps/{appId}", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
     summary: "Read an app", params: s.appParams, response: s.appSchema },
-  { id: "apps.update", method: "PATCH", path: "/v1/apps/{appId}", host: "org", access: { member: "developer" }, status: 200,
+  { id: "apps.update", method: "PATCH", path: "/v1/apps/{appId}", host: "org", access: { member: "developer", vendor: { underGrant: "Operate" } }, status: 200,
     summary: "Rename or describe an app", params: s.appParams, body: s.updateAppBody, response: s.appSchema },
   { id: "apps.delete", method: "DELETE", path: "/v1/apps/{appId}", host: "org", access: { member: "admin" }, status: 204,
     summary: "Delete an app", params: s.appParams },
@@ -91,6 +104,32 @@ export const routes = [
     summary: "Suspend an organization: its host refuses every request", params: s.orgParams, response: s.orgSchema, auditOrgFrom: "slug" },
   { id: "orgs.resume", method: "POST", path: "/v1/orgs/{slug}/resume", host: "platform", access: { platform: ["platform-admin"] }, status: 200,
     summary: "Resume a suspended organization", params: s.orgParams, response: s.orgSchema, auditOrgFrom: "slug" },
+  { id: "targets.create", method: "POST", path: "/v1/targets", host: "org", access: { member: "admin" }, status: 201,
+    summary: "Register a deploy target; a BYOI target's ExternalId and trust policy are returned only here",
+    body: targets.createTargetBody, response: targets.createdTargetSchema },
+  { id: "targets.list", method: "GET", path: "/v1/targets", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
+    summary: "List deploy targets, cursor-paginated", query: s.listQuery, response: targets.targetListSchema },
+  { id: "targets.get", method: "GET", path: "/v1/targets/{targetId}", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
+    summary: "Read a deploy target (never its ExternalId)", params: targets.targetParams, response: targets.targetSchema },
+  { id: "targets.delete", method: "DELETE", path: "/v1/targets/{targetId}", host: "org", access: { member: "admin" }, status: 204,
+    summary: "Delete a deploy target that has no open grant", params: targets.targetParams },
+  { id: "enrollments.create", method: "POST", path: "/v1/enrollments", host: "org", access: { member: "admin" }, status: 201,
+    summary: "Issue a single-use enrollment token (returned only here)", body: enrollment.createEnrollmentBody, response: enrollment.enrollmentSchema },
+  { id: "appliances.enroll", method: "POST", path: "/v1/enroll", host: "org", access: { enrollment: true }, status: 201,
+    summary: "Bind an appliance to this org with an enrollment token (Authorization: Enrollment <token>), once",
+    body: enrollment.enrollBody, response: enrollment.applianceSchema },
+  { id: "grants.list", method: "GET", path: "/v1/grants", host: "org", access: { member: "viewer", vendor: { withoutGrant: true } }, status: 200,
+    summary: "Vendor access: the standing Observe grant and elevated grants, each with its current state",
+    query: s.listQuery, response: grants.grantListSchema },
+  { id: "grants.request", method: "POST", path: "/v1/grants", host: "org", access: { platform: ["operator", "platform-admin"] }, status: 201,
+    summary: "Request an elevated grant (platform operators)", body: grants.requestGrantBody, response: grants.grantSchema },
+  { id: "grants.approve", method: "POST", path: "/v1/grants/{grantId}/approve", host: "org", access: { member: "admin" }, status: 200,
+    summary: "Approve a pending grant (or restore revoked Observe access); not by its requester",
+    params: grants.grantParams, response: grants.grantSchema },
+  { id: "grants.deny", method: "POST", path: "/v1/grants/{grantId}/deny", host: "org", access: { member: "admin" }, status: 200,
+    summary: "Deny a pending grant", params: grants.grantParams, response: grants.grantSchema },
+  { id: "grants.revoke", method: "POST", path: "/v1/grants/{grantId}/revoke", host: "org", access: { member: "admin" }, status: 200,
+    summary: "Revoke an active grant, or standing Observe access, at once", params: grants.grantParams, response: grants.grantSchema },
   { id: "openapi.get", method: "GET", path: "/openapi.json", host: "any", access: { public: true }, status: 200,
     summary: "This API's OpenAPI document" },
 ] as const satisfies readonly RouteDef[];

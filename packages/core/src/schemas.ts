@@ -3,8 +3,8 @@ import { generatedIdSchema, nameSchema, orgSlugSchema } from "./ids.ts";
 
 // zod/mini rather than classic zod: the same validation at a twentieth of the bundle size.
 
-const timestamp = z.iso.datetime();
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
+export const timestamp = z.iso.datetime();
+export const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
 /**
  * How an app is built: one shell command run in the build environment, from the source's root.

@@ -17,6 +17,8 @@ import {
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const BASE_DOMAIN = "localhost";
+/** Offline stand-in for the platform's deployer role (no AWS account offline): only ever printed in trust policies. */
+export const OFFLINE_DEPLOYER_ROLE_ARN = "arn:aws:iam::000000000000:role/bulkhead-deployer";
 export const SEED_ORGS = [{ slug: "acme", name: "Acme Corp" }, { slug: "globex", name: "Globex" }];
 
 export type OfflineOptions = {
@@ -78,6 +80,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     baseDomain: BASE_DOMAIN,
     auth: { ...DEV_ISSUER, jwksUri: `http://localhost:${port}/.well-known/jwks.json` },
     cursorKey: persistentSecret(join(dataDir, "cursor-key")),
+    deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN,
   };
   // The key store stand-in lives beside DynamoDB's files; a throwaway store gets throwaway keys.
   const keyStoreDirectory = options.memory ? mkdtempSync(join(tmpdir(), "bulkhead-keystore-")) : join(dataDir, "keystore");

@@ -45,6 +45,19 @@ export const keys = {
     ({ PK: appPartition(org, appId), SK: `IDEMPOTENCY#DEPLOY#${keyHash}` }),
   /** A deploy target the org registered (written by the targets work; read here). */
   target: (org: string, targetId: string): ItemKey => ({ PK: orgPartition(org), SK: `TARGET#${targetId}` }),
+  targetPrefix: "TARGET#",
+  /** Enrollment tokens are found by their SHA-256 (hex); the token itself is never stored. */
+  enrollment: (org: string, tokenHash: string): ItemKey => ({ PK: orgPartition(org), SK: `ENROLL#${tokenHash}` }),
+  appliance: (org: string, applianceId: string): ItemKey => ({ PK: orgPartition(org), SK: `APPLIANCE#${applianceId}` }),
+  /** Elevated grants by generated id; the standing Observe grant (if ever changed) is `GRANT#observe`. */
+  grant: (org: string, grantId: string): ItemKey => ({ PK: orgPartition(org), SK: `GRANT#${grantId}` }),
+  grantPrefix: "GRANT#",
+  /**
+   * Elevated vendor access as admission reads it: per phase and target, the latest grant's
+   * decisions (one open grant per phase and target at a time).
+   */
+  phaseAccess: (org: string, phase: string, targetId: string): ItemKey => ({ PK: orgPartition(org), SK: `ACCESS#${phase}#${targetId}` }),
+  phaseAccessPrefix: (phase: string): string => `ACCESS#${phase}#`,
   /** The org record is platform data: read by tenant resolution before any tenant is known. */
   orgRecord: (org: string): ItemKey => ({ PK: `REGISTRY#ORG#${org}`, SK: "ORG" }),
 } as const;

@@ -2,6 +2,10 @@ import type { MiddlewareObj } from "@middy/core";
 import { createTokenVerifier, type TokenVerifier } from "../auth/jwt.ts";
 import { principalFromClaims, roleRank, type Principal } from "../auth/principal.ts";
 import { authConfig } from "../config.ts";
+import { tenantTable } from "../data/tables.ts";
+import { enrollmentTokenFromHeader, hashEnrollmentToken, tokenHashLabel } from "../enrollment/token.ts";
+import { vendorAdmission } from "../grants/check.ts";
+import type { GrantPhase } from "../grants/phases.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes.ts";
@@ -20,15 +24,18 @@ function bearerToken(header: string | undefined): string | undefined {
 /**
  * Layer 2, run before any data access: the token's org must be the host's org, then the route's
  * declared access must admit the principal. Returns the reason for a refusal, or undefined.
+ * A platform principal on a route with `vendor` access passes here and still needs the org's
+ * grant (`grantToCheck`), which `authenticate` reads before any other data access.
  */
 export function refusal(route: RouteDef, tenancy: HostTenancy, principal: Principal): string | undefined {
   const access = route.access;
   if ("public" in access) return undefined;
+  if ("enrollment" in access) return "route takes an enrollment token, not a bearer token";
   if (principal.kind !== "platform" && (tenancy.kind !== "org" || principal.org !== tenancy.org)) {
     return "token belongs to another organization";
   }
   if ("member" in access) {
-    if (principal.kind === "platform") return "platform tokens act on an org only through a grant";
+    if (principal.kind === "platform") return access.vendor ? undefined : "this route admits no platform token, grant or not";
     if (principal.kind !== "member") return "route needs an org member";
     return roleRank(principal.role) >= roleRank(access.member) ? undefined : `route needs role ${access.member}`;
   }
@@ -39,9 +46,29 @@ export function refusal(route: RouteDef, tenancy: HostTenancy, principal: Princi
   return principal.kind === "runtime" ? undefined : "route needs a runtime token";
 }
 
+/** The phase whose active grant must admit `principal` on `route`, or undefined when none is needed. */
+export function grantToCheck(route: RouteDef, principal: Principal): GrantPhase | undefined {
+  const access = route.access;
+  if (principal.kind !== "platform" || !("member" in access) || !access.vendor) return undefined;
+  return "underGrant" in access.vendor ? access.vendor.underGrant : undefined;
+}
+
+/** Enrollment routes: no JWT, only a well-formed token, whose hash the handler consumes. */
+function acceptEnrollmentToken(request: ApiRequest): void {
+  const token = enrollmentTokenFromHeader(request.event.headers?.authorization);
+  if (!token) {
+    logger.warn("enrollment refused", { reason: "missing or malformed enrollment token" });
+    throw problems.invalidEnrollmentToken();
+  }
+  const tokenHash = hashEnrollmentToken(token);
+  logger.appendKeys({ principal: "enrollment", token: tokenHashLabel(tokenHash) });
+  request.context.enrollmentTokenHash = tokenHash;
+}
+
 export const authenticate = (route: RouteDef): MiddlewareObj<any, any, Error, any, any> => ({
   before: async (request: ApiRequest) => {
     if ("public" in route.access) return;
+    if ("enrollment" in route.access) return acceptEnrollmentToken(request);
     const token = bearerToken(request.event.headers?.authorization);
     if (!token) throw problems.unauthenticated();
     verify ??= createTokenVerifier(authConfig());
@@ -62,6 +89,14 @@ export const authenticate = (route: RouteDef): MiddlewareObj<any, any, Error, an
     request.context.caller = principal;
     const reason = refusal(route, request.context.tenancy!, principal);
     if (reason) throw problems.forbidden(reason);
+    const phase = grantToCheck(route, principal);
+    if (phase) {
+      // Platform principals only: one consistent read in the org's partition, before the handler.
+      const admission = await vendorAdmission(tenantTable(request.context.org!.slug), phase);
+      if (!admission.admitted) throw problems.forbidden(`Platform tokens act here only under an active ${phase} grant: ${admission.reason}.`);
+      request.context.vendorGrant = { phase, grantId: admission.grantId };
+      logger.appendKeys({ grantPhase: phase, grant: admission.grantId });
+    }
     request.context.principal = principal;
   },
 });

@@ -14,7 +14,7 @@ import { auditTrail, requestAudit, type RequestAudit } from "./audit.ts";
 import { authenticate } from "./auth.ts";
 import { bodyLimit, validateInput } from "./input.ts";
 import { problemResponder } from "./problem-response.ts";
-import { requestIdOf, type ApiContext, type ApiEvent, type ApiResult } from "./state.ts";
+import { requestIdOf, type ApiContext, type ApiEvent, type ApiResult, type VendorGrant } from "./state.ts";
 import { tenant } from "./tenant.ts";
 
 type Infer<T> = T extends z.ZodMiniType ? z.output<T> : undefined;
@@ -33,6 +33,10 @@ export type HandlerContext = {
   table?: TenantTable;
   /** This request's audit entry: services commit it with their change (transactAudited). */
   audit: RequestAudit;
+  /** Enrollment routes only: the presented token's SHA-256 (the token itself goes no further). */
+  enrollmentTokenHash?: string;
+  /** Set when a platform principal was admitted under a grant (for audit). */
+  vendorGrant?: VendorGrant;
 };
 
 /**
@@ -67,13 +71,15 @@ export function defineHandler<Id extends RouteId>(
   stack.use(validateInput(route));
   return stack.handler(async (event, context) => {
     const requestId = requestIdOf(event);
-    const { org, principal, input } = context;
+    const { org, principal, input, enrollmentTokenHash, vendorGrant } = context;
     const reply = await handle(input as never, {
       requestId,
       org,
       principal,
       table: org ? tenantTable(org.slug) : undefined,
       audit: requestAudit(route, event, context),
+      enrollmentTokenHash,
+      vendorGrant,
     });
     return toResult(reply, route.status);
   });

@@ -24,7 +24,10 @@ export function toProblem(error: unknown): HttpProblem {
 
 export function problemResponse(problem: HttpProblem, requestId: string): ApiResult {
   const headers: Record<string, string> = { "content-type": "application/problem+json", "cache-control": "no-store" };
-  if (problem.status === 401) headers["www-authenticate"] = 'Bearer realm="bulkhead"';
+  if (problem.status === 401) {
+    const scheme = problem.slug === "invalid-enrollment-token" ? "Enrollment" : "Bearer";
+    headers["www-authenticate"] = `${scheme} realm="bulkhead"`;
+  }
   const body = {
     type: problemType(problem.slug),
     title: problem.title,

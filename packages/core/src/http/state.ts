@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { Request } from "@middy/core";
 import type { AuditEntry, AuditTarget } from "../audit/entry.ts";
 import type { Principal } from "../auth/principal.ts";
+import type { GrantPhase } from "../grants/phases.ts";
 import type { Org } from "../orgs.ts";
 import type { HostTenancy } from "../tenancy.ts";
 
@@ -15,8 +16,14 @@ export type RequestState = {
   principal?: Principal;
   /** The request's audit entry: a target the handler named, or the entry a service committed. */
   audit?: { target?: AuditTarget; entry?: AuditEntry; attempted?: boolean };
+  /** On enrollment routes instead of a principal: the SHA-256 of the presented token. */
+  enrollmentTokenHash?: string;
+  /** The phase (and grant) that admitted a platform principal on an org route. */
+  vendorGrant?: VendorGrant;
   input?: { params: unknown; query: unknown; body: unknown; headers: unknown };
 };
+
+export type VendorGrant = { phase: GrantPhase; grantId?: string };
 
 export type ApiEvent = APIGatewayProxyEventV2;
 export type ApiResult = APIGatewayProxyStructuredResultV2;

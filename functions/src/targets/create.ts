@@ -1,0 +1,8 @@
+import { deployerRoleArn } from "@bulkhead/core/config";
+import { defineHandler } from "@bulkhead/core/http/handler";
+import { createTarget } from "@bulkhead/core/targets/targets";
+
+export const handler = defineHandler("targets.create", async ({ body }, { table }) => {
+  const created = await createTarget(table!, body, deployerRoleArn());
+  return { body: created, headers: { location: `/v1/targets/${created.id}` } };
+});

@@ -1,0 +1,45 @@
+import * as z from "zod/mini";
+import { generatedIdSchema } from "../ids.ts";
+import { text, timestamp } from "../schemas.ts";
+import { ACCOUNT_ID, parseRoleArn, partitionOfRegion, REGION } from "./aws-names.ts";
+
+const name = text(100);
+const accountId = z.string().check(z.regex(ACCOUNT_ID, "a 12-digit AWS account id"));
+const region = z.string().check(z.regex(REGION, "an AWS region such as eu-west-1"));
+const deployRoleArn = z.string().check(
+  z.maxLength(2048),
+  z.refine((arn) => parseRoleArn(arn) !== undefined, "an IAM role ARN: arn:aws:iam::<account>:role/<name>"),
+);
+
+export const createTargetBody = z.discriminatedUnion("kind", [
+  z.strictObject({ name, kind: z.literal("hosted") }),
+  z.strictObject({ name, kind: z.literal("byoi"), accountId, deployRoleArn, region }).check(
+    z.refine((body) => parseRoleArn(body.deployRoleArn)?.accountId === body.accountId, {
+      message: "the deploy role must belong to accountId",
+      path: ["deployRoleArn"],
+    }),
+    z.refine((body) => parseRoleArn(body.deployRoleArn)?.partition === partitionOfRegion(body.region), {
+      message: "the deploy role's partition does not serve this region",
+      path: ["region"],
+    }),
+  ),
+]);
+
+export const targetParams = z.strictObject({ targetId: generatedIdSchema });
+
+export const targetSchema = z.object({
+  id: generatedIdSchema,
+  name: z.string(),
+  kind: z.enum(["hosted", "byoi"]),
+  accountId: z.optional(z.string()),
+  deployRoleArn: z.optional(z.string()),
+  region: z.optional(z.string()),
+  createdAt: timestamp,
+});
+
+export const createdTargetSchema = z.extend(targetSchema, {
+  externalId: z.optional(z.string().check(z.minLength(32))),
+  trustPolicy: z.optional(z.object({ Version: z.literal("2012-10-17"), Statement: z.array(z.record(z.string(), z.unknown())) })),
+});
+
+export const targetListSchema = z.object({ items: z.array(targetSchema), cursor: z.optional(z.string()) });

@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { keys } from "../data/keys.ts";
+import { queryPage, type Page } from "../data/page.ts";
+import type { TenantTable } from "../data/tables.ts";
+import { TransactionRefused, writeAtomically } from "../data/transact.ts";
+import { ELEVATED_PHASES } from "../grants/phases.ts";
+import { conditions } from "../grants/state.ts";
+import { newId } from "../ids.ts";
+import { problems } from "../problem.ts";
+import { deployRoleTrustPolicy, type PolicyDocument } from "./trust-policy.ts";
+
+export type TargetKind = "hosted" | "byoi";
+export type Target = {
+  id: string;
+  name: string;
+  kind: TargetKind;
+  accountId?: string;
+  deployRoleArn?: string;
+  region?: string;
+  createdAt: string;
+};
+/** What the deploy workflow needs to assume a BYOI target's role. Never leaves the server. */
+export type DeployTarget = Target & { externalId?: string };
+
+export type NewTarget =
+  | { name: string; kind: "hosted" }
+  | { name: string; kind: "byoi"; accountId: string; deployRoleArn: string; region: string };
+
+/** Returned once, at creation: the ExternalId and the trust policy the customer pastes. */
+export type CreatedTarget = Target & { externalId?: string; trustPolicy?: PolicyDocument };
+
+const TARGET_FIELDS = ["id", "name", "kind", "accountId", "deployRoleArn", "region", "createdAt"] as const;
+
+/** Deliberately an allow-list: the stored ExternalId is not among these fields. */
+const toTarget = (item: Record<string, any>): Target =>
+  Object.fromEntries(TARGET_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as Target;
+
+const notFound = () => problems.notFound("No such target.");
+
+/** 32 random bytes as base64url: 43 characters, all within STS's ExternalId alphabet. */
+export const newExternalId = (): string => randomBytes(32).toString("base64url");
+
+export async function createTarget(
+  table: TenantTable,
+  input: NewTarget,
+  deployerRoleArn: string,
+  now = new Date(),
+): Promise<CreatedTarget> {
+  const target: Target = { id: newId(), ...input, createdAt: now.toISOString() };
+  const externalId = input.kind === "byoi" ? newExternalId() : undefined;
+  await writeAtomically(table, [{
+    Put: {
+      TableName: table.name,
+      Item: { ...keys.target(table.org, target.id), type: "target", ...target, externalId },
+      ConditionExpression: "attribute_not_exists(PK)",
+    },
+  }]);
+  if (!externalId) return target;
+  return { ...target, externalId, trustPolicy: deployRoleTrustPolicy({ deployerRoleArn, externalId, org: table.org }) };
+}
+
+export async function getTarget(table: TenantTable, targetId: string): Promise<Target> {
+  return toTarget(await readTargetItem(table, targetId));
+}
+
+/** For the deploy workflow only: the target with its ExternalId. */
+export async function readDeployTarget(table: TenantTable, targetId: string): Promise<DeployTarget> {
+  const item = await readTargetItem(table, targetId);
+  return { ...toTarget(item), externalId: item.externalId };
+}
+
+async function readTargetItem(table: TenantTable, targetId: string) {
+  const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.target(table.org, targetId) }));
+  if (!Item) throw notFound();
+  return Item;
+}
+
+export async function listTargets(table: TenantTable, cursorKey: string, page: Page) {
+  // The ExternalId is not even read: only the listed fields.
+  const { items, last, cursorAfter } = await queryPage(table, cursorKey, keys.targetPrefix, page, {
+    ProjectionExpression: TARGET_FIELDS.map((_, i) => `#f${i}`).join(", "),
+    ExpressionAttributeNames: Object.fromEntries(TARGET_FIELDS.map((field, i) => [`#f${i}`, field])),
+  });
+  return { items: items.map(toTarget), cursor: cursorAfter(last) };
+}
+
+/**
+ * Deletes the target and its closed access items in one transaction; refused while any elevated
+ * grant on it is open (revoke or deny it first). Grant records stay, as history.
+ */
+export async function deleteTarget(table: TenantTable, targetId: string, now = new Date()): Promise<void> {
+  try {
+    await writeAtomically(table, [
+      { Delete: { TableName: table.name, Key: keys.target(table.org, targetId), ConditionExpression: "attribute_exists(PK)" } },
+      ...ELEVATED_PHASES.map((phase) => ({
+        Delete: {
+          TableName: table.name,
+          Key: keys.phaseAccess(table.org, phase, targetId),
+          ConditionExpression: conditions.closed,
+          ExpressionAttributeValues: { ":now": now.toISOString() },
+        },
+      })),
+    ]);
+  } catch (error) {
+    if (!(error instanceof TransactionRefused)) throw error;
+    if (error.conditionFailed(0)) throw notFound();
+    const open = error.reasons.map((_, i) => error.conditionFailed(i)?.item).find(Boolean);
+    if (open) throw problems.conflict(`The target has an open ${open.phase} grant (${open.grantId}); revoke or deny it first.`);
+    throw error;
+  }
+}
