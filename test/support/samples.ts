@@ -55,6 +55,10 @@ export const samples: Record<RouteId, Sample> = {
   "apps.get": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}` }),
   "apps.update": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}`, body: { name: "renamed" } }),
   "apps.delete": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}` }),
+  "apps.rotate": async (api, org) => {
+    const app = await newCredential(api, org, "rotated");
+    return { path: `/v1/apps/${app}/rotate`, app };
+  },
   "credentials.list": async (api, org) => {
     const app = await newCredential(api, org, "listed");
     return { path: `/v1/apps/${app}/credentials`, app };

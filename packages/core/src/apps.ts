@@ -36,7 +36,7 @@ export async function createApp(
   try {
     await table.client.send(new PutCommand({
       TableName: table.name,
-      Item: { ...keys.app(table.org, app.id), type: "app", ...app },
+      Item: { ...keys.app(table.org, app.id), type: "app", ...app, ...keys.kekRotationIndex(at) },
       ConditionExpression: "attribute_not_exists(PK)",
     }));
   } catch (error) {

@@ -58,6 +58,16 @@ export const credentialSchema = z.object({
 export const credentialListSchema = z.object({ items: z.array(credentialSchema), cursor: z.string().optional() });
 export const runtimeCredentialSchema = credentialSchema.extend({ value: z.string() }).meta({ id: "RuntimeCredential" });
 
+/** What a forced rotation reports: never key material, only which version is current now. */
+export const rotationResultSchema = z.object({
+  app: generatedIdSchema,
+  outcome: z.enum(["rotated", "resumed"]),
+  kekVersion: z.string(),
+  kekRotatedAt: timestamp,
+  rewrapped: z.number().int().min(0),
+  retired: z.number().int().min(0),
+}).meta({ id: "KekRotation" });
+
 export const problemSchema = z.object({
   type: z.string(),
   title: z.string(),

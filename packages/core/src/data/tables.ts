@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { installGuard, type KeyScope } from "./guard.ts";
 import { isOrgPartition, isRegistryPartition } from "./keys.ts";
+import { TABLE_SCHEMA } from "./table-schema.ts";
 
 /** A DynamoDB handle that can only reach the partitions of its scope. */
 export type Table = { readonly name: string; readonly client: DynamoDBDocumentClient };
@@ -48,4 +49,21 @@ export function platformTable(): Table {
     allows: isRegistryPartition,
   });
   return platform;
+}
+
+let kekRotationIndex: Table | undefined;
+
+/**
+ * The only handle that may query the KEK-rotation index, and nothing else: no table partition
+ * is in its scope. Only the rotation job receives it; each app's work then goes through the
+ * app's org-bound handle.
+ */
+export function kekRotationIndexTable(): Table {
+  kekRotationIndex ??= guardedTable({
+    label: "KEK-ROTATION-INDEX",
+    tableName: config().tableName,
+    allows: () => false,
+    indexes: [TABLE_SCHEMA.indexes.kekRotation.name],
+  });
+  return kekRotationIndex;
 }
