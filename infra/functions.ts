@@ -14,6 +14,7 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
   "apps.list": ["CursorKey"],
   "apps.create": ["KeyStore"],
   "apps.delete": ["KeyStore"],
+  "apps.rotate": ["KeyStore"],
   "credentials.list": ["CursorKey"],
   "credentials.put": ["KeyStore"],
   "credentials.put-user": ["KeyStore"],

@@ -13,7 +13,6 @@ vi.hoisted(() => {
 
 import { createApp, deleteApp } from "../packages/core/src/apps.ts";
 import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
-import { KekNotFound, type KeyStore } from "../packages/core/src/credentials/key-store.ts";
 import { keys } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { logger } from "../packages/core/src/log.ts";
@@ -22,6 +21,7 @@ import { startTestApi, type CallOptions, type Reply, type TestApi } from "./supp
 import { pendingAudit } from "../packages/core/src/audit/chain.ts";
 
 const systemAudit = (action: string) => pendingAudit({ actor: { kind: "system", sub: "test" }, action, requestId: "test" });
+import { overriding } from "./support/key-stores.ts";
 
 let api: TestApi;
 let db: DynamoDBDocumentClient;
@@ -325,16 +325,12 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
     await call("PUT", systemPath(app, "db"), { body: { value } });
     const store = new KeyStoreStandIn(keyStoreDir);
     // Crash right after destroying the KEK: the items are still there.
-    const crashAfterShred: KeyStore = {
-      kind: "offline-stand-in",
-      create: (ref, token) => store.create(ref, token),
-      current: (ref) => store.current(ref),
-      version: (ref, version) => store.version(ref, version),
+    const crashAfterShred = overriding(store, {
       destroy: async (ref) => {
         await store.destroy(ref);
         throw new Error("crash after shred");
       },
-    };
+    });
     await expect(deleteApp(tenantTable("acme"), crashAfterShred, app, systemAudit("apps.delete"))).rejects.toThrow("crash after shred");
     expect(await api.partition(`ORG#acme#APP#${app}`)).toHaveLength(1);
     expectIntegrityProblem(await runtimeRead(app, "db"), value);
@@ -348,19 +344,11 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
   });
 
   it("a credential store that cannot be provisioned leaves no app behind", async () => {
-    const failing: KeyStore = {
-      kind: "offline-stand-in",
+    const failing = overriding(new KeyStoreStandIn(keyStoreDir), {
       create: async () => {
         throw new Error("key store unavailable");
       },
-      current: async () => {
-        throw new KekNotFound("none");
-      },
-      version: async () => {
-        throw new KekNotFound("none");
-      },
-      destroy: async () => undefined,
-    };
+    });
     const before = JSON.stringify(await api.dumpTable());
     await expect(createApp(tenantTable("acme"), failing, { name: "never" }, systemAudit("apps.create"))).rejects.toThrow("key store unavailable");
     expect(JSON.stringify(await api.dumpTable())).toBe(before);
@@ -369,16 +357,12 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
   it("an app item that cannot be written leaves no credential store behind", async () => {
     const store = new KeyStoreStandIn(keyStoreDir);
     const created: string[] = [];
-    const recording: KeyStore = {
-      kind: "offline-stand-in",
+    const recording = overriding(store, {
       create: (ref, token) => {
         created.push(ref.app);
         return store.create(ref, token);
       },
-      current: (ref) => store.current(ref),
-      version: (ref, version) => store.version(ref, version),
-      destroy: (ref) => store.destroy(ref),
-    };
+    });
     const table = tenantTable("acme");
     // A handle on a table that does not exist: the app write fails after the KEK exists.
     const broken = { ...table, name: `missing-${randomUUID()}` };

@@ -95,3 +95,45 @@ describe("the key-scope guard", () => {
     await expect(client.send(new GetItemCommand({ TableName: TABLE, Key: { PK: S("ORG#acme"), SK: S("x") } }))).rejects.not.toThrow(KeyScopeViolation);
   });
 });
+
+describe("the key-scope guard and the platform KEK-rotation index", () => {
+  const index = "kek-rotation";
+  const indexScope: KeyScope = { label: "index", tableName: TABLE, allows: () => false, indexes: [index] };
+  const onIndex = (value: string, extra: Record<string, unknown> = {}) => ({
+    TableName: TABLE, IndexName: index, KeyConditionExpression: "#p = :p AND #s <= :cut",
+    ExpressionAttributeNames: { "#p": "kekRotationIndex", "#s": "kekRotatedAt" },
+    ExpressionAttributeValues: { ":p": S(value), ":cut": S("2030-01-01") }, ...extra,
+  });
+
+  it("lets only the index's own handle query it, and only on its one partition value", () => {
+    expect(() => assertInScope(indexScope, "QueryCommand", onIndex("KEK"))).not.toThrow();
+    expect(() => assertInScope(indexScope, "QueryCommand", onIndex("KEK", { ExclusiveStartKey: { kekRotationIndex: S("KEK"), kekRotatedAt: S("x"), PK: S("ORG#acme"), SK: S("APP#x") } }))).not.toThrow();
+    for (const [scope, input] of [
+      [scopeOf("acme"), onIndex("KEK")],
+      [indexScope, onIndex("ORG#acme")],
+      [indexScope, onIndex("KEK", { ExclusiveStartKey: { kekRotationIndex: S("OTHER"), PK: S("ORG#acme"), SK: S("APP#x") } })],
+      [indexScope, { ...onIndex("KEK"), KeyConditionExpression: "#s <= :cut" }],
+    ] as const) {
+      expect(() => assertInScope(scope, "QueryCommand", input)).toThrow(KeyScopeViolation);
+    }
+  });
+
+  it("gives the index's handle no table partition at all", () => {
+    fc.assert(fc.property(slug, (org) => {
+      for (const [name, input] of commands(orgPartition(org))) expect(() => assertInScope(indexScope, name, input), name).toThrow(KeyScopeViolation);
+      for (const [name, input] of commands(keys.orgRecord(org).PK)) expect(() => assertInScope(indexScope, name, input), name).toThrow(KeyScopeViolation);
+    }));
+  });
+
+  it("lets a tenant item join the index with its one value, never set another or rewrite it", () => {
+    const item = (value: string) => ({ TableName: TABLE, Item: { PK: S("ORG#acme"), SK: S("APP#x"), kekRotationIndex: S(value), kekRotatedAt: S("2025") } });
+    expect(() => assertInScope(scopeOf("acme"), "PutItemCommand", item("KEK"))).not.toThrow();
+    expect(() => assertInScope(scopeOf("acme"), "PutItemCommand", item("ORG#globex"))).toThrow(KeyScopeViolation);
+    expect(() => assertInScope(scopeOf("acme"), "UpdateItemCommand", {
+      TableName: TABLE, Key: { PK: S("ORG#acme"), SK: S("APP#x") }, UpdateExpression: "SET kekRotationIndex = :v", ExpressionAttributeValues: { ":v": S("X") },
+    })).toThrow(KeyScopeViolation);
+    expect(() => assertInScope(scopeOf("acme"), "UpdateItemCommand", {
+      TableName: TABLE, Key: { PK: S("ORG#acme"), SK: S("APP#x") }, UpdateExpression: "SET kekRotatedAt = :v", ExpressionAttributeValues: { ":v": S("2026") },
+    })).not.toThrow();
+  });
+});

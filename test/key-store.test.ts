@@ -5,17 +5,20 @@ import { join } from "node:path";
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   InvalidRequestException,
   ResourceExistsException,
+  PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
-import { KekNotFound, KeyStoreConflict, type KeyStore } from "../packages/core/src/credentials/key-store.ts";
+import { KekNotFound, KeyStoreConflict, stagesOf, type KeyStore } from "../packages/core/src/credentials/key-store.ts";
 import { SecretsManagerKeyStore } from "../packages/core/src/credentials/secrets-manager-key-store.ts";
 
 const ref = { org: "acme", app: "abcdefghijklmnopqrstuvwxyz" };
@@ -143,6 +146,64 @@ describe("the Secrets Manager key store (requests checked with aws-sdk-client-mo
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
   });
 
+  describe("rotation requests", () => {
+    const [current, pending, previous] = [randomUUID(), randomUUID(), randomUUID()];
+
+    it("puts a pending version with our token and an explicit AWSPENDING stage", async () => {
+      sm.on(PutSecretValueCommand).resolves({ VersionId: pending });
+      const kek = await store().createPending(ref, pending);
+      expect(kek.version).toBe(pending);
+      expect(sm).toHaveReceivedCommandExactlyOnceWith(PutSecretValueCommand, {
+        SecretId: secretName, ClientRequestToken: pending, SecretBinary: kek.key, VersionStages: ["AWSPENDING"],
+      });
+    });
+
+    it("treats a retried put whose first attempt went through as done", async () => {
+      sm.on(PutSecretValueCommand).rejects(new ResourceExistsException({ message: "version exists with other data", ...meta }));
+      sm.on(GetSecretValueCommand, { SecretId: secretName, VersionId: pending }).resolves({ VersionId: pending, SecretBinary: Buffer.alloc(32, 9) });
+      expect(await store().createPending(ref, pending)).toEqual({ version: pending, key: Buffer.alloc(32, 9) });
+    });
+
+    it("promotes by moving AWSCURRENT from the current version, then clearing AWSPENDING", async () => {
+      sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { [current]: ["AWSCURRENT"], [pending]: ["AWSPENDING"], [previous]: ["AWSPREVIOUS"] } });
+      await store().promote(ref, pending);
+      expect(sm).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 2);
+      expect(sm).toHaveReceivedNthCommandWith(UpdateSecretVersionStageCommand, 1, {
+        SecretId: secretName, VersionStage: "AWSCURRENT", MoveToVersionId: pending, RemoveFromVersionId: current,
+      });
+      expect(sm).toHaveReceivedNthCommandWith(UpdateSecretVersionStageCommand, 2, { SecretId: secretName, VersionStage: "AWSPENDING", RemoveFromVersionId: pending });
+    });
+
+    it("finishes a half-done promotion and repeats a finished one without a request", async () => {
+      sm.on(DescribeSecretCommand).resolvesOnce({ VersionIdsToStages: { [pending]: ["AWSCURRENT", "AWSPENDING"], [current]: ["AWSPREVIOUS"] } })
+        .resolves({ VersionIdsToStages: { [pending]: ["AWSCURRENT"], [current]: ["AWSPREVIOUS"] } });
+      await store().promote(ref, pending);
+      await store().promote(ref, pending);
+      expect(sm).toHaveReceivedCommandExactlyOnceWith(UpdateSecretVersionStageCommand, { SecretId: secretName, VersionStage: "AWSPENDING", RemoveFromVersionId: pending });
+    });
+
+    it("refuses to promote a version that is not pending", async () => {
+      sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { [current]: ["AWSCURRENT"], [previous]: ["AWSPREVIOUS"] } });
+      await expect(store().promote(ref, previous)).rejects.toThrow(/pending/);
+      expect(sm).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 0);
+    });
+
+    it("retires a previous version by removing its labels, and never the current or pending one", async () => {
+      sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { [current]: ["AWSCURRENT"], [previous]: ["AWSPREVIOUS"], [pending]: ["AWSPENDING"] } });
+      await store().retire(ref, previous);
+      expect(sm).toHaveReceivedCommandExactlyOnceWith(UpdateSecretVersionStageCommand, { SecretId: secretName, VersionStage: "AWSPREVIOUS", RemoveFromVersionId: previous });
+      await expect(store().retire(ref, current)).rejects.toThrow();
+      await expect(store().retire(ref, pending)).rejects.toThrow();
+      await store().retire(ref, randomUUID()); // already unlabelled: nothing to do
+      expect(sm).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 1);
+    });
+
+    it("describes a store pending deletion as gone", async () => {
+      sm.on(DescribeSecretCommand).resolves({ DeletedDate: new Date(), VersionIdsToStages: { [current]: ["AWSCURRENT"] } });
+      await expect(store().describe(ref)).rejects.toThrow(KekNotFound);
+    });
+  });
+
   it("refuses a recovery window Secrets Manager would refuse", () => {
     expect(() => new SecretsManagerKeyStore({ recoveryWindowDays: 3 })).toThrow();
     expect(() => new SecretsManagerKeyStore({ recoveryWindowDays: 31 })).toThrow();
@@ -192,6 +253,48 @@ describe("the offline key store stand-in", () => {
     await expect(store.current(ref)).rejects.toThrow(KekNotFound);
     await expect(store.version(ref, kek.version)).rejects.toThrow(KekNotFound);
     await store.destroy(ref); // idempotent
+  });
+
+  it("follows Secrets Manager's staging labels through a rotation, dropping versions left without one", async () => {
+    const { store } = fresh();
+    const first = await store.create(ref, randomUUID());
+    const second = await store.createPending(ref, randomUUID());
+    expect(stagesOf(await store.describe(ref))).toEqual({ current: first.version, pending: second.version, previous: undefined });
+    expect(await store.current(ref)).toEqual(first);
+    expect(await store.createPending(ref, second.version)).toEqual(second); // a retry
+    await store.promote(ref, second.version);
+    await store.promote(ref, second.version); // idempotent
+    expect(stagesOf(await store.describe(ref))).toEqual({ current: second.version, pending: undefined, previous: first.version });
+    expect(await store.version(ref, first.version)).toEqual(first);
+
+    const third = await store.createPending(ref, randomUUID());
+    await store.promote(ref, third.version);
+    // AWSPREVIOUS moved on: the first version lost its last label and is gone.
+    expect((await store.describe(ref)).map((v) => v.id).sort()).toEqual([second.version, third.version].sort());
+    await expect(store.version(ref, first.version)).rejects.toThrow(KekNotFound);
+
+    await expect(store.retire(ref, third.version)).rejects.toThrow();
+    await store.retire(ref, second.version);
+    expect((await store.describe(ref)).map((v) => v.id)).toEqual([third.version]);
+  });
+
+  it("moves AWSPENDING when a second pending version is put, as Secrets Manager does", async () => {
+    const { store } = fresh();
+    await store.create(ref, randomUUID());
+    const abandoned = await store.createPending(ref, randomUUID());
+    const next = await store.createPending(ref, randomUUID());
+    expect(stagesOf(await store.describe(ref)).pending).toBe(next.version);
+    await expect(store.version(ref, abandoned.version)).rejects.toThrow(KekNotFound);
+  });
+
+  it("serialises changes from concurrent writers (as `npm start` and `npm run rotate` may be)", async () => {
+    const { store, directory } = fresh();
+    await store.create(ref, randomUUID());
+    const other = new KeyStoreStandIn(directory);
+    const puts = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).createPending(ref, randomUUID())));
+    const { pending } = stagesOf(await store.describe(ref));
+    expect(puts.map((p) => p.version)).toContain(pending);
+    expect(await store.describe(ref)).toHaveLength(2);
   });
 
   it("refuses references that could escape its directory", async () => {

@@ -113,6 +113,10 @@ export const samples: Record<RouteId, Sample> = {
   "grants.approve": async (api, org) => ({ path: `/v1/grants/${await newGrant(api, org)}/approve` }),
   "grants.deny": async (api, org) => ({ path: `/v1/grants/${await newGrant(api, org)}/deny` }),
   "grants.revoke": async (api, org) => ({ path: `/v1/grants/${await activeGrant(api, org)}/revoke` }),
+  "apps.rotate": async (api, org) => {
+    const app = await newCredential(api, org, "rotated");
+    return { path: `/v1/apps/${app}/rotate`, app };
+  },
   "credentials.list": async (api, org) => {
     const app = await newCredential(api, org, "listed");
     return { path: `/v1/apps/${app}/credentials`, app };

@@ -3,9 +3,10 @@ import { callsPerOperation } from "./calls.ts";
 import { coldStart } from "./cold-start.ts";
 import { endToEnd } from "./end-to-end.ts";
 import { requestOverhead } from "./overhead.ts";
+import { rotation } from "./rotation.ts";
 
 /** Runs one bench in this (fresh) process and prints its figures as JSON on the last line. */
-export const benches = { requestOverhead, coldStart, endToEnd, callsPerOperation, auditCost } as const;
+export const benches = { requestOverhead, coldStart, endToEnd, callsPerOperation, auditCost, rotation } as const;
 
 const name = process.argv[2] as keyof typeof benches;
 if (!(name in benches)) {

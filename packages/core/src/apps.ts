@@ -43,7 +43,7 @@ export async function createApp(
     await transactAudited(table, audit, target(app.id), [{
       Put: {
         TableName: table.name,
-        Item: { ...keys.app(table.org, app.id), type: "app", ...app },
+        Item: { ...keys.app(table.org, app.id), type: "app", ...app, ...keys.kekRotationIndex(at) },
         ConditionExpression: "attribute_not_exists(PK)",
       },
     }]);

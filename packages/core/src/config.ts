@@ -116,3 +116,32 @@ export function checkpointSignerConfig(): CheckpointSignerConfig {
 export const linkCheckpointSigner = (signer: CheckpointSignerConfig): Record<string, string> => ({
   SST_RESOURCE_AuditCheckpointKey: JSON.stringify({ type: "sst.sst.Linkable", ...signer }),
 });
+
+/** The KEK-rotation job's knobs, from the function's environment (the CronV2 job and `npm start`). */
+export type RotationSettings = {
+  /** A KEK older than this is rotated. */
+  rotationDays: number;
+  /**
+   * How long a replaced KEK version stays readable before it may be retired: longer than any
+   * request that read it as current can still be running (API and Lambda limits are far below).
+   */
+  graceMs: number;
+  /** How long one job holds an app before another may take it over. */
+  leaseMs: number;
+  /** Apps rotated at once, and re-wraps in flight per app. */
+  concurrency: number;
+};
+
+export function rotationSettings(env: Record<string, string | undefined> = process.env): RotationSettings {
+  const number = (name: string, fallback: number, min: number) => {
+    const value = env[name] === undefined || env[name] === "" ? fallback : Number(env[name]);
+    if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number of at least ${min}`);
+    return value;
+  };
+  return {
+    rotationDays: number("ROTATION_DAYS", 30, 0),
+    graceMs: number("ROTATION_GRACE_MINUTES", 15, 0) * 60_000,
+    leaseMs: number("ROTATION_LEASE_SECONDS", 300, 1) * 1000,
+    concurrency: Math.floor(number("ROTATION_CONCURRENCY", 8, 1)),
+  };
+}

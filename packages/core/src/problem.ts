@@ -44,6 +44,9 @@ export const problems = {
   internal: () => new HttpProblem(500, "internal", "Internal error", "Something went wrong on our side."),
   credentialStoreMissing: () =>
     new HttpProblem(409, "credential-store-missing", "No credential store", "This app has no credential store; recreate the app to get one."),
+  rotationDeferred: (until: string) =>
+    new HttpProblem(409, "rotation-deferred", "Rotation deferred", `The previous key version stays readable until ${until}; rotate again after that.`, { retryAfter: until }),
+  rotationBusy: () => new HttpProblem(409, "rotation-busy", "Rotation in progress", "Another rotation of this app is running; try again shortly."),
   /** Stored ciphertext failed authentication: tampered with, moved between rows, or its key is gone. Never the value. */
   credentialIntegrity: () =>
     new HttpProblem(500, "credential-integrity", "Credential failed its integrity check", "The stored credential cannot be decrypted as it is; it was not returned."),

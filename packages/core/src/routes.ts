@@ -65,6 +65,8 @@ export const routes = [
     summary: "Rename or describe an app", params: s.appParams, body: s.updateAppBody, response: s.appSchema },
   { id: "apps.delete", method: "DELETE", path: "/v1/apps/{appId}", host: "org", access: { member: "admin" }, status: 204,
     summary: "Delete an app", params: s.appParams },
+  { id: "apps.rotate", method: "POST", path: "/v1/apps/{appId}/rotate", host: "org", access: { member: "admin" }, status: 200,
+    summary: "Rotate the app's key-encryption key now: a new version wraps every credential's data key", params: s.appParams, response: s.rotationResultSchema },
   { id: "credentials.list", method: "GET", path: "/v1/apps/{appId}/credentials", host: "org", access: { member: "viewer" }, status: 200,
     summary: "List an app's system and user credentials: metadata only, never values", params: s.appParams, query: s.listQuery, response: s.credentialListSchema },
   { id: "credentials.put", method: "PUT", path: "/v1/apps/{appId}/credentials/{name}", host: "org", access: { member: "developer" }, status: 200,

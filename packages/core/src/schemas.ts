@@ -150,6 +150,16 @@ export const auditVerifySchema = z.union([
   z.object({ ok: z.literal(false), entries: int(), seq: int(), reason: z.string(), unverifiedCheckpoints: int() }),
 ]);
 
+/** What a forced rotation reports: never key material, only which version is current now. */
+export const rotationResultSchema = z.object({
+  app: generatedIdSchema,
+  outcome: z.enum(["rotated", "resumed"]),
+  kekVersion: z.string(),
+  kekRotatedAt: timestamp,
+  rewrapped: z.number().check(z.int(), z.minimum(0)),
+  retired: z.number().check(z.int(), z.minimum(0)),
+});
+
 export const problemSchema = z.object({
   type: z.string(),
   title: z.string(),

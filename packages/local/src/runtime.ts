@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -7,6 +7,9 @@ import { fileURLToPath } from "node:url";
 import { ensureStandInCheckpointKey } from "@bulkhead/core/audit/stand-in-signer";
 import { linkCheckpointSigner, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
 import { deploymentsLinkEnvironment } from "@bulkhead/core/deployments/config";
+import { runKeyRotation } from "@bulkhead/core/credentials/rotation";
+import { keyStore } from "@bulkhead/core/credentials/select-key-store";
+import { logger } from "@bulkhead/core/log";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
 import { createGateway } from "./gateway.ts";
@@ -32,6 +35,8 @@ export type OfflineOptions = {
   tableName?: string;
   /** The deployment workflows' offline knobs (tests shorten retries and build limits). */
   workflows?: OfflineWorkflowOptions;
+  /** Run the KEK-rotation job every this many milliseconds (the offline stand-in for its cron). */
+  rotationIntervalMs?: number;
 };
 
 export type Offline = {
@@ -52,6 +57,64 @@ function persistentSecret(file: string): string {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/** What `npm run rotate` needs to find a running `npm start` on the same data dir. */
+export type RunningInstance = { pid: number; url: string; dynamoEndpoint: string; tableName: string; keyStoreDirectory: string };
+export const runningFile = (dataDir: string) => join(resolve(dataDir), "running.json");
+
+/** The instance `npm start` recorded in `dataDir`, if its process is still alive. */
+export function findRunningInstance(dataDir: string): RunningInstance | undefined {
+  try {
+    const running = JSON.parse(readFileSync(runningFile(dataDir), "utf8")) as RunningInstance;
+    process.kill(running.pid, 0);
+    return running;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Exports the `SST_RESOURCE_*` variables (and the local AWS settings) a deployed function would
+ * see, pointing at this machine's DynamoDB Local and key store stand-in. Returns the config.
+ */
+export function linkOffline(options: { dataDir: string; tableName: string; dynamoEndpoint: string; keyStoreDirectory: string; port: number }) {
+  const config: Config = {
+    tableName: options.tableName,
+    baseDomain: BASE_DOMAIN,
+    auth: { ...DEV_ISSUER, jwksUri: `http://localhost:${options.port}/.well-known/jwks.json` },
+    cursorKey: persistentSecret(join(options.dataDir, "cursor-key")),
+    deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN,
+  };
+  // Stand-in for the KMS checkpoint key (see audit/stand-in-signer.ts).
+  const checkpointKeyFile = join(options.dataDir, "audit-checkpoint-key.pem");
+  ensureStandInCheckpointKey(checkpointKeyFile);
+  const deploymentsConfig = offlineDeploymentsConfig(persistentSecret(join(options.dataDir, "hosted-target-external-id")));
+  Object.assign(
+    process.env,
+    LOCAL_AWS_ENV,
+    { AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint },
+    linkEnvironment(config),
+    linkKeyStore({ kind: "offline-stand-in", directory: options.keyStoreDirectory }),
+    linkCheckpointSigner({ kind: "stand-in-ed25519", keyFile: checkpointKeyFile }),
+    deploymentsLinkEnvironment(deploymentsConfig),
+  );
+  return { config, deploymentsConfig };
+}
+
+/** The offline stand-in for the rotation job's cron: one run at a time, every `intervalMs`. */
+function scheduleRotation(intervalMs: number) {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    running ??= runKeyRotation(keyStore())
+      .catch((error) => logger.error("scheduled KEK rotation failed", { error: error as Error }))
+      .finally(() => (running = undefined));
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
 
 /**
@@ -75,33 +138,18 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   });
   const port = (server.address() as AddressInfo).port;
 
-  const config: Config = {
-    tableName,
-    baseDomain: BASE_DOMAIN,
-    auth: { ...DEV_ISSUER, jwksUri: `http://localhost:${port}/.well-known/jwks.json` },
-    cursorKey: persistentSecret(join(dataDir, "cursor-key")),
-    deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN,
-  };
   // The key store stand-in lives beside DynamoDB's files; a throwaway store gets throwaway keys.
   const keyStoreDirectory = options.memory ? mkdtempSync(join(tmpdir(), "bulkhead-keystore-")) : join(dataDir, "keystore");
-  // Stand-in for the KMS checkpoint key (see audit/stand-in-signer.ts).
-  const checkpointKeyFile = join(dataDir, "audit-checkpoint-key.pem");
-  ensureStandInCheckpointKey(checkpointKeyFile);
-  const deploymentsConfig = offlineDeploymentsConfig(persistentSecret(join(dataDir, "hosted-target-external-id")));
-  Object.assign(
-    process.env,
-    LOCAL_AWS_ENV,
-    { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint },
-    linkEnvironment(config),
-    linkKeyStore({ kind: "offline-stand-in", directory: keyStoreDirectory }),
-    linkCheckpointSigner({ kind: "stand-in-ed25519", keyFile: checkpointKeyFile }),
-    deploymentsLinkEnvironment(deploymentsConfig),
-  );
+  const { config, deploymentsConfig } = linkOffline({ dataDir, tableName, dynamoEndpoint: dynamo.endpoint, keyStoreDirectory, port });
   const deployments = await startOfflineDeployments({ root: REPO_ROOT, dataDir, config: deploymentsConfig, ...options.workflows });
 
   for (const org of SEED_ORGS) {
     if (!(await readOrg(org.slug))) await createOrg(org);
   }
+
+  const running: RunningInstance = { pid: process.pid, url: `http://localhost:${port}`, dynamoEndpoint: dynamo.endpoint, tableName, keyStoreDirectory };
+  writeFileSync(runningFile(dataDir), JSON.stringify(running), { mode: 0o600 });
+  const stopRotation = options.rotationIntervalMs ? scheduleRotation(options.rotationIntervalMs) : async () => undefined;
 
   return {
     url: `http://localhost:${port}`,
@@ -112,6 +160,8 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     dynamoEndpoint: dynamo.endpoint,
     deployments,
     stop: async () => {
+      await stopRotation();
+      if (findRunningInstance(dataDir)?.pid === process.pid) rmSync(runningFile(dataDir), { force: true });
       await new Promise((done) => server.close(done));
       server.closeAllConnections();
       await deployments.stop();

@@ -113,3 +113,21 @@ export function open(sealed: Sealed, address: CredentialAddress, kek: Kek): Buff
     dek.fill(0);
   }
 }
+
+/**
+ * Re-wraps a DEK from one KEK version to another. Only the wrapped DEK and its KEK version
+ * change; the value's ciphertext, nonce, tag and `sealedKekVersion` stay as they are.
+ */
+export function rewrap(
+  sealed: Pick<Sealed, "wrappedDek" | "kekVersion">,
+  address: CredentialAddress,
+  from: Kek,
+  to: Kek,
+): Pick<Sealed, "wrappedDek" | "kekVersion"> {
+  const dek = unwrapDek(sealed, address, from);
+  try {
+    return { wrappedDek: wrapDek(dek, address, to), kekVersion: to.version };
+  } finally {
+    dek.fill(0);
+  }
+}

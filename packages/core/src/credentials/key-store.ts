@@ -26,6 +26,29 @@ export interface KeyStore {
    * wait out a recovery window. Destroying a store that is already gone succeeds.
    */
   destroy(ref: KekRef, options?: { unused?: boolean }): Promise<void>;
+
+  // Rotation. Labels follow Secrets Manager: one AWSCURRENT, at most one AWSPENDING and one
+  // AWSPREVIOUS; a version left without labels is deprecated and may be deleted at any time.
+
+  /** The versions that carry a staging label, with their labels. */
+  describe(ref: KekRef): Promise<KekVersionInfo[]>;
+  /** Adds a fresh random KEK as a new version labelled AWSPENDING (moving that label if it was elsewhere). */
+  createPending(ref: KekRef, requestToken: string): Promise<Kek>;
+  /** Moves AWSCURRENT to `versionId` (the old current becomes AWSPREVIOUS) and clears AWSPENDING. Idempotent. */
+  promote(ref: KekRef, versionId: string): Promise<void>;
+  /** Removes every label from a version that is neither current nor pending: it may be deleted from then on. */
+  retire(ref: KekRef, versionId: string): Promise<void>;
+}
+
+export const STAGE = { current: "AWSCURRENT", pending: "AWSPENDING", previous: "AWSPREVIOUS" } as const;
+export type KekVersionInfo = { id: string; stages: string[] };
+
+/** The labelled versions by role. A store always has a current version. */
+export function stagesOf(versions: KekVersionInfo[]) {
+  const holding = (stage: string) => versions.find((v) => v.stages.includes(stage))?.id;
+  const current = holding(STAGE.current);
+  if (!current) throw new KekNotFound("the credential store has no current version");
+  return { current, pending: holding(STAGE.pending), previous: holding(STAGE.previous) };
 }
 
 export class KekNotFound extends Error {

@@ -2,15 +2,19 @@ import { randomBytes } from "node:crypto";
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   InvalidRequestException,
+  PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import type { Kek } from "./envelope.ts";
 import {
-  assertKey, isKekVersionId, KekNotFound, kekSecretName, kekTags, versionOfRetriedCreate, type KekRef, type KeyStore,
+  assertKey, isKekVersionId, KekNotFound, kekSecretName, kekTags, STAGE, stagesOf, versionOfRetriedCreate,
+  type KekRef, type KekVersionInfo, type KeyStore,
 } from "./key-store.ts";
 
 export type SecretsManagerSettings = {
@@ -95,6 +99,62 @@ export class SecretsManagerKeyStore implements KeyStore {
       if (error instanceof InvalidRequestException && /marked for deletion|scheduled for deletion/i.test(error.message)) return;
       throw error;
     }
+  }
+
+  async describe(ref: KekRef): Promise<KekVersionInfo[]> {
+    try {
+      const reply = await this.client().send(new DescribeSecretCommand({ SecretId: kekSecretName(ref) }));
+      if (reply.DeletedDate) throw new KekNotFound("the credential store is being deleted");
+      return Object.entries(reply.VersionIdsToStages ?? {}).map(([id, stages]) => ({ id, stages }));
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) throw new KekNotFound("no such credential store");
+      throw error;
+    }
+  }
+
+  async createPending(ref: KekRef, requestToken: string): Promise<Kek> {
+    if (!isKekVersionId(requestToken)) throw new Error("request token must be 32–64 characters of A-Z a-z 0-9 -");
+    const key = randomBytes(32);
+    try {
+      await this.client().send(new PutSecretValueCommand({
+        SecretId: kekSecretName(ref),
+        ClientRequestToken: requestToken,
+        SecretBinary: key,
+        VersionStages: [STAGE.pending],
+      }));
+      return { version: requestToken, key };
+    } catch (error) {
+      if (error instanceof ResourceExistsException) return versionOfRetriedCreate(this, ref, requestToken);
+      throw error;
+    }
+  }
+
+  async promote(ref: KekRef, versionId: string): Promise<void> {
+    const SecretId = kekSecretName(ref);
+    const { current, pending } = stagesOf(await this.describe(ref));
+    if (current !== versionId && pending !== versionId) throw new Error("only the pending version can be promoted");
+    if (current !== versionId) {
+      // Secrets Manager moves AWSPREVIOUS to the version AWSCURRENT leaves.
+      await this.client().send(new UpdateSecretVersionStageCommand({
+        SecretId, VersionStage: STAGE.current, MoveToVersionId: versionId, RemoveFromVersionId: current,
+      }));
+    }
+    if (pending === versionId) {
+      await this.client().send(new UpdateSecretVersionStageCommand({ SecretId, VersionStage: STAGE.pending, RemoveFromVersionId: versionId }));
+    }
+  }
+
+  async retire(ref: KekRef, versionId: string): Promise<void> {
+    const SecretId = kekSecretName(ref);
+    const version = (await this.describe(ref)).find((v) => v.id === versionId);
+    if (!version) return;
+    if (version.stages.includes(STAGE.current) || version.stages.includes(STAGE.pending)) {
+      throw new Error("the current or pending version cannot be retired");
+    }
+    for (const VersionStage of version.stages) {
+      await this.client().send(new UpdateSecretVersionStageCommand({ SecretId, VersionStage, RemoveFromVersionId: versionId }));
+    }
+    this.cache.delete(`${SecretId}@${versionId}`);
   }
 
   private async read(ref: KekRef, which: { VersionStage: string } | { VersionId: string }): Promise<Kek> {

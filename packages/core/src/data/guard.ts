@@ -1,5 +1,6 @@
 import type { MiddlewareStack } from "@smithy/types";
 import { TABLE_KEYS } from "./keys.ts";
+import { TABLE_SCHEMA } from "./table-schema.ts";
 
 /** Thrown when a command would reach outside its handle's scope. Always a bug, never user input. */
 export class KeyScopeViolation extends Error {
@@ -14,15 +15,20 @@ export type KeyScope = {
   readonly label: string;
   readonly tableName: string;
   readonly allows: (partition: string) => boolean;
+  /** Platform indexes (by name) this scope may query; none unless named. */
+  readonly indexes?: readonly string[];
 };
 
 type AttributeValue = { S?: string } | string | undefined;
 type Item = Record<string, AttributeValue>;
 type Input = Record<string, any>;
 
-/** Partition attribute per index; queries on any other index are refused. */
-const PARTITION_ATTRIBUTE: Record<string, string> = { "": TABLE_KEYS.partition };
-const ALL_PARTITION_ATTRIBUTES = Object.values(PARTITION_ATTRIBUTE);
+/** Each platform index's partition attribute and the one value it may hold; other indexes are refused. */
+const PLATFORM_INDEXES: Record<string, { attribute: string; value: string }> = Object.fromEntries(
+  Object.values(TABLE_SCHEMA.indexes).map((index) => [index.name, { attribute: index.partitionKey, value: index.partitionValue }]),
+);
+const INDEX_PARTITIONS = Object.values(PLATFORM_INDEXES);
+const ALL_PARTITION_ATTRIBUTES = [TABLE_KEYS.partition, ...INDEX_PARTITIONS.map((index) => index.attribute)];
 
 const stringOf = (value: AttributeValue): string | undefined =>
   typeof value === "string" ? value : value?.S;
@@ -44,13 +50,16 @@ export function assertInScope(scope: KeyScope, command: string, input: Input): v
     if (partition === undefined || !scope.allows(partition)) refuse(`${what} outside scope`);
   };
   const checkKey = (key: Item | undefined) => checkPartition(key?.[TABLE_KEYS.partition], "key");
-  /** Every partition attribute an item carries (table and index keys) must be in scope. */
+  /**
+   * The item's partition must be in scope; a platform-index partition attribute, when present,
+   * may only hold that index's one value (an item can join the index, never shape it).
+   */
   const checkItem = (item: Item | undefined) => {
     if (!item) refuse("missing item");
-    for (const attribute of ALL_PARTITION_ATTRIBUTES) {
-      if (attribute === TABLE_KEYS.partition || item![attribute] !== undefined) {
-        checkPartition(item![attribute], `item ${attribute}`);
-      }
+    checkPartition(item![TABLE_KEYS.partition], `item ${TABLE_KEYS.partition}`);
+    for (const index of INDEX_PARTITIONS) {
+      const value = item![index.attribute];
+      if (value !== undefined && stringOf(value) !== index.value) refuse(`item ${index.attribute} is not ${index.value}`);
     }
   };
   /** An update may not rewrite any partition attribute. */
@@ -78,10 +87,15 @@ export function assertInScope(scope: KeyScope, command: string, input: Input): v
       return checkUpdate(input);
     case "QueryCommand": {
       checkTable(input.TableName);
-      const attribute = PARTITION_ATTRIBUTE[input.IndexName ?? ""];
-      if (!attribute) return refuse("index outside scope");
+      if (input.IndexName !== undefined) {
+        const index = PLATFORM_INDEXES[input.IndexName];
+        if (!index || !scope.indexes?.includes(input.IndexName)) return refuse("index outside scope");
+        if (input.ExclusiveStartKey && stringOf(input.ExclusiveStartKey[index.attribute]) !== index.value) refuse("start key outside index");
+        if (stringOf(queryPartition(input, index.attribute)) !== index.value) refuse("key condition outside index");
+        return;
+      }
       if (input.ExclusiveStartKey) checkKey(input.ExclusiveStartKey);
-      return checkPartition(queryPartition(input, attribute) ?? undefined, "key condition");
+      return checkPartition(queryPartition(input, TABLE_KEYS.partition) ?? undefined, "key condition");
     }
     case "BatchGetItemCommand":
       for (const [table, request] of Object.entries<Input>(input.RequestItems ?? {})) {

@@ -58,9 +58,21 @@ export const keys = {
    */
   phaseAccess: (org: string, phase: string, targetId: string): ItemKey => ({ PK: orgPartition(org), SK: `ACCESS#${phase}#${targetId}` }),
   phaseAccessPrefix: (phase: string): string => `ACCESS#${phase}#`,
+  /** Puts an app item in the sparse KEK-rotation index, ordered by when its KEK last rotated. */
+  kekRotationIndex: (rotatedAt: string) => ({
+    [TABLE_SCHEMA.indexes.kekRotation.partitionKey]: TABLE_SCHEMA.indexes.kekRotation.partitionValue,
+    [TABLE_SCHEMA.indexes.kekRotation.sortKey]: rotatedAt,
+  }),
   /** The org record is platform data: read by tenant resolution before any tenant is known. */
   orgRecord: (org: string): ItemKey => ({ PK: `REGISTRY#ORG#${org}`, SK: "ORG" }),
 } as const;
+
+/** The org and app an app item's key names, or undefined when the key is not an app's. */
+export function parseAppKey(key: { PK?: unknown; SK?: unknown }): { org: string; app: string } | undefined {
+  const org = typeof key.PK === "string" && /^ORG#([^#]+)$/.exec(key.PK)?.[1];
+  const app = typeof key.SK === "string" && /^APP#([^#]+)$/.exec(key.SK)?.[1];
+  return org && app ? { org, app } : undefined;
+}
 
 /** True when a partition value belongs to `org`: the exact partition or one under it. */
 export function isOrgPartition(org: string, partition: string): boolean {

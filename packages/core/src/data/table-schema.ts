@@ -7,4 +7,12 @@ export const TABLE_SCHEMA = {
   sortKey: "SK",
   /** Expiring items (enrollment tokens, leases) carry epoch seconds here. */
   ttlAttribute: "expiresAt",
+  /**
+   * Sparse global secondary indexes, all platform-level: the partition attribute holds one fixed
+   * value, items project only their keys, and only the handle built for an index may query it.
+   */
+  indexes: {
+    /** Apps by the age of their KEK: what the rotation job reads instead of scanning. */
+    kekRotation: { name: "kek-rotation", partitionKey: "kekRotationIndex", partitionValue: "KEK", sortKey: "kekRotatedAt" },
+  },
 } as const;

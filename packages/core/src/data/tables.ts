@@ -5,6 +5,7 @@ import { tableName } from "../config.ts";
 import { installGuard, type KeyScope } from "./guard.ts";
 import { isOrgPartition, isRegistryPartition } from "./keys.ts";
 import { tenantCredentials } from "./tenant-credentials.ts";
+import { TABLE_SCHEMA } from "./table-schema.ts";
 
 /** A DynamoDB handle that can only reach the partitions of its scope. */
 export type Table = { readonly name: string; readonly client: DynamoDBDocumentClient };
@@ -52,4 +53,21 @@ export function platformTable(): Table {
     allows: isRegistryPartition,
   });
   return platform;
+}
+
+let kekRotationIndex: Table | undefined;
+
+/**
+ * The only handle that may query the KEK-rotation index, and nothing else: no table partition
+ * is in its scope. Only the rotation job receives it; each app's work then goes through the
+ * app's org-bound handle.
+ */
+export function kekRotationIndexTable(): Table {
+  kekRotationIndex ??= guardedTable({
+    label: "KEK-ROTATION-INDEX",
+    tableName: tableName(),
+    allows: () => false,
+    indexes: [TABLE_SCHEMA.indexes.kekRotation.name],
+  });
+  return kekRotationIndex;
 }

@@ -4,15 +4,20 @@ import { startOffline } from "../runtime.ts";
 
 const { values } = parseArgs({ options: { memory: { type: "boolean", default: false } } });
 const dataDir = process.env.BULKHEAD_DATA_DIR ?? ".bulkhead";
+/** The offline stand-in for the rotation job's cron; 0 turns it off. */
+const rotationIntervalSeconds = Number(process.env.ROTATION_INTERVAL_SECONDS ?? 3600);
 
 try {
-  const offline = await startOffline({ dataDir, memory: values.memory, port: Number(process.env.PORT ?? 4000) });
+  const offline = await startOffline({
+    dataDir, memory: values.memory, port: Number(process.env.PORT ?? 4000), rotationIntervalMs: rotationIntervalSeconds * 1000,
+  });
   const { port } = offline;
   const org = `http://acme.localhost:${port}`;
   console.log(`listening on http://localhost:${port}`);
   console.log(`
 Data: ${values.memory ? "in memory (throwaway)" : dataDir}. Orgs "acme" and "globex" are seeded.
 DynamoDB Local: ${offline.dynamoEndpoint} (table "${offline.config.tableName}").
+KEK rotation runs every ${rotationIntervalSeconds || "—"} s (ROTATION_INTERVAL_SECONDS; ROTATION_DAYS=${process.env.ROTATION_DAYS ?? 30}).
 Try:
   TOKEN=$(npm run -s token -- --org acme --sub alice --role admin)
   curl -s ${org}/v1/org -H "authorization: Bearer $TOKEN"
@@ -30,6 +35,10 @@ Try:
   npm run -s source -- --org acme --app $APP --ref v1
   curl -s ${org}/v1/apps/$APP/deployments -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H 'idempotency-key: first' -d '{"source":{"ref":"v1"}}'
   curl -s ${org}/v1/apps/$APP/deployments -H "authorization: Bearer $TOKEN"
+  # KEK rotation: every app now (or as if 40 days had passed), then read the credential again
+  curl -s -X POST ${org}/v1/apps/$APP/rotate -H "authorization: Bearer $TOKEN"
+  npm run rotate -- --now
+  npm run rotate -- --at $(date -u -d '+40 days' +%Y-%m-%dT%H:%M:%SZ)
   # platform host:
   curl -s http://localhost:${port}/v1/orgs/acme -H "authorization: Bearer $(npm run -s token -- --platform --sub ops --role platform-admin)"
   # the org's audit trail (owner/admin): list, verify (signs a checkpoint), export for offline checks

@@ -1,0 +1,19 @@
+import { keyStore } from "@bulkhead/core/credentials/select-key-store";
+import { rotateAppKek } from "@bulkhead/core/credentials/rotation";
+import { defineHandler } from "@bulkhead/core/http/handler";
+import { problems } from "@bulkhead/core/problem";
+
+export const handler = defineHandler("apps.rotate", async ({ params }, { table }) => {
+  const result = await rotateAppKek(table!, keyStore(), params.appId, { force: true });
+  switch (result.outcome) {
+    case "rotated":
+    case "resumed":
+      return { body: { app: result.app, outcome: result.outcome, kekVersion: result.kekVersion, kekRotatedAt: result.kekRotatedAt, rewrapped: result.rewrapped, retired: result.retired } };
+    case "deferred":
+      throw problems.rotationDeferred(result.deferredUntil!);
+    case "busy":
+      throw problems.rotationBusy();
+    default:
+      throw problems.notFound("No such app.");
+  }
+});
