@@ -9,7 +9,7 @@ import { REPO_ROOT } from "@bulkhead/local/runtime";
  * times, are the results: the machine is shared and noisy.
  */
 const only = process.argv.slice(2);
-const names = ["requestOverhead", "coldStart", "endToEnd", "callsPerOperation", "auditCost", "rotation"].filter((n) => only.length === 0 || only.includes(n));
+const names = ["requestOverhead", "coldStart", "endToEnd", "callsPerOperation", "auditCost", "rotation", "envelope"].filter((n) => only.length === 0 || only.includes(n));
 const resultsFile = join(REPO_ROOT, "bench/results.json");
 // A partial run (`npm run bench -- coldStart`) updates its own figures and keeps the others.
 const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "utf8")) : {};
