@@ -8,6 +8,8 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { tenantCredentials } from "../data/tenant-credentials.ts";
 import type { Kek } from "./envelope.ts";
 import {
   assertKey, isKekVersionId, KekNotFound, kekSecretName, kekTags, versionOfRetriedCreate, type KekRef, type KeyStore,
@@ -23,34 +25,50 @@ export type SecretsManagerSettings = {
 /** KEK versions never change once written, so a version read stays valid; the cache only saves calls. */
 const CACHE_MS = 60_000;
 const MAX_CACHED = 256;
+/** As many org clients as tenant tables (data/tables.ts). */
+const MAX_CACHED_ORGS = 256;
 
 /**
  * The cloud adapter: one Secrets Manager secret per app, tagged with org and app, holding the
  * KEK as binary. Version ids are the client request tokens we choose, so a retried create is
  * recognised rather than duplicated.
+ *
+ * Each org's secrets are reached by a client of its own, signed with the org's tenant
+ * credentials (the tenant data role assumed with `org=<org>`), whose policy admits only secrets
+ * under `bulkhead/<org>/`: the function's own role holds no Secrets Manager right at all.
  */
 export class SecretsManagerKeyStore implements KeyStore {
   readonly kind = "secrets-manager";
-  private sdk: SecretsManagerClient | undefined;
+  private readonly clients = new Map<string, SecretsManagerClient>();
   private readonly cache = new Map<string, { kek: Kek; until: number }>();
 
-  constructor(private readonly settings: SecretsManagerSettings) {
+  constructor(
+    private readonly settings: SecretsManagerSettings,
+    private readonly credentialsFor: (org: string) => AwsCredentialIdentityProvider | undefined = tenantCredentials,
+  ) {
     if (!Number.isInteger(settings.recoveryWindowDays) || settings.recoveryWindowDays < 7 || settings.recoveryWindowDays > 30) {
       throw new Error("recoveryWindowDays must be an integer from 7 to 30");
     }
   }
 
-  /** Created on first use: functions that never touch a credential never construct it. */
-  private client(): SecretsManagerClient {
-    this.sdk ??= new SecretsManagerClient({});
-    return this.sdk;
+  /** One client per org, created on first use: functions that never touch a credential never construct one. */
+  private client(ref: KekRef): SecretsManagerClient {
+    let client = this.clients.get(ref.org);
+    if (!client) {
+      kekSecretName(ref); // refuses a malformed org before any credentials are bound to it
+      const credentials = this.credentialsFor(ref.org);
+      client = new SecretsManagerClient(credentials ? { credentials } : {});
+      if (this.clients.size >= MAX_CACHED_ORGS) this.clients.delete(this.clients.keys().next().value!);
+      this.clients.set(ref.org, client);
+    }
+    return client;
   }
 
   async create(ref: KekRef, requestToken: string): Promise<Kek> {
     if (!isKekVersionId(requestToken)) throw new Error("request token must be 32–64 characters of A-Z a-z 0-9 -");
     const key = randomBytes(32);
     try {
-      await this.client().send(new CreateSecretCommand({
+      await this.client(ref).send(new CreateSecretCommand({
         Name: kekSecretName(ref),
         Description: `Bulkhead key-encryption key of app ${ref.app} in org ${ref.org}`,
         SecretBinary: key,
@@ -86,7 +104,7 @@ export class SecretsManagerKeyStore implements KeyStore {
     const name = kekSecretName(ref);
     for (const cacheKey of this.cache.keys()) if (cacheKey.startsWith(`${name}@`)) this.cache.delete(cacheKey);
     try {
-      await this.client().send(new DeleteSecretCommand(options.unused
+      await this.client(ref).send(new DeleteSecretCommand(options.unused
         ? { SecretId: name, ForceDeleteWithoutRecovery: true }
         : { SecretId: name, RecoveryWindowInDays: this.settings.recoveryWindowDays }));
     } catch (error) {
@@ -99,7 +117,7 @@ export class SecretsManagerKeyStore implements KeyStore {
 
   private async read(ref: KekRef, which: { VersionStage: string } | { VersionId: string }): Promise<Kek> {
     try {
-      const reply = await this.client().send(new GetSecretValueCommand({ SecretId: kekSecretName(ref), ...which }));
+      const reply = await this.client(ref).send(new GetSecretValueCommand({ SecretId: kekSecretName(ref), ...which }));
       return { version: reply.VersionId!, key: assertKey(reply.SecretBinary, "the KEK secret") };
     } catch (error) {
       if (error instanceof ResourceNotFoundException) throw new KekNotFound("no such credential store or KEK version");
