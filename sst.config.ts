@@ -14,15 +14,19 @@ export default $config({
   async run() {
     const { loadStage } = await import("./infra/stage.ts");
     const { storage } = await import("./infra/storage.ts");
-    const { links } = await import("./infra/links.ts");
+    const { auditCheckpointKey, links } = await import("./infra/links.ts");
     const { routeFunctions } = await import("./infra/functions.ts");
+    const { deploymentWorkflow } = await import("./infra/workflows.ts");
     const { platformRoles } = await import("./infra/roles.ts");
     const { httpApi } = await import("./infra/api.ts");
 
     const stage = await loadStage();
     const data = storage(stage);
-    const functions = routeFunctions(stage, links(stage, data));
-    const roles = platformRoles(stage, functions);
+    const checkpointKey = auditCheckpointKey();
+    const linked = links(stage, data, checkpointKey);
+    const functions = routeFunctions(stage, linked, checkpointKey);
+    const workflow = deploymentWorkflow(stage, linked);
+    const roles = platformRoles(stage, functions, workflow);
     httpApi(stage, functions);
 
     return {
@@ -31,7 +35,8 @@ export default $config({
       table: data.table.name,
       artifactBucket: data.artifacts.name,
       tenantDataRole: roles.tenantData.arn,
-      deployerRole: roles.deployer.arn,
+      deployerRole: workflow.taskFunctions.find((t) => t.task.id === "deploys.apply")!.role.arn,
+      deploymentStateMachine: workflow.machine.arn,
     };
   },
 });

@@ -1,7 +1,8 @@
 import type { RoleDocuments } from "../packages/core/src/iam/document.ts";
-import { functionAccess, functionRole } from "../packages/core/src/iam/platform.ts";
+import { arn } from "../packages/core/src/iam/arn.ts";
+import { functionAccess, functionRole, type FunctionCalls } from "../packages/core/src/iam/platform.ts";
 import { handlerFile, routes, type RouteDef, type RouteId } from "../packages/core/src/routes.ts";
-import type { LinkName, Links } from "./links.ts";
+import type { CheckpointKey, LinkName, Links } from "./links.ts";
 import type { Stage } from "./stage.ts";
 
 /**
@@ -20,6 +21,8 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
   "credentials.put-user": ["KeyStore"],
   "runtime.get-credential": ["KeyStore"],
   "runtime.get-user-credential": ["KeyStore"],
+  "deployments.create": ["Deployments", "HostedTargetExternalId"],
+  "deployments.cancel": ["Deployments", "HostedTargetExternalId"],
   "deployments.list": ["CursorKey"],
   "targets.create": ["Deployer"],
   "targets.list": ["CursorKey"],
@@ -30,13 +33,26 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
   "audit.checkpoints": ["AuditCheckpointKey", "CursorKey"],
 };
 
+/**
+ * What each route's code calls beyond its table (packages/core/src/iam/platform.ts turns these
+ * into statements on one resource each). Credential routes reach Secrets Manager through the
+ * tenant data role, so they need nothing here.
+ */
+type RouteCalls = { checkpointKey?: "read" | "sign"; deploymentExecutions?: FunctionCalls["deploymentExecutions"] };
+const ROUTE_CALLS: Partial<Record<RouteId, RouteCalls>> = {
+  "audit.verify": { checkpointKey: "sign" }, // verifies, then checkpoints the verified head
+  "audit.checkpoints": { checkpointKey: "read" }, // lists checkpoints with the public key
+  "deployments.create": { deploymentExecutions: ["start"] },
+  "deployments.cancel": { deploymentExecutions: ["stop"] },
+};
+
 const linkNamesOf = (route: Pick<RouteDef, "id">): LinkName[] => [
   ...EVERY_HANDLER,
   ...(ROUTE_LINKS[route.id as RouteId] ?? []),
 ];
 
 /** `apps.list` → `AppsList`: SST's logical names are alphanumeric. */
-const logicalName = (id: string) => id.split(/[.-]/).map((part) => part[0]!.toUpperCase() + part.slice(1)).join("");
+export const logicalName = (id: string) => id.split(/[.-]/).map((part) => part[0]!.toUpperCase() + part.slice(1)).join("");
 
 /**
  * SST creates each function's role; this replaces its trust, inline policy and managed
@@ -44,40 +60,54 @@ const logicalName = (id: string) => id.split(/[.-]/).map((part) => part[0]!.toUp
  * Under `sst dev` the function is a stub relaying to the developer's machine and needs SST's
  * own statements and trust, so those stay and the platform's policy is added.
  */
-function ownRole(role: RoleDocuments) {
+export function ownRole(name: string, documents: $util.Input<RoleDocuments>) {
   return (args: aws.iam.RoleArgs) => {
-    args.name = role.name;
-    args.description = role.description;
-    const inline = { name: "bulkhead", policy: JSON.stringify(role.policy) };
+    const role = $output(documents);
+    args.name = name;
+    args.description = role.apply((r) => r.description);
+    const inline = role.apply((r) => ({ name: "bulkhead", policy: JSON.stringify(r.policy) }));
     if ($dev) {
-      args.inlinePolicies = $output(args.inlinePolicies ?? []).apply((existing) => [...existing, inline]);
+      args.inlinePolicies = $output(args.inlinePolicies ?? []).apply((existing) => inline.apply((own) => [...existing, own]));
       return;
     }
-    args.assumeRolePolicy = JSON.stringify(role.trust);
-    args.inlinePolicies = [inline];
+    args.assumeRolePolicy = role.apply((r) => JSON.stringify(r.trust));
+    args.inlinePolicies = inline.apply((own) => [own]);
     args.managedPolicyArns = [];
   };
 }
 
+/** Runtime and bundling of every function the platform deploys: routes and workflow tasks. */
+export const FUNCTION_DEFAULTS = {
+  runtime: "nodejs24.x",
+  architecture: "arm64",
+  memory: "1024 MB",
+  nodejs: { format: "esm", minify: true },
+  logging: { retention: "3 months", format: "json" },
+  environment: { POWERTOOLS_LOG_LEVEL: "INFO" },
+} as const satisfies Partial<sst.aws.FunctionArgs>;
+
 /** One function per entry of the route table, its role generated from the route's access. */
-export function routeFunctions(stage: Stage, links: Links) {
+export function routeFunctions(stage: Stage, links: Links, checkpointKey: CheckpointKey) {
   return routes.map((route) => {
-    const role = functionRole({ location: stage.location, platform: stage.platform, routeId: route.id, access: functionAccess(route) });
+    const wanted = ROUTE_CALLS[route.id as RouteId] ?? {};
+    const roleWith = (calls: FunctionCalls) =>
+      functionRole({ location: stage.location, platform: stage.platform, routeId: route.id, access: functionAccess(route), calls });
+    const base = { deploymentExecutions: wanted.deploymentExecutions };
+    // The key's ARN is known only once KMS made it.
+    const role: $util.Input<RoleDocuments> = wanted.checkpointKey
+      ? checkpointKey.arn.apply((keyArn) => roleWith({ ...base, checkpointKey: { arn: keyArn, sign: wanted.checkpointKey === "sign" } }))
+      : roleWith(base);
+    const roleName = stage.platform.functionRole(route.id);
     const fn = new sst.aws.Function(`${logicalName(route.id)}Function`, {
+      ...FUNCTION_DEFAULTS,
       name: stage.platform.functionName(route.id),
       description: `${route.method} ${route.path}`,
       handler: handlerFile(route).replace(/\.ts$/, ".handler"),
-      runtime: "nodejs24.x",
-      architecture: "arm64",
-      memory: "1024 MB",
       timeout: "10 seconds",
-      nodejs: { format: "esm", minify: true },
-      logging: { retention: "3 months", format: "json" },
-      environment: { POWERTOOLS_LOG_LEVEL: "INFO" },
       link: linkNamesOf(route).map((name) => links[name]),
-      transform: { role: ownRole(role) },
+      transform: { role: ownRole(roleName, role) },
     });
-    return { route, fn, role };
+    return { route, fn, roleArn: arn.role(stage.location, roleName) };
   });
 }
 

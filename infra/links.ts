@@ -1,19 +1,26 @@
 import { arn } from "../packages/core/src/iam/arn.ts";
+import { hostedDeployRoleName } from "../packages/core/src/iam/deploy.ts";
+import { BUILD_ROLE_PATH } from "../packages/core/src/iam/workflows.ts";
 import type { Stage } from "./stage.ts";
 import type { Storage } from "./storage.ts";
 
-/**
- * What handlers read through `Resource` (packages/core/src/config.ts), by link name. None of
- * these links carries a permission: grants come from packages/core/src/iam.
- */
-export function links(stage: Stage, storage: Storage) {
-  // Signs audit checkpoints (packages/core/src/audit/kms-signer.ts): ECDSA P-256, sign/verify only.
-  const checkpointKey = new aws.kms.Key("AuditCheckpointSigningKey", {
+/** Signs audit checkpoints (packages/core/src/audit/kms-signer.ts): ECDSA P-256, sign/verify only. */
+export function auditCheckpointKey() {
+  return new aws.kms.Key("AuditCheckpointSigningKey", {
     description: "Bulkhead audit checkpoint signing key",
     customerMasterKeySpec: "ECC_NIST_P256",
     keyUsage: "SIGN_VERIFY",
     deletionWindowInDays: 30,
   });
+}
+
+export type CheckpointKey = ReturnType<typeof auditCheckpointKey>;
+
+/**
+ * What handlers read through `Resource` (packages/core/src/config.ts), by link name. None of
+ * these links carries a permission: grants come from packages/core/src/iam.
+ */
+export function links(stage: Stage, storage: Storage, checkpointKey: CheckpointKey) {
   return {
     Table: storage.table,
     Platform: new sst.Linkable("Platform", { properties: { baseDomain: stage.apiDomain } }),
@@ -28,6 +35,23 @@ export function links(stage: Stage, storage: Storage) {
     Deployer: new sst.Linkable("Deployer", {
       properties: { roleArn: arn.role(stage.location, stage.platform.deployerRole) },
     }),
+    // What the deployment routes and tasks read (packages/core/src/deployments/config.ts). Every
+    // value is known from the stage's names, so no function waits on the resources it names.
+    Deployments: new sst.Linkable("Deployments", {
+      properties: {
+        region: stage.location.region,
+        accountId: stage.location.account,
+        stateMachineArn: arn.stateMachine(stage.location, stage.platform.deploymentStateMachine),
+        buildProject: stage.platform.buildProject,
+        artifactBucket: storage.artifacts.name,
+        buildRolePath: BUILD_ROLE_PATH,
+        buildRolePermissionsBoundary: arn.managedPolicy(stage.location, stage.platform.buildRoleBoundary),
+        hostedTargetRoleArn: arn.role(stage.location, hostedDeployRoleName(stage.platform.stage)),
+        hostedTargetRegion: stage.location.region,
+      },
+    }),
+    // The hosted target's ExternalId, ≥ 32 characters: `npx sst secret set HostedTargetExternalId …`.
+    HostedTargetExternalId: new sst.Secret("HostedTargetExternalId"),
     // The ARN is known from the name, so functions do not wait on the role (which trusts them).
     TenantData: new sst.Linkable("TenantData", {
       properties: { roleArn: arn.role(stage.location, stage.platform.tenantDataRole) },

@@ -1,34 +1,39 @@
-import { deployerRole } from "../packages/core/src/iam/deploy.ts";
 import type { RoleDocuments } from "../packages/core/src/iam/document.ts";
 import { functionAccess } from "../packages/core/src/iam/platform.ts";
 import { tenantDataRole } from "../packages/core/src/iam/tenant-data.ts";
 import type { RouteFunction } from "./functions.ts";
 import type { Stage } from "./stage.ts";
+import type { DeploymentWorkflow } from "./workflows.ts";
 
 /** Role chaining caps sessions at an hour anyway; nothing the platform assumes needs longer. */
 const MAX_SESSION_SECONDS = 3600;
 
-const roleArgs = (role: RoleDocuments): aws.iam.RoleArgs => ({
-  name: role.name,
-  description: role.description,
-  assumeRolePolicy: JSON.stringify(role.trust),
-  inlinePolicies: [{ name: "bulkhead", policy: JSON.stringify(role.policy) }],
-  maxSessionDuration: MAX_SESSION_SECONDS,
-});
+/** A role of the platform's own (not a function's, whose role SST creates), from its generated documents. */
+export function roleArgs(documents: $util.Input<RoleDocuments>): aws.iam.RoleArgs {
+  const role = $output(documents);
+  return {
+    name: role.apply((r) => r.name),
+    description: role.apply((r) => r.description),
+    assumeRolePolicy: role.apply((r) => JSON.stringify(r.trust)),
+    inlinePolicies: role.apply((r) => [{ name: "bulkhead", policy: JSON.stringify(r.policy) }]),
+    maxSessionDuration: MAX_SESSION_SECONDS,
+  };
+}
 
 /**
- * The platform's own roles beyond each function's: the tenant data role (layer 4), trusted by
- * the org-scoped functions' roles only, and the deployer role the deploy tasks will run as.
- * Per-app runtime/build roles are created per app at runtime from the same module.
+ * The tenant data role (layer 4), trusted by the org-scoped route functions' roles and the
+ * workflow tasks that read tenant data, only. The deployer role is the apply task's own role
+ * (infra/workflows.ts); per-app runtime/build roles are created per app at runtime.
  */
-export function platformRoles(stage: Stage, functions: RouteFunction[]) {
+export function platformRoles(stage: Stage, functions: RouteFunction[], workflow: DeploymentWorkflow) {
   const orgScoped = functions.filter((f) => functionAccess(f.route).tenantData);
+  const tenantTasks = workflow.taskFunctions.filter((t) => t.task.needs.includes("table"));
+  const callerRoleArns = [...orgScoped.map((f) => f.roleArn), ...tenantTasks.map((t) => t.role.arn)];
   const tenantData = new aws.iam.Role(
     "TenantDataRole",
-    roleArgs(tenantDataRole({ location: stage.location, platform: stage.platform, callerRoleArns: orgScoped.map((f) => f.role.arn) })),
+    roleArgs(tenantDataRole({ location: stage.location, platform: stage.platform, callerRoleArns })),
     // IAM refuses a trust policy naming a role that does not exist yet.
-    { dependsOn: orgScoped.map((f) => f.fn) },
+    { dependsOn: [...orgScoped.map((f) => f.fn), ...tenantTasks.map((t) => t.fn)] },
   );
-  const deployer = new aws.iam.Role("DeployerRole", roleArgs(deployerRole({ location: stage.location, platform: stage.platform })));
-  return { tenantData, deployer };
+  return { tenantData };
 }

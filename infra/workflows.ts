@@ -1,171 +1,130 @@
-/// <reference path="../.sst/platform/config.d.ts" />
+import { arn } from "../packages/core/src/iam/arn.ts";
+import { hostedDeployRole } from "../packages/core/src/iam/deploy.ts";
+import type { RoleDocuments } from "../packages/core/src/iam/document.ts";
+import { buildProjectRoleTrust, buildRoleBoundary, deploymentMachineRole, taskRole } from "../packages/core/src/iam/workflows.ts";
+import { stateMachines } from "../packages/core/src/workflows/machines.ts";
+import { PRODUCTION_WORKFLOW_OPTIONS } from "../packages/core/src/workflows/options.ts";
+import { taskFile, tasks, type TaskDef, type TaskResources } from "../packages/core/src/workflows/tasks.ts";
+import { FUNCTION_DEFAULTS, logicalName, ownRole } from "./functions.ts";
+import type { LinkName, Links } from "./links.ts";
+import { roleArgs } from "./roles.ts";
+import type { Stage } from "./stage.ts";
+
 /**
- * The deployment workflows' infrastructure, as one function for sst.config.ts to call (this file
- * does not edit sst.config.ts; infra/ is owned by the infra work). NOT type-checked here and
- * never deployed from this repository: the SST CLI needs network downloads. Read it as the
- * declaration the workflows expect; the names match packages/core/src/deployments/config.ts.
- *
- *   const deployments = workflows({ table });
- *   // route functions link deployments.link; deployments.create / .cancel also get
- *   // deployments.routePermissions[route.id]
+ * What each task's code reads through `Resource`; test/infra-contract.test.ts checks these against
+ * each task's bundle, both ways. Tasks run no HTTP stack, so they read neither Platform nor Auth.
  */
-import { stateMachines } from "../packages/core/src/workflows/machines";
-import { executionTimeoutSeconds, PRODUCTION_WORKFLOW_OPTIONS, runBuildTimeoutSeconds } from "../packages/core/src/workflows/options";
-import { taskFile, tasks, type StateTaskId, type TaskNeed, type TaskResources } from "../packages/core/src/workflows/tasks";
+const TENANT: readonly LinkName[] = ["Table", "TenantData"];
+const DEPLOYMENTS: readonly LinkName[] = ["Deployments", "HostedTargetExternalId"];
+const TASK_LINKS: Record<(typeof tasks)[number]["id"], readonly LinkName[]> = {
+  "deployments.begin-build": TENANT,
+  "builds.prepare": [...TENANT, ...DEPLOYMENTS],
+  "builds.destroy": DEPLOYMENTS,
+  "builds.record": [...TENANT, ...DEPLOYMENTS],
+  "deploys.check-target": [...TENANT, ...DEPLOYMENTS],
+  "deploys.apply": [...TENANT, ...DEPLOYMENTS],
+  "deployments.succeed": TENANT,
+  "deployments.fail": [...TENANT, ...DEPLOYMENTS],
+  "deployments.execution-closed": [...TENANT, ...DEPLOYMENTS],
+};
 
-const BUILD_ROLE_PATH = "/bulkhead/build/";
+/** A task's Lambda timeout never exceeds its state's TimeoutSeconds, so no invocation outlives its state unnoticed. */
+function timeoutSeconds(task: Pick<TaskDef, "id">): number {
+  const { timeouts } = PRODUCTION_WORKFLOW_OPTIONS;
+  if (task.id === "deploys.apply") return timeouts.applySeconds;
+  if (task.id === "builds.prepare" || task.id === "deployments.execution-closed") return timeouts.prepareBuildSeconds;
+  return timeouts.stepSeconds;
+}
 
-export function workflows(args: { table: sst.aws.Dynamo }) {
-  const options = PRODUCTION_WORKFLOW_OPTIONS;
-  const identity = aws.getCallerIdentityOutput({});
-  const region = aws.getRegionOutput({});
-  const account = identity.accountId;
-  const prefix = `${$app.name}-${$app.stage}`;
-  // Named, not generated, so the task functions can link the ARN without a cycle through the definition.
-  const stateMachineName = `${prefix}-Deployment`;
-  const stateMachineArn = $interpolate`arn:aws:states:${region.name}:${account}:stateMachine:${stateMachineName}`;
+/**
+ * The deployment workflow: one function per entry of the task table (roles from the IAM module),
+ * the build project (artifacts go to storage.ts's bucket, named by the stage and linked as
+ * `Deployments.artifactBucket`), the per-app build roles' boundary, the hosted deploy target, the state
+ * machine from the shared ASL, and the EventBridge rule for executions that end without recording.
+ */
+export function deploymentWorkflow(stage: Stage, links: Links) {
+  const { location, platform } = stage;
+  const input = { location, platform };
 
-  const artifacts = new sst.aws.Bucket("Artifacts");
-
-  // The project's own role can do nothing: every build runs under its app's role (ServiceRoleOverride).
-  const inertBuildRole = new aws.iam.Role("BuildProjectDefaultRole", {
-    assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "codebuild.amazonaws.com" }),
+  const taskFunctions = tasks.map((task) => {
+    const role = taskRole({ ...input, task });
+    const fn = new sst.aws.Function(`Task${logicalName(task.id)}Function`, {
+      ...FUNCTION_DEFAULTS,
+      name: platform.taskFunction(task.id),
+      description: task.summary,
+      handler: taskFile(task).replace(/\.ts$/, ".handler"),
+      timeout: `${timeoutSeconds(task)} seconds`,
+      link: TASK_LINKS[task.id].map((name) => links[name]),
+      transform: { role: ownRole(role.name, role) },
+    });
+    return { task, fn, role };
   });
-  const buildProject = new aws.codebuild.Project("Build", {
-    name: `${prefix}-build`,
-    serviceRole: inertBuildRole.arn,
+
+  new aws.iam.Policy("BuildRoleBoundary", {
+    name: platform.buildRoleBoundary,
+    description: "Permissions boundary of every per-app build role",
+    policy: JSON.stringify(buildRoleBoundary(input)),
+  });
+  const buildProjectRole = new aws.iam.Role("BuildProjectRole", {
+    name: platform.buildProjectRole,
+    description: "Default role of the build project; every build runs under its app's own role instead",
+    assumeRolePolicy: JSON.stringify(buildProjectRoleTrust(input)),
+    inlinePolicies: [],
+    managedPolicyArns: [],
+  });
+  const { build } = PRODUCTION_WORKFLOW_OPTIONS;
+  new aws.codebuild.Project("BuildProject", {
+    name: platform.buildProject,
+    serviceRole: buildProjectRole.arn,
     artifacts: { type: "NO_ARTIFACTS" },
+    // Every StartBuild overrides source, buildspec and artifacts; a build without overrides fails.
     source: { type: "NO_SOURCE", buildspec: "version: 0.2\nphases:\n  build:\n    commands:\n      - exit 1\n" },
     environment: { type: "LINUX_CONTAINER", computeType: "BUILD_GENERAL1_SMALL", image: "aws/codebuild/standard:7.0" },
-    buildTimeout: options.build.timeoutMinutes,
-    queuedTimeout: options.build.queuedTimeoutMinutes,
+    buildTimeout: build.timeoutMinutes,
+    queuedTimeout: build.queuedTimeoutMinutes,
   });
 
-  const externalId = new sst.Secret("HostedTargetExternalId"); // ≥ 32 random characters, set per stage
-  // The platform's own account as a target. Trusting the account delegates to IAM: only the apply
-  // task holds sts:AssumeRole on it (need "sts:target-roles"), and only with the ExternalId and tags.
-  const hostedDeployRole = new aws.iam.Role("HostedDeployRole", {
-    path: "/bulkhead/deploy/",
-    maxSessionDuration: 3600,
-    assumeRolePolicy: $jsonStringify({
-      Version: "2012-10-17",
-      Statement: [{
-        Effect: "Allow",
-        Principal: { AWS: $interpolate`arn:aws:iam::${account}:root` },
-        Action: ["sts:AssumeRole", "sts:TagSession"],
-        Condition: { StringEquals: { "sts:ExternalId": externalId.value }, "ForAllValues:StringEquals": { "aws:TagKeys": ["org", "app", "deployment"] } },
-      }],
-    }),
-    inlinePolicies: [{
-      name: "deploy-app-functions",
-      policy: $jsonStringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Action: ["lambda:GetFunction", "lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:GetAlias", "lambda:UpdateAlias"],
-            Resource: [$interpolate`arn:aws:lambda:${region.name}:${account}:function:bh-*`] },
-          { Effect: "Allow", Action: "s3:GetObject", Resource: $interpolate`${artifacts.arn}/*` },
-        ],
-      }),
-    }],
-  });
+  const externalId = links.HostedTargetExternalId.value;
+  // An ExternalId is not a secret to AWS (it is a trust-policy condition); it is kept as one so
+  // only the apply task reads it.
+  new aws.iam.Role("HostedDeployRole", roleArgs($output(externalId).apply((id) =>
+    hostedDeployRole({ ...input, deployerRoleArn: arn.role(location, platform.deployerRole), externalId: id, artifactBucket: platform.artifactBucket }))));
 
-  const deployments = new sst.Linkable("Deployments", {
-    properties: {
-      region: region.name,
-      accountId: account,
-      stateMachineArn,
-      buildProject: buildProject.name,
-      artifactBucket: artifacts.name,
-      buildRolePath: BUILD_ROLE_PATH,
-      hostedTargetRoleArn: hostedDeployRole.arn,
-      hostedTargetRegion: region.name,
-    },
-  });
-
-  const permissions: Record<TaskNeed, sst.aws.FunctionArgs["permissions"]> = {
-    table: [],
-    "iam:build-roles": [
-      { actions: ["iam:GetRole", "iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"],
-        resources: [$interpolate`arn:aws:iam::${account}:role${BUILD_ROLE_PATH}*`] },
-    ],
-    "codebuild:builds": [
-      { actions: ["codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds", "codebuild:StopBuild"], resources: [buildProject.arn] },
-    ],
-    "logs:build-logs": [
-      { actions: ["logs:DescribeLogStreams", "logs:GetLogEvents"], resources: [$interpolate`arn:aws:logs:${region.name}:${account}:log-group:/bulkhead/*`] },
-    ],
-    "sts:target-roles": [{ actions: ["sts:AssumeRole", "sts:TagSession"], resources: ["arn:aws:iam::*:role/*"] }],
-    "states:start": [{ actions: ["states:StartExecution"], resources: [stateMachineArn] }],
-  };
-
-  const lambdaTimeoutSeconds = (id: string): number =>
-    id === "deploys.apply" ? options.timeouts.applySeconds
-      : id === "builds.prepare" || id === "deployments.execution-closed" ? options.timeouts.prepareBuildSeconds
-        : options.timeouts.stepSeconds;
-
-  const functions = Object.fromEntries(tasks.map((task) => {
-    const fn = new sst.aws.Function(`Task${task.id.replace(/(^|[.-])(\w)/g, (_, __, c: string) => c.toUpperCase())}`, {
-      handler: taskFile(task).replace(/\.ts$/, ".handler"),
-      runtime: "nodejs22.x",
-      // Never longer than the state's TimeoutSeconds, so a state never outlives its invocation unnoticed.
-      timeout: `${lambdaTimeoutSeconds(task.id)} seconds`,
-      link: [args.table, deployments, externalId],
-      permissions: task.needs.flatMap((need) => permissions[need] ?? []),
-    });
-    return [task.id, fn];
-  }));
-
-  const resources = $resolve(
-    tasks.filter((t) => t.invokedBy === "state").map((t) => functions[t.id]!.arn),
-  ).apply((arns) => Object.fromEntries(tasks.filter((t) => t.invokedBy === "state").map((t, i) => [t.id, arns[i]])) as TaskResources);
-
-  const machineRole = new aws.iam.Role("DeploymentMachineRole", {
-    assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "states.amazonaws.com" }),
-    inlinePolicies: [{
-      name: "deployment",
-      policy: $jsonStringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Action: "lambda:InvokeFunction",
-            Resource: tasks.filter((t) => t.invokedBy === "state").map((t) => functions[t.id as StateTaskId]!.arn) },
-          { Effect: "Allow", Action: ["codebuild:StartBuild", "codebuild:StopBuild", "codebuild:BatchGetBuilds"], Resource: buildProject.arn },
-          { Effect: "Allow", Action: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-            Resource: $interpolate`arn:aws:events:${region.name}:${account}:rule/StepFunctionsGetEventForCodeBuildStartBuildRule` },
-          { Effect: "Allow", Action: "iam:PassRole", Resource: $interpolate`arn:aws:iam::${account}:role${BUILD_ROLE_PATH}*`,
-            Condition: { StringEquals: { "iam:PassedToService": "codebuild.amazonaws.com" } } },
-        ],
-      }),
-    }],
-  });
-
+  const machineRole = new aws.iam.Role("DeploymentMachineRole", roleArgs(deploymentMachineRole(input)));
+  const resources = Object.fromEntries(
+    taskFunctions.filter(({ task }) => task.invokedBy === "state").map(({ task }) => [task.id, arn.lambda(location, platform.taskFunction(task.id))]),
+  ) as TaskResources;
   // The same JSON `npm run workflows:print` shows and the offline runtime executes.
-  new aws.sfn.StateMachine("Deployment", {
-    name: stateMachineName,
-    roleArn: machineRole.arn,
+  const definition = stateMachines.Deployment(PRODUCTION_WORKFLOW_OPTIONS, resources);
+  const machine = new aws.sfn.StateMachine("DeploymentStateMachine", {
+    name: platform.deploymentStateMachine,
     type: "STANDARD",
-    definition: resources.apply((arns) => JSON.stringify(stateMachines.Deployment(options, arns))),
-  });
+    roleArn: machineRole.arn,
+    definition: JSON.stringify(definition),
+  }, { dependsOn: taskFunctions.map(({ fn }) => fn) });
 
   // Executions that end without recording (stopped, timed out, failed outside a Catch).
-  const closed = new aws.cloudwatch.EventRule("DeploymentExecutionClosed", {
-    eventPattern: $jsonStringify({
-      source: ["aws.states"],
-      "detail-type": ["Step Functions Execution Status Change"],
-      detail: { stateMachineArn: [stateMachineArn], status: ["ABORTED", "TIMED_OUT", "FAILED"] },
-    }),
+  const closed = taskFunctions.find(({ task }) => task.invokedBy === "execution-closed")!.fn;
+  const rule = new aws.cloudwatch.EventRule("DeploymentExecutionClosed", {
+    description: "Deployment executions that ended aborted, timed out or failed",
+    eventPattern: JSON.stringify(executionClosedPattern(arn.stateMachine(location, platform.deploymentStateMachine))),
   });
-  const onClosed = functions["deployments.execution-closed"]!;
-  new aws.cloudwatch.EventTarget("DeploymentExecutionClosedTarget", { rule: closed.name, arn: onClosed.arn });
+  new aws.cloudwatch.EventTarget("DeploymentExecutionClosedTarget", { rule: rule.name, arn: closed.arn });
   new aws.lambda.Permission("DeploymentExecutionClosedInvoke", {
-    action: "lambda:InvokeFunction", function: onClosed.name, principal: "events.amazonaws.com", sourceArn: closed.arn,
+    action: "lambda:InvokeFunction",
+    function: closed.name,
+    principal: "events.amazonaws.com",
+    sourceArn: rule.arn,
   });
 
-  return {
-    link: [deployments, externalId],
-    routePermissions: {
-      "deployments.create": [{ actions: ["states:StartExecution"], resources: [stateMachineArn] }],
-      "deployments.cancel": [{ actions: ["states:StopExecution"], resources: [$interpolate`arn:aws:states:${region.name}:${account}:execution:${stateMachineName}:*`] }],
-    },
-    limits: { runBuildSeconds: runBuildTimeoutSeconds(options), executionSeconds: executionTimeoutSeconds(options) },
-  };
+  return { taskFunctions, machine };
 }
+
+/** The EventBridge pattern of the execution-closed task (its handler parses the same event). */
+export const executionClosedPattern = (stateMachineArn: string) => ({
+  source: ["aws.states"],
+  "detail-type": ["Step Functions Execution Status Change"],
+  detail: { stateMachineArn: [stateMachineArn], status: ["ABORTED", "TIMED_OUT", "FAILED"] },
+});
+
+export type DeploymentWorkflow = ReturnType<typeof deploymentWorkflow>;

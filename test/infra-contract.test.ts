@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +7,11 @@ import { arn, awsLocation } from "../packages/core/src/iam/arn.ts";
 import type { PolicyDocument } from "../packages/core/src/iam/document.ts";
 import { platformNames } from "../packages/core/src/iam/names.ts";
 import { functionAccess } from "../packages/core/src/iam/platform.ts";
+import { hostedDeployRoleName } from "../packages/core/src/iam/deploy.ts";
 import { handlerFile, routes } from "../packages/core/src/routes.ts";
+import { stateMachines } from "../packages/core/src/workflows/machines.ts";
+import { PRODUCTION_WORKFLOW_OPTIONS } from "../packages/core/src/workflows/options.ts";
+import { taskFile, tasks, type TaskResources } from "../packages/core/src/workflows/tasks.ts";
 import { handlerBundle } from "./support/bundle-links.ts";
 import { unknownActions, unneededStarResources, wildcardAllows } from "./support/iam.ts";
 import { applyTransform, createStandIns, resolved, type StandIns } from "./support/sst-stand-ins.ts";
@@ -80,8 +84,10 @@ beforeAll(async () => {
   declared = await declare();
 });
 
+const routeFunctionNames = () => new Set(routes.map((r) => platform.functionName(r.id)));
+
 describe("the route table in infra", () => {
-  const functions = () => declared.standIns.of("sst:aws:Function");
+  const functions = () => declared.standIns.of("sst:aws:Function").filter((f) => routeFunctionNames().has(f.args.name));
   const fnFor = (id: string) => functions().find((f) => f.args.name === platform.functionName(id))!;
 
   it("declares exactly one function and one API route per route, with the handler from handlerFile()", () => {
@@ -98,8 +104,10 @@ describe("the route table in infra", () => {
     }
   });
 
-  it("runs every function on nodejs24.x, arm64, as a minified ESM bundle with its own log group", () => {
-    for (const fn of functions()) {
+  it("runs every function (routes and workflow tasks) on nodejs24.x, arm64, as a minified ESM bundle with its own log group", () => {
+    const all = declared.standIns.of("sst:aws:Function");
+    expect(all).toHaveLength(routes.length + tasks.length);
+    for (const fn of all) {
       expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true } });
       expect(fn.args.logging).toEqual({ retention: "3 months", format: "json" });
       expect(fn.args.permissions).toBeUndefined();
@@ -145,26 +153,60 @@ describe("IAM in infra", () => {
     }
   });
 
-  it("grants no '*' action, and a '*' resource only where AWS has no narrower one", async () => {
+  it("grants no '*' action, and a '*' resource only where AWS has no narrower one, each with a comment in the IAM module", async () => {
     const roles = allRoles();
-    expect(roles.length).toBe(routes.length + 2);
-    for (const role of roles) {
-      for (const policy of [...policiesOf(role.args), JSON.parse(role.args.assumeRolePolicy)]) {
-        expect(wildcardAllows(policy), role.name).toEqual([]);
-        expect(await unneededStarResources(policy), role.name).toEqual([]);
-        expect(await unknownActions(policy), role.name).toEqual([]);
-      }
+    // Functions (routes and tasks), the tenant data role, the hosted deploy role, the state machine's and the build project's.
+    expect(roles.length).toBe(routes.length + tasks.length + 4);
+    const boundary = declared.standIns.one("aws:iam:Policy", "BuildRoleBoundary");
+    const documents = [
+      ...roles.flatMap((role) => [...policiesOf(role.args), JSON.parse(role.args.assumeRolePolicy)].map((policy) => ({ name: role.name, policy }))),
+      { name: boundary.name, policy: JSON.parse(resolved(boundary.args).policy) as PolicyDocument },
+    ];
+    const starSids = new Set<string>();
+    for (const { name, policy } of documents) {
+      expect(wildcardAllows(policy), name).toEqual([]);
+      expect(await unneededStarResources(policy), name).toEqual([]);
+      expect(await unknownActions(policy), name).toEqual([]);
+      for (const statement of policy.Statement) if (statement.Effect === "Allow" && statement.Resource?.includes("*")) starSids.add(statement.Sid);
     }
+    // The only '*' resource in any platform document: ECR's login, which has no resource type.
+    expect([...starSids]).toEqual(["RegistryLogin"]);
+    const iamModule = readFileSync(join(ROOT, "packages/core/src/iam/workflows.ts"), "utf8");
+    expect(iamModule).toMatch(/AWS requires "\*": GetAuthorizationToken has no resource type[^\n]*\n\s*\{ Sid: "RegistryLogin"/);
   });
 
-  it("lets only the org-scoped functions' roles assume the tenant data role, after they exist", () => {
+  it("lets only the org-scoped functions' and the tenant-reading tasks' roles assume the tenant data role, after they exist", () => {
     const tenant = declared.standIns.one("aws:iam:Role", "TenantDataRole");
     const trust = JSON.parse(resolved(tenant.args).assumeRolePolicy);
     const orgRoutes = routes.filter((r) => r.host === "org");
+    const tenantTasks = tasks.filter((t) => (t.needs as readonly string[]).includes("table"));
     expect(orgRoutes.length).toBeGreaterThan(0);
-    expect([...trust.Statement[0].Principal.AWS].sort()).toEqual(orgRoutes.map((r) => arn.role(location, platform.functionRole(r.id))).sort());
-    expect(tenant.opts.dependsOn).toHaveLength(orgRoutes.length);
+    expect(tenantTasks.length).toBeGreaterThan(0);
+    const taskRoleArn = (id: string) => arn.role(location, id === "deploys.apply" ? platform.deployerRole : platform.taskRole(id));
+    expect([...trust.Statement[0].Principal.AWS].sort()).toEqual([
+      ...orgRoutes.map((r) => arn.role(location, platform.functionRole(r.id))),
+      ...tenantTasks.map((t) => taskRoleArn(t.id)),
+    ].sort());
+    expect(tenant.opts.dependsOn).toHaveLength(orgRoutes.length + tenantTasks.length);
     expect(resolved(tenant.args).name).toBe(platform.tenantDataRole);
+  });
+
+  it("gives each route only the calls its code makes: KMS on the checkpoint key, Step Functions on the deployment machine", () => {
+    const keyArn = declared.standIns.one("aws:kms:Key", "AuditCheckpointSigningKey").instance.arn.value;
+    const machineArn = arn.stateMachine(location, platform.deploymentStateMachine);
+    const extra: Record<string, unknown[]> = {};
+    for (const route of routes) {
+      const fn = declared.standIns.of("sst:aws:Function").find((f) => f.args.name === platform.functionName(route.id))!;
+      const [policy] = policiesOf(functionRoleArgs(fn));
+      const statements = policy!.Statement.filter((s) => s.Action?.some((a) => a.startsWith("kms:") || a.startsWith("states:") || a.startsWith("secretsmanager:")));
+      if (statements.length) extra[route.id] = statements.map((s) => ({ Action: s.Action, Resource: s.Resource }));
+    }
+    expect(extra).toEqual({
+      "audit.verify": [{ Action: ["kms:Sign", "kms:GetPublicKey"], Resource: [keyArn] }],
+      "audit.checkpoints": [{ Action: ["kms:GetPublicKey"], Resource: [keyArn] }],
+      "deployments.create": [{ Action: ["states:StartExecution"], Resource: [machineArn] }],
+      "deployments.cancel": [{ Action: ["states:StopExecution"], Resource: [`arn:aws:states:${REGION}:${ACCOUNT}:execution:${platform.deploymentStateMachine}:*`] }],
+    });
   });
 
   it("gives no link a permission of its own", () => {
@@ -249,5 +291,123 @@ describe("links and stage configuration", () => {
     const role = functionRoleArgs(fn, dev);
     expect(role.assumeRolePolicy).toBe('{"sst":"lambda trust"}');
     expect(role.inlinePolicies.map((p: any) => p.name)).toEqual(["inline", "bulkhead"]);
+  });
+});
+
+describe("the deployment workflow in infra", () => {
+  const taskFunction = (id: string) => declared.standIns.of("sst:aws:Function").find((f) => f.args.name === platform.taskFunction(id))!;
+  const machineArn = arn.stateMachine(location, platform.deploymentStateMachine);
+  const taskRoleArgs = (id: string) => functionRoleArgs(taskFunction(id));
+
+  it("declares one function per task of the task table, its handler on disk, its timeout within its state's", () => {
+    const definition = JSON.parse(resolved(declared.standIns.one("aws:sfn:StateMachine", "DeploymentStateMachine").args).definition);
+    for (const task of tasks) {
+      const fn = taskFunction(task.id);
+      expect(fn, task.id).toBeDefined();
+      expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true } });
+      expect(fn.args.handler).toBe(taskFile(task).replace(/\.ts$/, ".handler"));
+      expect(existsSync(join(ROOT, taskFile(task))), taskFile(task)).toBe(true);
+      const states = Object.values<any>(definition.States).filter((state) => state.Resource === fn.instance.arn.value);
+      expect(states.length, task.id).toBe(task.invokedBy === "state" ? 1 : 0);
+      for (const state of states) expect(Number.parseInt(fn.args.timeout, 10), task.id).toBeLessThanOrEqual(state.TimeoutSeconds);
+    }
+  });
+
+  it("deploys the shared ASL: the definition is stateMachines.Deployment with the task functions' ARNs", () => {
+    const machine = resolved(declared.standIns.one("aws:sfn:StateMachine", "DeploymentStateMachine").args);
+    const resources = Object.fromEntries(tasks.filter((t) => t.invokedBy === "state").map((t) => [t.id, taskFunction(t.id).instance.arn.value])) as TaskResources;
+    expect(JSON.parse(machine.definition)).toEqual(stateMachines.Deployment(PRODUCTION_WORKFLOW_OPTIONS, resources));
+    expect(machine).toMatchObject({ name: platform.deploymentStateMachine, type: "STANDARD", roleArn: arn.role(location, platform.deploymentMachineRole) });
+    expect(declared.standIns.of("aws:sfn:StateMachine")).toHaveLength(1);
+  });
+
+  it("links each task to exactly the resources its bundled code reads", async () => {
+    const linkName = (resource: unknown) => declared.standIns.records.find((r) => r.instance === resource)!.name;
+    const reached: Record<string, string[]> = {};
+    const linked: Record<string, string[]> = {};
+    for (const task of tasks) {
+      const bundle = await handlerBundle(join(ROOT, taskFile(task)));
+      expect(bundle.packages.filter((p) => p.startsWith("@cloud-copilot/")), task.id).toEqual([]);
+      reached[task.id] = bundle.links;
+      linked[task.id] = taskFunction(task.id).args.link.map(linkName).sort();
+    }
+    expect(linked).toEqual(reached);
+  });
+
+  it("calls the execution-closed task on ABORTED, TIMED_OUT and FAILED executions of the deployment machine only", () => {
+    const rule = declared.standIns.one("aws:cloudwatch:EventRule", "DeploymentExecutionClosed");
+    expect(JSON.parse(resolved(rule.args).eventPattern)).toEqual({
+      source: ["aws.states"],
+      "detail-type": ["Step Functions Execution Status Change"],
+      detail: { stateMachineArn: [machineArn], status: ["ABORTED", "TIMED_OUT", "FAILED"] },
+    });
+    const closed = taskFunction("deployments.execution-closed");
+    expect(resolved(declared.standIns.one("aws:cloudwatch:EventTarget", "DeploymentExecutionClosedTarget").args)).toEqual({ rule: "DeploymentExecutionClosed", arn: closed.instance.arn.value });
+    expect(resolved(declared.standIns.one("aws:lambda:Permission", "DeploymentExecutionClosedInvoke").args)).toEqual({
+      action: "lambda:InvokeFunction", function: platform.taskFunction("deployments.execution-closed"), principal: "events.amazonaws.com", sourceArn: rule.instance.arn.value,
+    });
+  });
+
+  it("keeps one artifact bucket, storage.ts's, and links its name to the workflows", () => {
+    expect(declared.standIns.of("sst:aws:Bucket").map((b) => b.name)).toEqual(["Artifacts"]);
+    const deployments = resolved(declared.standIns.one("sst:sst:Linkable", "Deployments").args.properties);
+    expect(deployments).toEqual({
+      region: REGION,
+      accountId: ACCOUNT,
+      stateMachineArn: machineArn,
+      buildProject: platform.buildProject,
+      artifactBucket: "Artifacts-bucket-name",
+      buildRolePath: "/bulkhead/build/",
+      buildRolePermissionsBoundary: arn.managedPolicy(location, platform.buildRoleBoundary),
+      hostedTargetRoleArn: arn.role(location, hostedDeployRoleName(STAGE)),
+      hostedTargetRegion: REGION,
+    });
+    expect(resolved(declared.standIns.one("aws:codebuild:Project", "BuildProject").args).name).toBe(platform.buildProject);
+  });
+
+  it("runs the apply task as the platform deployer, which assumes only roles named bulkhead-deploy-*", () => {
+    const role = taskRoleArgs("deploys.apply");
+    expect(role.name).toBe(platform.deployerRole);
+    const [policy] = policiesOf(role);
+    const sts = policy!.Statement.filter((s) => s.Effect === "Allow" && s.Action?.some((a) => a.startsWith("sts:")));
+    expect(sts.map((s) => [s.Sid, s.Resource])).toEqual([
+      ["AssumeTenantData", [arn.role(location, platform.tenantDataRole)]],
+      ["TagTenantSessionWithOrg", [arn.role(location, platform.tenantDataRole)]],
+      ["AssumeDeployTargets", ["arn:aws:iam::*:role/bulkhead-deploy-*"]],
+      ["TagDeploySessions", ["arn:aws:iam::*:role/bulkhead-deploy-*"]],
+    ]);
+    // No other task may assume anything but the tenant data role.
+    for (const task of tasks.filter((t) => t.id !== "deploys.apply")) {
+      const [other] = policiesOf(taskRoleArgs(task.id));
+      const assumed = other!.Statement.filter((s) => s.Effect === "Allow" && s.Action?.some((a) => a.startsWith("sts:"))).flatMap((s) => s.Resource);
+      for (const resource of assumed) expect(resource, task.id).toBe(arn.role(location, platform.tenantDataRole));
+    }
+    // The hosted target follows the same convention, and trusts the deployer alone, with the ExternalId.
+    const hosted = resolved(declared.standIns.one("aws:iam:Role", "HostedDeployRole").args);
+    expect(hosted.name).toBe(hostedDeployRoleName(STAGE));
+    expect(hosted.name).toMatch(/^bulkhead-deploy-/);
+    const trust = JSON.parse(hosted.assumeRolePolicy);
+    expect(trust.Statement[0]).toMatchObject({
+      Principal: { AWS: arn.role(location, platform.deployerRole) },
+      Condition: { StringEquals: { "sts:ExternalId": "stand-in-secret-value-of-HostedTargetExternalId" } },
+    });
+  });
+
+  it("creates per-app build roles only under the build boundary, and passes them only to CodeBuild", () => {
+    const [prepare] = policiesOf(taskRoleArgs("builds.prepare"));
+    const writes = prepare!.Statement.find((s) => s.Sid === "WriteBuildRolesWithinBoundary")!;
+    expect(writes).toMatchObject({
+      Action: ["iam:CreateRole", "iam:PutRolePolicy"],
+      Resource: [`arn:aws:iam::${ACCOUNT}:role/bulkhead/build/*`],
+      Condition: { StringEquals: { "iam:PermissionsBoundary": arn.managedPolicy(location, platform.buildRoleBoundary) } },
+    });
+    const machine = resolved(declared.standIns.one("aws:iam:Role", "DeploymentMachineRole").args);
+    const pass = JSON.parse(machine.inlinePolicies[0].policy).Statement.find((s: any) => s.Action.includes("iam:PassRole"));
+    expect(pass).toMatchObject({ Resource: [`arn:aws:iam::${ACCOUNT}:role/bulkhead/build/*`], Condition: { StringEquals: { "iam:PassedToService": "codebuild.amazonaws.com" } } });
+    const machineTrust = JSON.parse(machine.assumeRolePolicy).Statement[0];
+    expect(machineTrust).toMatchObject({ Principal: { Service: "states.amazonaws.com" }, Condition: { ArnLike: { "aws:SourceArn": machineArn } } });
+    const projectRole = resolved(declared.standIns.one("aws:iam:Role", "BuildProjectRole").args);
+    expect(projectRole.inlinePolicies).toEqual([]);
+    expect(projectRole.managedPolicyArns).toEqual([]);
   });
 });

@@ -29,7 +29,8 @@ describe("the Secrets Manager key store (requests checked with aws-sdk-client-mo
   const sm = mockClient(SecretsManagerClient);
   beforeEach(() => sm.reset());
   afterAll(() => sm.restore());
-  const store = () => new SecretsManagerKeyStore({ recoveryWindowDays: 7 });
+  // No tenant credentials here: test/key-store-credentials.test.ts checks which credentials sign each org's calls.
+  const store = () => new SecretsManagerKeyStore({ recoveryWindowDays: 7 }, () => undefined);
 
   it("creates one secret per app, named and tagged for it, with our token as the version id", async () => {
     sm.on(CreateSecretCommand).resolves({ Name: secretName, VersionId: "ignored" });
@@ -51,7 +52,7 @@ describe("the Secrets Manager key store (requests checked with aws-sdk-client-mo
 
   it("passes a configured KMS key", async () => {
     sm.on(CreateSecretCommand).resolves({});
-    await new SecretsManagerKeyStore({ recoveryWindowDays: 30, kmsKeyId: "alias/bulkhead" }).create(ref, randomUUID());
+    await new SecretsManagerKeyStore({ recoveryWindowDays: 30, kmsKeyId: "alias/bulkhead" }, () => undefined).create(ref, randomUUID());
     expect(sm).toHaveReceivedCommandWith(CreateSecretCommand, { KmsKeyId: "alias/bulkhead" });
   });
 

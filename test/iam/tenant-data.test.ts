@@ -74,6 +74,66 @@ describe("the tenant data role", () => {
     expect(await asTenant("acme", "dynamodb:Scan", ["ORG#acme"])).toBe("ExplicitlyDenied");
   });
 
+  describe("KEK secrets (credentials/secrets-manager-key-store.ts)", () => {
+    const kek = (org: string, app = "abcdefghijklmnopqrstuvwxyz") =>
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bulkhead/${org}/${app}/kek-Ab12Cd`;
+    const asTenantOn = (org: string | undefined, action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+      decide({
+        principal: sessionArn(role.name),
+        action,
+        resource,
+        context: { ...(org === undefined ? {} : { "aws:PrincipalTag/org": org }), ...context },
+        identity: [role.policy],
+      });
+    const createTags = (tags: Record<string, string>) => ({
+      ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+      "aws:TagKeys": Object.keys(tags),
+    });
+
+    it("reads, rotates and destroys its own org's KEKs and no other org's, prefix orgs included", async () => {
+      for (const action of [
+        "secretsmanager:GetSecretValue", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
+        "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage",
+      ]) {
+        expect(await asTenantOn("acme", action, kek("acme")), action).toBe("Allowed");
+        expect(await asTenantOn("acme", action, kek("acme2")), action).toBe("ImplicitlyDenied");
+        expect(await asTenantOn("acme", action, kek("globex")), action).toBe("ImplicitlyDenied");
+        expect(await asTenantOn("acme2", action, kek("acme")), action).toBe("ImplicitlyDenied");
+        expect(await asTenantOn(undefined, action, kek("acme")), action).toBe("ImplicitlyDenied");
+      }
+      await fc.assert(
+        fc.asyncProperty(prefixPair, async ({ org, longer }) => {
+          expect(await asTenantOn(org, "secretsmanager:GetSecretValue", kek(org))).toBe("Allowed");
+          expect(await asTenantOn(org, "secretsmanager:GetSecretValue", kek(longer))).toBe("ImplicitlyDenied");
+          expect(await asTenantOn(longer, "secretsmanager:DeleteSecret", kek(org))).toBe("ImplicitlyDenied");
+        }),
+        { numRuns: PROPERTY_RUNS },
+      );
+    });
+
+    it("creates a KEK only in its own org's path, tagged with its own org and the app", async () => {
+      for (const action of ["secretsmanager:CreateSecret", "secretsmanager:TagResource"]) {
+        expect(await asTenantOn("acme", action, kek("acme"), createTags({ org: "acme", app: "web" })), action).toBe("Allowed");
+        expect(await asTenantOn("acme", action, kek("acme2"), createTags({ org: "acme", app: "web" })), action).toBe("ImplicitlyDenied");
+        expect(await asTenantOn("acme", action, kek("globex"), createTags({ org: "acme", app: "web" })), action).toBe("ImplicitlyDenied");
+        // Its own path, but tagged as another org's secret, untagged, or with extra tags.
+        expect(await asTenantOn("acme", action, kek("acme"), createTags({ org: "globex", app: "web" })), action).toBe("ImplicitlyDenied");
+        expect(await asTenantOn("acme", action, kek("acme"), createTags({ org: "acme2", app: "web" })), action).toBe("ImplicitlyDenied");
+        expect(await asTenantOn("acme", action, kek("acme"), {}), action).toBe("ImplicitlyDenied");
+        expect(await asTenantOn("acme", action, kek("acme"), createTags({ org: "acme", app: "web", owner: "x" })), action).toBe("ImplicitlyDenied");
+      }
+    });
+
+    it("reaches no other secret and no other Secrets Manager action", async () => {
+      const other = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:platform/cursor-key-Ab12Cd`;
+      expect(await asTenantOn("acme", "secretsmanager:GetSecretValue", other)).toBe("ImplicitlyDenied");
+      expect(await asTenantOn("acme", "secretsmanager:RestoreSecret", kek("acme"))).toBe("ImplicitlyDenied");
+      expect(await asTenantOn("acme", "secretsmanager:RotateSecret", kek("acme"))).toBe("ImplicitlyDenied");
+      expect(await asTenantOn("acme", "secretsmanager:PutResourcePolicy", kek("acme"))).toBe("ImplicitlyDenied");
+      expect(await asTenantOn("acme", "secretsmanager:UntagResource", kek("acme"), { "aws:TagKeys": ["org"] })).toBe("ImplicitlyDenied");
+    });
+  });
+
   describe("trust", () => {
     const assume = (principal: string, action: string, tags: Record<string, string>) =>
       decide({

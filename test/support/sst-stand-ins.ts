@@ -75,11 +75,11 @@ export function createStandIns(options: { stage: string; dev: boolean; account: 
         },
       },
     ),
-    Secret: resource("sst:sst:Secret", (name) => ({ name: out(name), value: out(`secret-${name}`) })),
+    Secret: resource("sst:sst:Secret", (name) => ({ name: out(name), value: out(`stand-in-secret-value-of-${name}`) })),
     aws: {
       Dynamo: resource("sst:aws:Dynamo", (name) => ({ name: out(`${name}-table-name`), arn: out(arnOf("dynamodb", "table/", name)) })),
       Bucket: resource("sst:aws:Bucket", (name) => ({ name: out(`${name}-bucket-name`), arn: out(`arn:aws:s3:::${name}`) })),
-      Function: resource("sst:aws:Function", (name, args) => ({ arn: out(arnOf("lambda", "function:", args.name ?? name)) })),
+      Function: resource("sst:aws:Function", (name, args) => ({ name: out(args.name ?? name), arn: out(arnOf("lambda", "function:", args.name ?? name)) })),
       DnsValidatedCertificate: resource("sst:aws:Certificate", (name) => ({ arn: out(arnOf("acm", "certificate/", name)) })),
       ApiGatewayV2,
       dns: (args: unknown = {}) => ({
@@ -96,7 +96,17 @@ export function createStandIns(options: { stage: string; dev: boolean; account: 
     getCallerIdentity: async () => ({ accountId: options.account }),
     getRegion: async () => ({ region: options.region }),
     kms: { Key: resource("aws:kms:Key", (name) => ({ arn: out(arnOf("kms", "key/", name)) })) },
-    iam: { Role: resource("aws:iam:Role", (name, args) => ({ arn: out(`arn:aws:iam::${options.account}:role/${args.name ?? name}`) })) },
+    iam: {
+      Role: resource("aws:iam:Role", (name, args) => ({ arn: out(args.name ?? name).apply((n) => `arn:aws:iam::${options.account}:role/${n}`) })),
+      Policy: resource("aws:iam:Policy", (name, args) => ({ arn: out(`arn:aws:iam::${options.account}:policy/${args.name ?? name}`) })),
+    },
+    sfn: { StateMachine: resource("aws:sfn:StateMachine", (name, args) => ({ arn: out(arnOf("states", "stateMachine:", args.name ?? name)) })) },
+    codebuild: { Project: resource("aws:codebuild:Project", (name, args) => ({ name: out(args.name ?? name), arn: out(arnOf("codebuild", "project/", args.name ?? name)) })) },
+    cloudwatch: {
+      EventRule: resource("aws:cloudwatch:EventRule", (name) => ({ name: out(name), arn: out(arnOf("events", "rule/", name)) })),
+      EventTarget: resource("aws:cloudwatch:EventTarget", (name) => ({ id: out(name) })),
+    },
+    lambda: { Permission: resource("aws:lambda:Permission", (name) => ({ id: out(name) })) },
     apigatewayv2: {
       DomainName: resource("aws:apigatewayv2:DomainName", (name) => ({
         id: out(`${name}-id`),

@@ -11,6 +11,8 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { tenantCredentials } from "../data/tenant-credentials.ts";
 import type { Kek } from "./envelope.ts";
 import {
   assertKey, isKekVersionId, KekNotFound, kekSecretName, kekTags, STAGE, stagesOf, versionOfRetriedCreate,
@@ -27,34 +29,50 @@ export type SecretsManagerSettings = {
 /** KEK versions never change once written, so a version read stays valid; the cache only saves calls. */
 const CACHE_MS = 60_000;
 const MAX_CACHED = 256;
+/** As many org clients as tenant tables (data/tables.ts). */
+const MAX_CACHED_ORGS = 256;
 
 /**
  * The cloud adapter: one Secrets Manager secret per app, tagged with org and app, holding the
  * KEK as binary. Version ids are the client request tokens we choose, so a retried create is
  * recognised rather than duplicated.
+ *
+ * Each org's secrets are reached by a client of its own, signed with the org's tenant
+ * credentials (the tenant data role assumed with `org=<org>`), whose policy admits only secrets
+ * under `bulkhead/<org>/`: the function's own role holds no Secrets Manager right at all.
  */
 export class SecretsManagerKeyStore implements KeyStore {
   readonly kind = "secrets-manager";
-  private sdk: SecretsManagerClient | undefined;
+  private readonly clients = new Map<string, SecretsManagerClient>();
   private readonly cache = new Map<string, { kek: Kek; until: number }>();
 
-  constructor(private readonly settings: SecretsManagerSettings) {
+  constructor(
+    private readonly settings: SecretsManagerSettings,
+    private readonly credentialsFor: (org: string) => AwsCredentialIdentityProvider | undefined = tenantCredentials,
+  ) {
     if (!Number.isInteger(settings.recoveryWindowDays) || settings.recoveryWindowDays < 7 || settings.recoveryWindowDays > 30) {
       throw new Error("recoveryWindowDays must be an integer from 7 to 30");
     }
   }
 
-  /** Created on first use: functions that never touch a credential never construct it. */
-  private client(): SecretsManagerClient {
-    this.sdk ??= new SecretsManagerClient({});
-    return this.sdk;
+  /** One client per org, created on first use: functions that never touch a credential never construct one. */
+  private client(ref: KekRef): SecretsManagerClient {
+    let client = this.clients.get(ref.org);
+    if (!client) {
+      kekSecretName(ref); // refuses a malformed org before any credentials are bound to it
+      const credentials = this.credentialsFor(ref.org);
+      client = new SecretsManagerClient(credentials ? { credentials } : {});
+      if (this.clients.size >= MAX_CACHED_ORGS) this.clients.delete(this.clients.keys().next().value!);
+      this.clients.set(ref.org, client);
+    }
+    return client;
   }
 
   async create(ref: KekRef, requestToken: string): Promise<Kek> {
     if (!isKekVersionId(requestToken)) throw new Error("request token must be 32–64 characters of A-Z a-z 0-9 -");
     const key = randomBytes(32);
     try {
-      await this.client().send(new CreateSecretCommand({
+      await this.client(ref).send(new CreateSecretCommand({
         Name: kekSecretName(ref),
         Description: `Bulkhead key-encryption key of app ${ref.app} in org ${ref.org}`,
         SecretBinary: key,
@@ -90,7 +108,7 @@ export class SecretsManagerKeyStore implements KeyStore {
     const name = kekSecretName(ref);
     for (const cacheKey of this.cache.keys()) if (cacheKey.startsWith(`${name}@`)) this.cache.delete(cacheKey);
     try {
-      await this.client().send(new DeleteSecretCommand(options.unused
+      await this.client(ref).send(new DeleteSecretCommand(options.unused
         ? { SecretId: name, ForceDeleteWithoutRecovery: true }
         : { SecretId: name, RecoveryWindowInDays: this.settings.recoveryWindowDays }));
     } catch (error) {
@@ -103,7 +121,7 @@ export class SecretsManagerKeyStore implements KeyStore {
 
   async describe(ref: KekRef): Promise<KekVersionInfo[]> {
     try {
-      const reply = await this.client().send(new DescribeSecretCommand({ SecretId: kekSecretName(ref) }));
+      const reply = await this.client(ref).send(new DescribeSecretCommand({ SecretId: kekSecretName(ref) }));
       if (reply.DeletedDate) throw new KekNotFound("the credential store is being deleted");
       return Object.entries(reply.VersionIdsToStages ?? {}).map(([id, stages]) => ({ id, stages }));
     } catch (error) {
@@ -116,7 +134,7 @@ export class SecretsManagerKeyStore implements KeyStore {
     if (!isKekVersionId(requestToken)) throw new Error("request token must be 32–64 characters of A-Z a-z 0-9 -");
     const key = randomBytes(32);
     try {
-      await this.client().send(new PutSecretValueCommand({
+      await this.client(ref).send(new PutSecretValueCommand({
         SecretId: kekSecretName(ref),
         ClientRequestToken: requestToken,
         SecretBinary: key,
@@ -135,12 +153,12 @@ export class SecretsManagerKeyStore implements KeyStore {
     if (current !== versionId && pending !== versionId) throw new Error("only the pending version can be promoted");
     if (current !== versionId) {
       // Secrets Manager moves AWSPREVIOUS to the version AWSCURRENT leaves.
-      await this.client().send(new UpdateSecretVersionStageCommand({
+      await this.client(ref).send(new UpdateSecretVersionStageCommand({
         SecretId, VersionStage: STAGE.current, MoveToVersionId: versionId, RemoveFromVersionId: current,
       }));
     }
     if (pending === versionId) {
-      await this.client().send(new UpdateSecretVersionStageCommand({ SecretId, VersionStage: STAGE.pending, RemoveFromVersionId: versionId }));
+      await this.client(ref).send(new UpdateSecretVersionStageCommand({ SecretId, VersionStage: STAGE.pending, RemoveFromVersionId: versionId }));
     }
   }
 
@@ -152,14 +170,14 @@ export class SecretsManagerKeyStore implements KeyStore {
       throw new Error("the current or pending version cannot be retired");
     }
     for (const VersionStage of version.stages) {
-      await this.client().send(new UpdateSecretVersionStageCommand({ SecretId, VersionStage, RemoveFromVersionId: versionId }));
+      await this.client(ref).send(new UpdateSecretVersionStageCommand({ SecretId, VersionStage, RemoveFromVersionId: versionId }));
     }
     this.cache.delete(`${SecretId}@${versionId}`);
   }
 
   private async read(ref: KekRef, which: { VersionStage: string } | { VersionId: string }): Promise<Kek> {
     try {
-      const reply = await this.client().send(new GetSecretValueCommand({ SecretId: kekSecretName(ref), ...which }));
+      const reply = await this.client(ref).send(new GetSecretValueCommand({ SecretId: kekSecretName(ref), ...which }));
       return { version: reply.VersionId!, key: assertKey(reply.SecretBinary, "the KEK secret") };
     } catch (error) {
       if (error instanceof ResourceNotFoundException) throw new KekNotFound("no such credential store or KEK version");

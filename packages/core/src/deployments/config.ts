@@ -18,17 +18,18 @@ export type DeploymentsConfig = {
   hostedTarget: { roleArn: string; region: string; externalId: string };
 };
 
-type Linked = {
-  Deployments: Omit<DeploymentsConfig, "hostedTarget"> & { hostedTargetRoleArn: string; hostedTargetRegion: string };
-  HostedTargetExternalId: { value: string };
-};
+type DeploymentsLink = Omit<DeploymentsConfig, "hostedTarget"> & { hostedTargetRoleArn: string; hostedTargetRegion: string };
 
 let cached: DeploymentsConfig | undefined;
 
+/**
+ * Each link is read through `Resource` itself, as in ../config.ts: test/infra-contract.test.ts finds
+ * a function's links by the `Resource.<Name>` reads in its bundle, and an alias would hide them.
+ */
 export function deploymentsConfig(): DeploymentsConfig {
   if (cached) return cached;
-  const linked = Resource as unknown as Linked;
-  const { hostedTargetRoleArn, hostedTargetRegion, ...rest } = linked.Deployments;
+  const { hostedTargetRoleArn, hostedTargetRegion, ...rest } = (Resource as unknown as { Deployments: DeploymentsLink }).Deployments;
+  const externalId = (Resource as unknown as { HostedTargetExternalId: { value: string } }).HostedTargetExternalId.value;
   cached = {
     region: rest.region,
     accountId: rest.accountId,
@@ -37,7 +38,7 @@ export function deploymentsConfig(): DeploymentsConfig {
     artifactBucket: rest.artifactBucket,
     buildRolePath: rest.buildRolePath,
     buildRolePermissionsBoundary: rest.buildRolePermissionsBoundary,
-    hostedTarget: { roleArn: hostedTargetRoleArn, region: hostedTargetRegion, externalId: linked.HostedTargetExternalId.value },
+    hostedTarget: { roleArn: hostedTargetRoleArn, region: hostedTargetRegion, externalId },
   };
   return cached;
 }

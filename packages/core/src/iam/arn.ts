@@ -34,4 +34,13 @@ export const arn = {
   lambda: (l: AwsLocation, name: string) => `arn:${l.partition}:lambda:${l.region}:${l.account}:function:${name}`,
   codeBuildProject: (l: AwsLocation, name: string) => `arn:${l.partition}:codebuild:${l.region}:${l.account}:project/${name}`,
   alarm: (l: AwsLocation, name: string) => `arn:${l.partition}:cloudwatch:${l.region}:${l.account}:alarm:${name}`,
+  stateMachine: (l: AwsLocation, name: string) => `arn:${l.partition}:states:${l.region}:${l.account}:stateMachine:${name}`,
+  /** Every execution of one state machine (`…:execution:<machine>:<execution>`). */
+  executions: (l: AwsLocation, machine: string) => `arn:${l.partition}:states:${l.region}:${l.account}:execution:${machine}:*`,
+  eventRule: (l: AwsLocation, name: string) => `arn:${l.partition}:events:${l.region}:${l.account}:rule/${name}`,
+  /** Roles under an IAM path (`/bulkhead/build/` → `role/bulkhead/build/*`). */
+  rolesUnder: (l: AwsLocation, path: string) => {
+    if (!/^\/(?:[\w+=,.@-]+\/)+$/.test(path)) throw new Error(`not an IAM path: ${path}`);
+    return `arn:${l.partition}:iam::${l.account}:role${path}*`;
+  },
 };

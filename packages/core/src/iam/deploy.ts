@@ -1,5 +1,5 @@
 import { arn, type AwsLocation } from "./arn.ts";
-import { policyDocument, type RoleDocuments } from "./document.ts";
+import { policyDocument, type RoleDocuments, type Statement } from "./document.ts";
 import type { AppScope, PlatformNames } from "./names.ts";
 import { customerPolicy } from "./phases.ts";
 import { allowTagging, refuseUnsafeTagValues, tagOnly } from "./session-tags.ts";
@@ -19,6 +19,18 @@ export function assertExternalId(externalId: string): string {
   return externalId;
 }
 
+/** Every deploy role the platform may assume: any account, named by customerDeployRoleName. */
+export const deployTargetRoles = (l: AwsLocation): string =>
+  // Customer accounts are not known when the platform is deployed: the account stays a wildcard,
+  // the name does not, and each target's trust policy demands its own ExternalId and org tag.
+  `arn:${l.partition}:iam::*:role/${customerDeployRoleName("*")}`;
+
+/** The deployer's own statements; the deploy task that applies releases runs with exactly these (workflows.ts). */
+export const deployerStatements = (l: AwsLocation): Statement[] => [
+  { Sid: "AssumeDeployTargets", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: [deployTargetRoles(l)] },
+  tagOnly("TagDeploySessions", [deployTargetRoles(l)], DEPLOY_SESSION_TAGS),
+];
+
 /**
  * The platform identity that runs deploy tasks: it can only assume org deploy roles, and only
  * with the org/app/deployment session tags. Which role and which ExternalId are the target's
@@ -26,13 +38,7 @@ export function assertExternalId(externalId: string): string {
  */
 export function deployerRole(input: { location: AwsLocation; platform: PlatformNames }): RoleDocuments {
   const { location: l, platform } = input;
-  // Customer accounts are not known when the platform is deployed: any account, but only roles
-  // named by customerDeployRoleName, and their trust policies demand the target's ExternalId.
-  const targets = `arn:${l.partition}:iam::*:role/${customerDeployRoleName("*")}`;
-  const policy = policyDocument([
-    { Sid: "AssumeDeployTargets", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: [targets] },
-    tagOnly("TagDeploySessions", [targets], DEPLOY_SESSION_TAGS),
-  ]);
+  const policy = policyDocument(deployerStatements(l));
   return {
     kind: "role",
     name: platform.deployerRole,
@@ -78,6 +84,69 @@ export function customerDeployRole(input: CustomerDeployRoleInput): RoleDocument
     arn: arn.role(target, name),
     description: `Deploy target of org ${scope.org}: assumed by the platform deployer only`,
     policy: customerPolicy({ target, scope }),
+    trust,
+    sessionTags: [...DEPLOY_SESSION_TAGS],
+  };
+}
+
+/**
+ * The hosted target: the platform's own account as a deploy target, one role for every org. Its
+ * name follows the deploy-role convention, so the deployer reaches it by the same statement as a
+ * customer's; `_` cannot occur in an org slug, so no org's role can ever be named like it.
+ */
+export const hostedDeployRoleName = (stage: string): string => customerDeployRoleName(`hosted_${stage}`);
+
+/** What a hosted deploy session's tags name; the release's function is `bh-<org>-<app>` (deployments/names.ts). */
+const SESSION_ORG = "${aws:PrincipalTag/org}";
+const SESSION_APP = "${aws:PrincipalTag/app}";
+
+export type HostedDeployRoleInput = {
+  location: AwsLocation;
+  platform: PlatformNames;
+  deployerRoleArn: string;
+  externalId: string;
+  artifactBucket: string;
+};
+
+/**
+ * Assumed by the platform deployer only, with the hosted target's ExternalId and the deploy
+ * session tags. A session reaches only the function and the artifacts of the org and app its
+ * tags name: app ids hold no `-`, so `bh-<org>-<app>` names one app of one org.
+ */
+export function hostedDeployRole(input: HostedDeployRoleInput): RoleDocuments {
+  const { location: l, platform } = input;
+  const externalId = assertExternalId(input.externalId);
+  const name = hostedDeployRoleName(platform.stage);
+  const fn = arn.lambda(l, `bh-${SESSION_ORG}-${SESSION_APP}`);
+  const tagged = { Null: { "aws:PrincipalTag/org": "false", "aws:PrincipalTag/app": "false" } };
+  const policy = policyDocument([
+    {
+      Sid: "UpdateTaggedAppFunction",
+      Effect: "Allow",
+      Action: ["lambda:GetFunction", "lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:GetAlias", "lambda:UpdateAlias"],
+      Resource: [fn, `${fn}:*`],
+      Condition: tagged,
+    },
+    {
+      Sid: "ReadTaggedAppArtifacts",
+      Effect: "Allow",
+      Action: ["s3:GetObject"],
+      Resource: [arn.objects(l, input.artifactBucket, `${SESSION_ORG}/${SESSION_APP}/`)],
+      Condition: tagged,
+    },
+  ]);
+  const deployer = { AWS: input.deployerRoleArn };
+  const trust = policyDocument([
+    { Sid: "PlatformDeployerWithExternalId", Effect: "Allow", Principal: deployer, Action: ["sts:AssumeRole"], Condition: { StringEquals: { "sts:ExternalId": externalId } } },
+    allowTagging("DeploySessionTags", deployer, DEPLOY_SESSION_TAGS),
+    ...refuseUnsafeTagValues(DEPLOY_SESSION_TAGS),
+  ]);
+  return {
+    kind: "role",
+    name,
+    arn: arn.role(l, name),
+    description: "Hosted deploy target: the platform deployer updates the function of the org and app its session tags name",
+    policy,
     trust,
     sessionTags: [...DEPLOY_SESSION_TAGS],
   };

@@ -94,6 +94,18 @@ export function platformNames(input: { stage: string; account: string; region: s
     functionRole: (routeId: string) => bounded(`${prefix}-${slug(routeId)}`, MAX_ROLE_NAME, "role name"),
     /** Lambda's conventional group, outside `/bulkhead/`, which is the per-app namespace. */
     functionLogGroup: (routeId: string) => `/aws/lambda/${prefix}-${slug(routeId)}`,
+    /** Workflow task functions (workflows/tasks.ts): `task-` keeps them apart from route functions. */
+    taskFunction: (taskId: string) => bounded(`${prefix}-task-${slug(taskId)}`, 64, "function name"),
+    taskRole: (taskId: string) => bounded(`${prefix}-task-${slug(taskId)}`, MAX_ROLE_NAME, "role name"),
+    taskLogGroup: (taskId: string) => `/aws/lambda/${prefix}-task-${slug(taskId)}`,
+    /** Named, not generated: functions link its ARN without waiting on its definition. */
+    deploymentStateMachine: `${prefix}-deployment`,
+    deploymentMachineRole: bounded(`${prefix}-deployment-machine`, MAX_ROLE_NAME, "role name"),
+    /** The CodeBuild project every app's build runs in, each under its own role (ServiceRoleOverride). */
+    buildProject: `${prefix}-build`,
+    buildProjectRole: bounded(`${prefix}-build-project`, MAX_ROLE_NAME, "role name"),
+    /** The permissions boundary every per-app build role is created with. */
+    buildRoleBoundary: `${prefix}-build-boundary`,
   };
 }
 

@@ -33,11 +33,51 @@ export type FunctionRoleInput = {
   platform: PlatformNames;
   routeId: string;
   access: FunctionAccess;
+  /** What a route's code calls beyond its table access (infra/functions.ts names them per route). */
+  calls?: FunctionCalls;
 };
 
+export type FunctionCalls = {
+  /**
+   * The audit checkpoint key (audit/kms-signer.ts), that key only: its public key for every caller,
+   * `sign` for the routes that write checkpoints.
+   */
+  checkpointKey?: { arn: string; sign: boolean };
+  /** Start or stop executions of the deployment state machine (deployments/cloud/sfn.ts). */
+  deploymentExecutions?: readonly ("start" | "stop")[];
+};
+
+/** Assume the tenant data role, tagging the session with exactly `org`: org routes and workflow tasks. */
+export function tenantDataAccess(l: AwsLocation, platform: PlatformNames): Statement[] {
+  const tenantRole = arn.role(l, platform.tenantDataRole);
+  return [
+    { Sid: "AssumeTenantData", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: [tenantRole] },
+    tagOnly("TagTenantSessionWithOrg", [tenantRole], [TENANT_SESSION_TAG]),
+  ];
+}
+
+function callStatements(l: AwsLocation, platform: PlatformNames, calls: FunctionCalls): Statement[] {
+  const statements: Statement[] = [];
+  if (calls.checkpointKey) {
+    const { arn: key, sign } = calls.checkpointKey;
+    statements.push(sign
+      ? { Sid: "SignAuditCheckpoints", Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: [key] }
+      : { Sid: "ReadCheckpointPublicKey", Effect: "Allow", Action: ["kms:GetPublicKey"], Resource: [key] });
+  }
+  const executions = calls.deploymentExecutions ?? [];
+  if (executions.includes("start")) {
+    statements.push({ Sid: "StartDeployments", Effect: "Allow", Action: ["states:StartExecution"], Resource: [arn.stateMachine(l, platform.deploymentStateMachine)] });
+  }
+  if (executions.includes("stop")) {
+    statements.push({ Sid: "StopDeployments", Effect: "Allow", Action: ["states:StopExecution"], Resource: [arn.executions(l, platform.deploymentStateMachine)] });
+  }
+  return statements;
+}
+
 /**
- * A route function's execution role: its own log group, the registry partitions it needs, and
- * for org routes the right to assume the tenant data role with an `org` tag, and nothing more.
+ * A route function's execution role: its own log group, the registry partitions it needs, for
+ * org routes the right to assume the tenant data role with an `org` tag, and the calls its route
+ * declares (`calls`), each on its one resource, and nothing more.
  * It holds no right on any `ORG#` partition itself.
  */
 export function functionRole(input: FunctionRoleInput): RoleDocuments {
@@ -49,13 +89,8 @@ export function functionRole(input: FunctionRoleInput): RoleDocuments {
     { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [arn.logStreams(l, logGroup)] },
     { Sid: access.registry === "read-write" ? "ReadWriteRegistry" : "ReadRegistry", Effect: "Allow", Action: registryActions, Resource: [table], Condition: leadingKeys(REGISTRY_PARTITIONS) },
   ];
-  if (access.tenantData) {
-    const tenantRole = arn.role(l, platform.tenantDataRole);
-    statements.push(
-      { Sid: "AssumeTenantData", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: [tenantRole] },
-      tagOnly("TagTenantSessionWithOrg", [tenantRole], [TENANT_SESSION_TAG]),
-    );
-  }
+  if (access.tenantData) statements.push(...tenantDataAccess(l, platform));
+  statements.push(...callStatements(l, platform, input.calls ?? {}));
   statements.push(denyScan([table, arn.tableIndexes(l, platform.table)]));
   const name = platform.functionRole(routeId);
   return {

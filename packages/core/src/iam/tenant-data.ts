@@ -9,6 +9,22 @@ import { allowTagging, refuseUnsafeTagValues } from "./session-tags.ts";
 export const TENANT_SESSION_TAG = "org";
 const ORG_FROM_SESSION = `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`;
 
+/**
+ * What the Secrets Manager key store (credentials/secrets-manager-key-store.ts) calls on an app's
+ * KEK secret. CreateSecret with tags also needs TagResource.
+ */
+/** Read and destroy a KEK, and rotate it (describe versions, add a pending one, move staging labels). */
+export const KEK_ACTIONS = [
+  "secretsmanager:GetSecretValue",
+  "secretsmanager:DeleteSecret",
+  "secretsmanager:DescribeSecret",
+  "secretsmanager:PutSecretValue",
+  "secretsmanager:UpdateSecretVersionStage",
+] as const;
+export const KEK_CREATE_ACTIONS = ["secretsmanager:CreateSecret", "secretsmanager:TagResource"] as const;
+/** The tags every KEK secret carries (credentials/key-store.ts, kekTags). */
+export const KEK_TAG_KEYS = ["org", "app"] as const;
+
 export type TenantDataRoleInput = {
   location: AwsLocation;
   platform: PlatformNames;
@@ -18,7 +34,8 @@ export type TenantDataRoleInput = {
 
 /**
  * Layer 4 of DESIGN.md: one static role, assumed per request with the session tag `org`. Every
- * item it can touch sits in `ORG#<org>` or under `ORG#<org>#`, whatever the code asks for.
+ * item it can touch sits in `ORG#<org>` or under `ORG#<org>#`, and every KEK secret under
+ * `bulkhead/<org>/`, whatever the code asks for.
  */
 export function tenantDataRole(input: TenantDataRoleInput): RoleDocuments {
   const { location, platform } = input;
@@ -26,6 +43,9 @@ export function tenantDataRole(input: TenantDataRoleInput): RoleDocuments {
   const table = arn.table(location, platform.table);
   const own = partitionAndBelow(orgPartition(ORG_FROM_SESSION));
   const keys = leadingKeys(own);
+  // KEK secrets are `bulkhead/<org>/<app>/kek`; an org slug holds no `/`, so `acme/` never matches `acme2/`.
+  const ownKeks = `arn:${location.partition}:secretsmanager:${location.region}:${location.account}:secret:bulkhead/${ORG_FROM_SESSION}/*`;
+  const sessionHasOrg = { [`aws:PrincipalTag/${TENANT_SESSION_TAG}`]: "false" };
 
   const policy = policyDocument([
     {
@@ -40,6 +60,19 @@ export function tenantDataRole(input: TenantDataRoleInput): RoleDocuments {
       },
     },
     denyScan([table, arn.tableIndexes(location, platform.table)]),
+    { Sid: "OwnOrgKeks", Effect: "Allow", Action: [...KEK_ACTIONS], Resource: [ownKeks], Condition: { Null: sessionHasOrg } },
+    {
+      Sid: "CreateOwnOrgKeks",
+      Effect: "Allow",
+      Action: [...KEK_CREATE_ACTIONS],
+      Resource: [ownKeks],
+      // The new secret's `org` tag is the session's org, and it carries exactly the KEK tags.
+      Condition: {
+        StringEquals: { [`aws:RequestTag/${TENANT_SESSION_TAG}`]: ORG_FROM_SESSION },
+        "ForAllValues:StringEquals": { "aws:TagKeys": [...KEK_TAG_KEYS] },
+        Null: { ...sessionHasOrg, [`aws:RequestTag/${TENANT_SESSION_TAG}`]: "false" },
+      },
+    },
   ]);
 
   const callers = { AWS: [...input.callerRoleArns] };
@@ -53,7 +86,7 @@ export function tenantDataRole(input: TenantDataRoleInput): RoleDocuments {
     kind: "role",
     name: platform.tenantDataRole,
     arn: arn.role(location, platform.tenantDataRole),
-    description: "Tenant data access: items of the org named by the session tag, nothing else",
+    description: "Tenant data access: items and KEK secrets of the org named by the session tag, nothing else",
     policy,
     trust,
     sessionTags: [TENANT_SESSION_TAG],
