@@ -36,6 +36,7 @@ export type OfflineOptions = {
 
 export type Offline = {
   url: string;
+  dataDir: string;
   port: number;
   issuer: DevIssuer;
   config: Config;
@@ -97,7 +98,9 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     linkCheckpointSigner({ kind: "stand-in-ed25519", keyFile: checkpointKeyFile }),
     deploymentsLinkEnvironment(deploymentsConfig),
   );
-  const deployments = await startOfflineDeployments({ root: REPO_ROOT, dataDir, config: deploymentsConfig, ...options.workflows });
+  const deployments = await startOfflineDeployments({
+    root: REPO_ROOT, dataDir, config: deploymentsConfig, deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN, ...options.workflows,
+  });
 
   for (const org of SEED_ORGS) {
     if (!(await readOrg(org.slug))) await createOrg(org);
@@ -105,6 +108,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
 
   return {
     url: `http://localhost:${port}`,
+    dataDir,
     port,
     issuer,
     config,
