@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import { parseRoleArn } from "@bulkhead/core/targets/aws-names";
 import { deployRoleTrustPolicy } from "@bulkhead/core/targets/trust-policy";
 import { recordTrustPolicy, trustFileOf, trustPolicySchema } from "../standins/sts.ts";
@@ -17,6 +18,9 @@ import { OFFLINE_DEPLOYER_ROLE_ARN } from "../runtime.ts";
  *   npm run trust -- --target-response target.json        # the saved POST /v1/targets response ("-": stdin)
  *   npm run trust -- --role-arn ARN --external-id ID --org ORG
  */
+// zod/mini ships without messages: refusals name each issue in English.
+z.config(en());
+
 const usage = `usage: npm run trust -- --target-response <file.json|-> | --role-arn <arn> --external-id <id> --org <org>
   Stand-in step: records a BYOI deploy role's trust policy with the offline STS stand-in, as the
   customer would by pasting it into the role in their AWS account. Data dir: $BULKHEAD_DATA_DIR or .bulkhead`;
