@@ -19,7 +19,7 @@ const DEPLOYMENTS: readonly LinkName[] = ["Deployments", "HostedTargetExternalId
 const TASK_LINKS: Record<(typeof tasks)[number]["id"], readonly LinkName[]> = {
   "deployments.begin-build": TENANT,
   "builds.prepare": [...TENANT, ...DEPLOYMENTS],
-  "builds.destroy": DEPLOYMENTS,
+  "builds.destroy": [...TENANT, ...DEPLOYMENTS],
   "builds.record": [...TENANT, ...DEPLOYMENTS],
   "deploys.check-target": [...TENANT, ...DEPLOYMENTS],
   "deploys.apply": [...TENANT, ...DEPLOYMENTS],

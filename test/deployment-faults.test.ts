@@ -3,19 +3,18 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { LambdaClient, UpdateAliasCommand, UpdateFunctionCodeCommand, type UpdateFunctionCodeCommandInput } from "@aws-sdk/client-lambda";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { lambdaAliasTargets } from "../packages/core/src/deployments/cloud/lambda-target.ts";
 import { stsRoleAssumer } from "../packages/core/src/deployments/cloud/sts.ts";
 import { deploymentsConfig } from "../packages/core/src/deployments/config.ts";
-import { hostedOnlyGrants } from "../packages/core/src/deployments/grants.ts";
+import { deployGrants } from "../packages/core/src/deployments/grants.ts";
 import { useDeploymentPorts, type GrantCheck } from "../packages/core/src/deployments/ports.ts";
 import { taskError } from "../packages/core/src/workflows/errors.ts";
 import { PRODUCTION_WORKFLOW_OPTIONS } from "../packages/core/src/workflows/options.ts";
-import { localClient } from "../packages/local/src/dynamodb.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 import { executionClosed, newApp, putSource, startDeployment, waitForStatus } from "./support/deployments.ts";
+import { byoiTarget } from "./support/samples.ts";
 
 /**
  * Faults around the cross-account step, run through the real workflow offline but with the
@@ -35,7 +34,7 @@ afterAll(() => api?.stop());
 afterEach(() => {
   sts.reset();
   lambda.reset();
-  useDeploymentPorts({ grants: hostedOnlyGrants() });
+  useDeploymentPorts({ grants: deployGrants() });
 });
 
 /** Lambda answers with the SHA-256 of the object it was pointed at, as it would after reading it from S3. */
@@ -56,6 +55,13 @@ async function deploy(target?: string) {
   expect(started.status, started.text).toBe(202);
   const done = await waitForStatus(api, "acme", appId, started.json.id, ["SUCCEEDED", "FAILED"]);
   return { appId, done, execution: await executionClosed(api, done.id) };
+}
+
+/** A BYOI target registered the way an org admin does it; the response holds its ExternalId (once). */
+async function registerByoiTarget() {
+  const reply = await api.call(api.orgHost("acme"), "POST", "/v1/targets", { token: api.tokens.member("acme", "admin"), body: byoiTarget("customer account") });
+  expect(reply.status, reply.text).toBe(201);
+  return reply.json as { id: string; deployRoleArn: string; externalId: string };
 }
 
 const retriesOf = (execution: { history: { type: string; state?: unknown }[] }, state: string) =>
@@ -133,41 +139,59 @@ describe("target faults", () => {
 });
 
 describe("grants", () => {
-  it("are checked at CheckTarget, before AssumeRole and right before applying; a revocation in between stops the release", async () => {
+  it("are checked at CheckTarget, before AssumeRole and right before applying, the last pinned to the grant found before AssumeRole", async () => {
     stsIssues();
     lambdaDeploys();
-    const moments: GrantCheck["moment"][] = [];
+    const checks: GrantCheck[] = [];
     useDeploymentPorts({
       grants: {
         async check(request) {
-          moments.push(request.moment);
-          if (request.moment === "before-apply") {
-            throw taskError("grantDenied", "the deploy grant was revoked");
-          }
+          checks.push(request);
+          if (request.moment === "before-apply") throw taskError("grantDenied", "grant revoked");
+          return { grantId: "pinnedgrantpinnedgrantpinn" };
         },
       },
     });
     const { done } = await deploy();
-    expect(moments).toEqual(["check-target", "before-assume-role", "before-apply"]);
+    expect(checks.map((c) => [c.moment, c.grantId])).toEqual([
+      ["check-target", undefined], ["before-assume-role", undefined], ["before-apply", "pinnedgrantpinnedgrantpinn"],
+    ]);
     expect(done.status).toBe("FAILED");
-    expect(done.failureReason).toBe("the deploy grant was revoked");
+    expect(done.failureReason).toBe("grant revoked");
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
     expect(lambda).toHaveReceivedCommandTimes(UpdateFunctionCodeCommand, 0);
   });
 
-  it("until grants exist, a customer-account (BYOI) target is refused before any AssumeRole", async () => {
+  it("a customer-account (BYOI) target without a Deploy grant is refused before any AssumeRole", async () => {
     stsIssues();
-    const targetId = "t".repeat(26);
-    const db = DynamoDBDocumentClient.from(localClient(api.offline.dynamoEndpoint));
-    await db.send(new PutCommand({
-      TableName: api.offline.config.tableName,
-      Item: { PK: "ORG#acme", SK: `TARGET#${targetId}`, kind: "byoi", roleArn: "arn:aws:iam::111122223333:role/bulkhead-deploy", externalId: "e".repeat(40) },
-    }));
+    const targetId = (await registerByoiTarget()).id;
     const { done } = await deploy(targetId);
     expect(done.target).toEqual({ id: targetId, kind: "byoi" });
     expect(done.status).toBe("FAILED");
-    expect(done.failureReason).toBe(`no approved deploy grant covers target ${targetId}`);
+    expect(done.failureReason).toBe("no grant");
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+  });
+
+  it("with an approved Deploy grant, AssumeRole names the customer's role and the target's own ExternalId", async () => {
+    stsIssues();
+    lambdaDeploys();
+    const target = await registerByoiTarget();
+    const grant = await api.call(api.orgHost("acme"), "POST", "/v1/grants", {
+      token: api.tokens.platform("operator"), body: { phase: "Deploy", targetId: target.id, reason: "release", durationSeconds: 3600 },
+    });
+    expect(grant.status, grant.text).toBe(201);
+    const approved = await api.call(api.orgHost("acme"), "POST", `/v1/grants/${grant.json.id}/approve`, { token: api.tokens.member("acme", "owner") });
+    expect(approved.status, approved.text).toBe(200);
+    const { appId, done } = await deploy(target.id);
+    expect(done.status, done.failureReason).toBe("SUCCEEDED");
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: target.deployRoleArn,
+      ExternalId: target.externalId,
+      RoleSessionName: done.id,
+      Tags: [{ Key: "org", Value: "acme" }, { Key: "app", Value: appId }, { Key: "deployment", Value: done.id }],
+    });
+    const policy = sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input.Policy!;
+    expect(policy).toContain(`arn:aws:lambda:eu-west-1:123456789012:function:bh-acme-${appId}`);
   });
 });
 

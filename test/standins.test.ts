@@ -10,12 +10,14 @@ import { codeBuildStandIn } from "../packages/local/src/standins/codebuild.ts";
 import { localLogGroups } from "../packages/local/src/standins/logs.ts";
 import { BadObjectKey, localObjectStore } from "../packages/local/src/standins/object-store.ts";
 import { isAllowed } from "../packages/local/src/standins/policy-evaluation.ts";
-import { stsStandIn } from "../packages/local/src/standins/sts.ts";
+import { deployRoleTrustPolicy } from "../packages/core/src/targets/trust-policy.ts";
+import { recordTrustPolicy, stsStandIn, trustFileOf } from "../packages/local/src/standins/sts.ts";
 import { targetStandIn } from "../packages/local/src/standins/target.ts";
 
 /** The offline stand-ins refuse what their cloud counterparts would. */
 const ROLE = "arn:aws:iam::000000000000:role/bulkhead/deploy/hosted-deploy";
 const EXTERNAL_ID = "x".repeat(40);
+const CALLER = "arn:aws:iam::000000000000:role/bulkhead-deployer";
 const DEPLOYMENT = "01J9Z6W0C8M3Q9N6R2B7T4V5X1";
 const names = appNames("acme", "a".repeat(26));
 const target: ResolvedTarget = { id: "hosted", kind: "hosted", roleArn: ROLE, externalId: EXTERNAL_ID, region: "us-east-1", accountId: "000000000000" };
@@ -30,7 +32,7 @@ const request = (overrides: object = {}) => ({
 describe("STS stand-in", () => {
   it("issues credentials only for a trusted role with its ExternalId", async () => {
     let now = 1_000_000;
-    const sts = stsStandIn(() => now);
+    const sts = stsStandIn({ callerArn: CALLER, now: () => now });
     sts.trust(ROLE, EXTERNAL_ID);
     await expect(sts.assumeRole(request({ externalId: "y".repeat(40) }))).rejects.toMatchObject({ name: "AccessDenied" });
     await expect(sts.assumeRole(request({ roleArn: `${ROLE}-other` }))).rejects.toMatchObject({ name: "AccessDenied" });
@@ -45,6 +47,57 @@ describe("STS stand-in", () => {
   });
 });
 
+describe("STS stand-in: a customer's trust policy", () => {
+  const CUSTOMER_ROLE = "arn:aws:iam::123456789012:role/bulkhead-deploy";
+  const TARGET_EXTERNAL_ID = "t".repeat(43);
+  const pasted = deployRoleTrustPolicy({ deployerRoleArn: CALLER, externalId: TARGET_EXTERNAL_ID, org: "acme" });
+  const byoi = (overrides: object = {}) => request({ roleArn: CUSTOMER_ROLE, externalId: TARGET_EXTERNAL_ID, ...overrides });
+
+  it("no trust recorded: every ExternalId is refused, and the call is seen", async () => {
+    const sts = stsStandIn({ callerArn: CALLER });
+    await expect(sts.assumeRole(byoi())).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(sts.assumeRole(byoi({ externalId: "" }))).rejects.toMatchObject({ name: "AccessDenied" });
+    expect(sts.calls()).toEqual([
+      { roleArn: CUSTOMER_ROLE, sessionName: DEPLOYMENT, allowed: false },
+      { roleArn: CUSTOMER_ROLE, sessionName: DEPLOYMENT, allowed: false },
+    ]);
+  });
+
+  it("is evaluated as IAM would: principal, ExternalId, the org's session tag, no other tag keys", async () => {
+    const sts = stsStandIn({ callerArn: CALLER });
+    sts.trustPolicy(CUSTOMER_ROLE, pasted);
+    expect((await sts.assumeRole(byoi())).accessKeyId).toMatch(/^ASIA/);
+    await expect(sts.assumeRole(byoi({ externalId: "u".repeat(43) }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(sts.assumeRole(byoi({ tags: sessionTags("globex", names.appId, DEPLOYMENT) }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(sts.assumeRole(byoi({ tags: [...sessionTags("acme", names.appId, DEPLOYMENT), { key: "admin", value: "true" }] })))
+      .rejects.toMatchObject({ name: "AccessDenied" });
+    const otherCaller = stsStandIn({ callerArn: "arn:aws:iam::000000000000:role/someone-else" });
+    otherCaller.trustPolicy(CUSTOMER_ROLE, pasted);
+    await expect(otherCaller.assumeRole(byoi())).rejects.toMatchObject({ name: "AccessDenied" });
+  });
+
+  it("an explicit Deny wins, and an operator it does not know fails closed", async () => {
+    const sts = stsStandIn({ callerArn: CALLER });
+    sts.trustPolicy(CUSTOMER_ROLE, { ...pasted, Statement: [...pasted.Statement, { Effect: "Deny", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] });
+    await expect(sts.assumeRole(byoi())).rejects.toMatchObject({ name: "AccessDenied" });
+    sts.trustPolicy(CUSTOMER_ROLE, {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: CALLER }, Action: ["sts:AssumeRole", "sts:TagSession"], Condition: { StringNotEquals: { "sts:ExternalId": "x" } } }],
+    });
+    await expect(sts.assumeRole(byoi())).rejects.toMatchObject({ name: "AccessDenied" });
+  });
+
+  it("recorded in the data dir, a trust is seen by a stand-in started before it was recorded (npm start and npm run trust)", async () => {
+    const file = trustFileOf(mkdtempSync(join(tmpdir(), "bulkhead-sts-")));
+    const running = stsStandIn({ callerArn: CALLER, trustFile: file });
+    await expect(running.assumeRole(byoi())).rejects.toMatchObject({ name: "AccessDenied" });
+    recordTrustPolicy(file, CUSTOMER_ROLE, pasted);
+    expect((await running.assumeRole(byoi())).accessKeyId).toMatch(/^ASIA/);
+    expect(() => recordTrustPolicy(file, "not-a-role", pasted)).toThrow(TypeError);
+    expect(() => recordTrustPolicy(file, CUSTOMER_ROLE, { Version: "2012-10-17", Statement: [] })).toThrow();
+  });
+});
+
 describe("target stand-in", () => {
   const setup = async (policyFor = names) => {
     const root = mkdtempSync(join(tmpdir(), "bulkhead-target-"));
@@ -52,7 +105,7 @@ describe("target stand-in", () => {
     const zip = Buffer.from("zip bytes");
     mkdirSync(join(store.path("b", artifactKey), ".."), { recursive: true });
     writeFileSync(store.path("b", artifactKey), zip);
-    const sts = stsStandIn();
+    const sts = stsStandIn({ callerArn: CALLER });
     sts.trust(ROLE, EXTERNAL_ID);
     const credentials = await sts.assumeRole(request({ policy: JSON.stringify(deploySessionPolicy(policyFor, target, { bucket: "b", key: artifactKey })) }));
     const deployer = targetStandIn({ root: join(root, "targets"), sts, store });

@@ -41,6 +41,7 @@ export type OfflineOptions = {
 
 export type Offline = {
   url: string;
+  dataDir: string;
   port: number;
   issuer: DevIssuer;
   config: Config;
@@ -141,7 +142,9 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   // The key store stand-in lives beside DynamoDB's files; a throwaway store gets throwaway keys.
   const keyStoreDirectory = options.memory ? mkdtempSync(join(tmpdir(), "bulkhead-keystore-")) : join(dataDir, "keystore");
   const { config, deploymentsConfig } = linkOffline({ dataDir, tableName, dynamoEndpoint: dynamo.endpoint, keyStoreDirectory, port });
-  const deployments = await startOfflineDeployments({ root: REPO_ROOT, dataDir, config: deploymentsConfig, ...options.workflows });
+  const deployments = await startOfflineDeployments({
+    root: REPO_ROOT, dataDir, config: deploymentsConfig, deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN, ...options.workflows,
+  });
 
   for (const org of SEED_ORGS) {
     if (!(await readOrg(org.slug))) await createOrg(org);
@@ -153,6 +156,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
 
   return {
     url: `http://localhost:${port}`,
+    dataDir,
     port,
     issuer,
     config,

@@ -1,6 +1,6 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { destroyBuildEnvironment } from "@bulkhead/core/deployments/steps";
-import { defineTask, deploymentIds } from "@bulkhead/core/workflows/task-handler";
+import { defineTask, deploymentIds, nonEmptyString } from "@bulkhead/core/workflows/task-handler";
 
-export const handler = defineTask("builds.destroy", deploymentIds.extend({ projectName: z.string().min(1) }),
+export const handler = defineTask("builds.destroy", z.extend(deploymentIds, { projectName: nonEmptyString }),
   ({ projectName, ...ids }) => destroyBuildEnvironment(ids, projectName));

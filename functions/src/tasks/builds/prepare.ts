@@ -1,8 +1,9 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { prepareBuild } from "@bulkhead/core/deployments/steps";
 import { defineTask, deploymentIds } from "@bulkhead/core/workflows/task-handler";
 
-const input = deploymentIds.extend({ timeoutMinutes: z.number().int().positive(), queuedTimeoutMinutes: z.number().int().positive() });
+const minutes = z.int().check(z.positive());
+const input = z.extend(deploymentIds, { timeoutMinutes: minutes, queuedTimeoutMinutes: minutes });
 
 export const handler = defineTask("builds.prepare", input, ({ timeoutMinutes, queuedTimeoutMinutes, ...ids }) =>
   prepareBuild(ids, { timeoutMinutes, queuedTimeoutMinutes }));

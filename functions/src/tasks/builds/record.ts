@@ -1,12 +1,12 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { recordArtifact } from "@bulkhead/core/deployments/steps";
-import { defineTask, deploymentIds } from "@bulkhead/core/workflows/task-handler";
+import { defineTask, deploymentIds, nonEmptyString, sha256Hex } from "@bulkhead/core/workflows/task-handler";
 
-const input = deploymentIds.extend({
-  artifactLocation: z.string().min(1),
-  artifactSha256: z.string().regex(/^[0-9a-fA-F]{64}$/),
-  logGroup: z.string().min(1),
-  logStreamPrefix: z.string().min(1),
+const input = z.extend(deploymentIds, {
+  artifactLocation: nonEmptyString,
+  artifactSha256: sha256Hex,
+  logGroup: nonEmptyString,
+  logStreamPrefix: nonEmptyString,
 });
 
 export const handler = defineTask("builds.record", input, ({ org, appId, deploymentId, ...build }) =>

@@ -1,8 +1,8 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { recordSuccess } from "@bulkhead/core/deployments/steps";
-import { defineTask, deploymentIds } from "@bulkhead/core/workflows/task-handler";
+import { defineTask, deploymentIds, nonEmptyString } from "@bulkhead/core/workflows/task-handler";
 
-const input = deploymentIds.extend({ releaseId: z.string().min(1), appliedAt: z.iso.datetime() });
+const input = z.extend(deploymentIds, { releaseId: nonEmptyString, appliedAt: z.iso.datetime() });
 
 export const handler = defineTask("deployments.succeed", input, ({ org, appId, deploymentId, ...release }) =>
   recordSuccess({ org, appId, deploymentId }, release));

@@ -1,8 +1,8 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { applyRelease } from "@bulkhead/core/deployments/steps";
-import { defineTask, deploymentIds } from "@bulkhead/core/workflows/task-handler";
+import { defineTask, deploymentIds, nonEmptyString, sha256Hex } from "@bulkhead/core/workflows/task-handler";
 
-const input = deploymentIds.extend({ artifactLocation: z.string().min(1), artifactSha256: z.string().regex(/^[0-9a-fA-F]{64}$/) });
+const input = z.extend(deploymentIds, { artifactLocation: nonEmptyString, artifactSha256: sha256Hex });
 
 export const handler = defineTask("deploys.apply", input, ({ org, appId, deploymentId, ...artifact }) =>
   applyRelease({ org, appId, deploymentId }, artifact));

@@ -1,19 +1,24 @@
+import { tenantTable } from "../data/tables.ts";
+import { checkDeployGrant, deployNeedsGrant } from "../grants/check.ts";
 import { taskError } from "../workflows/errors.ts";
 import type { GrantCheck, GrantPort } from "./ports.ts";
 
 /**
- * The grant seam. The targets-and-grants work replaces this adapter with one that reads the org's
- * approved, time-bounded Deploy grant for the target; the workflow already asks twice, before
- * AssumeRole and again right before applying, so a revocation stops a running deployment.
- *
- * Until then only the platform's own (hosted) account may be deployed to: a customer-account
- * (BYOI) target is refused, because nothing yet records the customer's approval.
+ * The grant gate of the deploy workflow, over the org's phased grants (grants/check.ts). Hosted
+ * targets run in the platform's own account and need no grant. A BYOI target needs an ACTIVE
+ * Deploy grant of the org for that very target, read consistently at every check; when the
+ * caller pins the grant it found before AssumeRole, the check before applying passes only if
+ * that same grant is still active, so a revocation, an expiry or a replacement in between stops
+ * the release. A refusal is a grantDenied TaskError whose message is the reason the deployment
+ * records: "no grant", "grant pending", "grant denied", "grant revoked" or "grant expired".
  */
-export function hostedOnlyGrants(): GrantPort {
+export function deployGrants(now: () => Date = () => new Date()): GrantPort {
   return {
     async check(request: GrantCheck) {
-      if (request.target.kind === "hosted") return;
-      throw taskError("grantDenied", `no approved ${request.phase} grant covers target ${request.target.id}`);
+      if (!deployNeedsGrant(request.target)) return {};
+      const result = await checkDeployGrant(tenantTable(request.org), { targetId: request.target.id, at: now(), grantId: request.grantId });
+      if (!result.ok) throw taskError("grantDenied", result.reason);
+      return { grantId: result.grantId };
     },
   };
 }

@@ -92,11 +92,16 @@ export type GrantCheck = {
   phase: "deploy";
   /** `check-target`: the CheckTarget step; then again inside ApplyRelease, before AssumeRole and right before applying. */
   moment: "check-target" | "before-assume-role" | "before-apply";
+  /** The grant an earlier check found: the check passes only if this same grant is still active. */
+  grantId?: string;
 };
 
 export interface GrantPort {
-  /** Resolves when the vendor may act on the target in this phase now; throws a grantDenied TaskError otherwise. */
-  check(request: GrantCheck): Promise<void>;
+  /**
+   * Resolves when the vendor may act on the target in this phase now, with the grant that allows
+   * it (none for targets that need no grant); throws a grantDenied TaskError otherwise.
+   */
+  check(request: GrantCheck): Promise<{ grantId?: string }>;
 }
 
 export type DeploymentPorts = {
@@ -118,7 +123,7 @@ const defaults: Factories = {
   buildLogs: async () => (await import("./cloud/logs.ts")).cloudWatchBuildLogs(),
   roles: async () => (await import("./cloud/sts.ts")).stsRoleAssumer(),
   targets: async () => (await import("./cloud/lambda-target.ts")).lambdaAliasTargets(),
-  grants: async () => (await import("./grants.ts")).hostedOnlyGrants(),
+  grants: async () => (await import("./grants.ts")).deployGrants(),
 };
 
 const installed: Partial<DeploymentPorts> = {};

@@ -1,3 +1,4 @@
+import { auditedStep } from "../audit/chain.ts";
 import { tenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import { HttpProblem } from "../problem.ts";
@@ -112,10 +113,14 @@ export async function recordArtifact(
   return {};
 }
 
-async function checkGrant(ids: ExecutionInput, record: DeploymentRecord, moment: GrantCheck["moment"]): Promise<void> {
+/** Checks the vendor's grant for the target; resolves with the grant found (none for hosted targets). */
+async function checkGrant(ids: ExecutionInput, record: DeploymentRecord, moment: GrantCheck["moment"], grantId?: string) {
   const grants = await port("grants");
-  await grants.check({ ...ids, target: record.target, phase: "deploy", moment });
+  return grants.check({ ...ids, target: record.target, phase: "deploy", moment, grantId });
 }
+
+/** The platform's deploy workflow, as it appears in an org's audit chain. */
+export const DEPLOY_WORKFLOW_ACTOR = { kind: "system", sub: "bulkhead:deployment-workflow" } as const;
 
 async function liveTarget(ids: ExecutionInput, record: DeploymentRecord) {
   const target = await resolveTarget(tenantTable(ids.org), record.target.id);
@@ -147,9 +152,18 @@ export async function applyRelease(
   const policy = JSON.stringify(deploySessionPolicy(names, target, location));
   if (policy.length > MAX_SESSION_POLICY_CHARS) throw taskError("internal", "the deploy session policy is too large");
 
-  await checkGrant(ids, record, "before-assume-role");
+  const { grantId } = await checkGrant(ids, record, "before-assume-role");
+  // The vendor's actions in the customer's (or the platform's) account go into the org's chain:
+  // intent before acting, outcome after. Ids only: never credentials, never the ExternalId.
+  const table = tenantTable(ids.org);
+  const step = (action: string) => ({
+    actor: DEPLOY_WORKFLOW_ACTOR,
+    action,
+    target: { appId: ids.appId, deploymentId: ids.deploymentId, targetId: target.id, ...(grantId && { grantId }) },
+    requestId: ids.deploymentId,
+  });
   const roles = await port("roles");
-  let credentials: TemporaryCredentials | undefined = await roles.assumeRole({
+  let credentials: TemporaryCredentials | undefined = await auditedStep(table, step("deployments.assume-role"), () => roles.assumeRole({
     roleArn: target.roleArn,
     externalId: target.externalId,
     sessionName: ids.deploymentId,
@@ -158,20 +172,22 @@ export async function applyRelease(
     policy,
   }).catch((error: unknown) => {
     throw asTaskError(error, `the deploy role of target ${target.id} could not be assumed`);
-  });
+  }));
   try {
-    await checkGrant(ids, record, "before-apply");
+    // The same grant that allowed AssumeRole must still be active now.
+    await checkGrant(ids, record, "before-apply", grantId);
     await requireStatus(ids, "DEPLOYING");
     const targets = await port("targets");
-    const { releaseId } = await targets.apply({
+    const assumed = credentials;
+    const { releaseId } = await auditedStep(table, step("deployments.apply"), () => targets.apply({
       target,
       names,
       deploymentId: ids.deploymentId,
       artifact: { location: artifact.artifactLocation, sha256: artifact.artifactSha256.toLowerCase() },
-      credentials,
+      credentials: assumed,
     }).catch((error: unknown) => {
       throw asTaskError(error, `target ${target.id} did not accept the release`);
-    });
+    }));
     return { releaseId, appliedAt: new Date().toISOString() };
   } finally {
     credentials = undefined;

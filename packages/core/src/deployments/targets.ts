@@ -1,34 +1,39 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
+import { parseRoleArn } from "../targets/aws-names.ts";
+import { findDeployTarget } from "../targets/targets.ts";
 import { deploymentsConfig } from "./config.ts";
 import type { ResolvedTarget } from "./ports.ts";
 import type { TargetRef } from "./records.ts";
 
 export const HOSTED_TARGET_ID = "hosted";
 
-const accountOf = (roleArn: string): string => /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(roleArn)?.[1] ?? "";
+const hostedAccount = (id: string): ResolvedTarget => {
+  const { roleArn, region, externalId } = deploymentsConfig().hostedTarget;
+  return { id, kind: "hosted", roleArn, region, externalId, accountId: parseRoleArn(roleArn)?.accountId ?? "" };
+};
 
 /**
- * Resolves a target id to how it is reached: the platform's own account for `hosted`, or a
- * target the org registered (`ORG#<org>` / `TARGET#<id>`, written by the targets work) with the
- * customer's deploy role and the ExternalId the platform generated for it. Undefined when the org
- * has no such target. The result holds the ExternalId: it stays inside the calling task.
+ * Resolves a target id to how it is reached: the platform's own account for `hosted` (and for a
+ * target the org registered as kind `hosted`, which names that same account), or a BYOI target
+ * the org registered, read through the targets module (the one reader of target items), with
+ * the customer's deploy role and the ExternalId the platform generated for it. Undefined when the
+ * org has no such target, or it was deleted. The result holds the ExternalId: it stays inside
+ * the calling task.
  */
 export async function resolveTarget(table: TenantTable, targetId: string): Promise<ResolvedTarget | undefined> {
-  if (targetId === HOSTED_TARGET_ID) {
-    const { roleArn, region, externalId } = deploymentsConfig().hostedTarget;
-    return { id: HOSTED_TARGET_ID, kind: "hosted", roleArn, region, externalId, accountId: accountOf(roleArn) };
-  }
-  const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.target(table.org, targetId) }));
-  if (!Item || Item.kind !== "byoi" || typeof Item.roleArn !== "string" || typeof Item.externalId !== "string") return undefined;
+  if (targetId === HOSTED_TARGET_ID) return hostedAccount(HOSTED_TARGET_ID);
+  const target = await findDeployTarget(table, targetId);
+  if (!target) return undefined;
+  if (target.kind === "hosted") return hostedAccount(target.id);
+  const role = target.deployRoleArn === undefined ? undefined : parseRoleArn(target.deployRoleArn);
+  if (!role || !target.externalId || !target.region) return undefined;
   return {
-    id: targetId,
+    id: target.id,
     kind: "byoi",
-    roleArn: Item.roleArn,
-    externalId: Item.externalId,
-    region: typeof Item.region === "string" ? Item.region : deploymentsConfig().region,
-    accountId: accountOf(Item.roleArn),
+    roleArn: target.deployRoleArn!,
+    externalId: target.externalId,
+    region: target.region,
+    accountId: role.accountId,
   };
 }
 

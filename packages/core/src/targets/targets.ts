@@ -66,13 +66,25 @@ export async function getTarget(table: TenantTable, targetId: string): Promise<T
 
 /** For the deploy workflow only: the target with its ExternalId. */
 export async function readDeployTarget(table: TenantTable, targetId: string): Promise<DeployTarget> {
-  const item = await readTargetItem(table, targetId);
-  return { ...toTarget(item), externalId: item.externalId };
+  const target = await findDeployTarget(table, targetId);
+  if (!target) throw notFound();
+  return target;
+}
+
+/** As readDeployTarget, but undefined when the org has no such target (never registered, or deleted). */
+export async function findDeployTarget(table: TenantTable, targetId: string): Promise<DeployTarget | undefined> {
+  const item = await findTargetItem(table, targetId);
+  return item && { ...toTarget(item), externalId: item.externalId };
 }
 
 async function readTargetItem(table: TenantTable, targetId: string) {
+  const item = await findTargetItem(table, targetId);
+  if (!item) throw notFound();
+  return item;
+}
+
+async function findTargetItem(table: TenantTable, targetId: string) {
   const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.target(table.org, targetId) }));
-  if (!Item) throw notFound();
   return Item;
 }
 

@@ -1,36 +1,36 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /**
  * The knobs of the deployment state machine. The definition is a function of these, so the
  * cloud gets production values while tests and `npm start` can shorten what they must; the
  * production defaults are what infra deploys.
  */
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 
 export const workflowOptionsSchema = z.strictObject({
-  retry: z.strictObject({
-    intervalSeconds: int(1, 300).default(2),
-    maxAttempts: int(0, 10).default(6),
-    backoffRate: z.number().min(1).max(10).default(2),
-    maxDelaySeconds: int(1, 3600).default(60),
-  }).prefault({}),
-  timeouts: z.strictObject({
+  retry: z.prefault(z.strictObject({
+    intervalSeconds: z._default(int(1, 300), 2),
+    maxAttempts: z._default(int(0, 10), 6),
+    backoffRate: z._default(z.number().check(z.minimum(1), z.maximum(10)), 2),
+    maxDelaySeconds: z._default(int(1, 3600), 60),
+  }), {}),
+  timeouts: z.prefault(z.strictObject({
     /** Record-keeping steps: a few DynamoDB calls. */
-    stepSeconds: int(1, 900).default(30),
+    stepSeconds: z._default(int(1, 900), 30),
     /** PrepareBuild may create the app's build role in IAM. */
-    prepareBuildSeconds: int(1, 900).default(60),
+    prepareBuildSeconds: z._default(int(1, 900), 60),
     /** AssumeRole, the grant checks and the target's update; must end within the 900 s session. */
-    applySeconds: int(1, 840).default(600),
+    applySeconds: z._default(int(1, 840), 600),
     /** Caps a whole execution; default: the sum of the steps' own limits plus retries' slack. */
-    executionSeconds: int(60, 31_536_000).optional(),
-  }).prefault({}),
-  build: z.strictObject({
+    executionSeconds: z.optional(int(60, 31_536_000)),
+  }), {}),
+  build: z.prefault(z.strictObject({
     /** CodeBuild's own limits: 5–2160 minutes of build, 5–480 minutes queued. */
-    timeoutMinutes: int(5, 2160).default(30),
-    queuedTimeoutMinutes: int(5, 480).default(30),
+    timeoutMinutes: z._default(int(5, 2160), 30),
+    queuedTimeoutMinutes: z._default(int(5, 480), 30),
     /** A new IAM role is not assumable everywhere at once. */
-    rolePropagationSeconds: int(0, 120).default(15),
-  }).prefault({}),
+    rolePropagationSeconds: z._default(int(0, 120), 15),
+  }), {}),
 });
 
 export type WorkflowOptions = z.output<typeof workflowOptionsSchema>;

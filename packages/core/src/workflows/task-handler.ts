@@ -1,18 +1,22 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import { logger } from "../log.ts";
 import { asTaskError, TASK_ERRORS, taskError, TaskError } from "./errors.ts";
 import type { TaskId } from "./tasks.ts";
 
+// zod/mini ships without messages; the refused-input log names each issue in English.
+z.config(en());
+
 /**
  * Wraps a workflow task the way defineHandler wraps a route: the Powertools logger with the
- * deployment's keys, input validated with zod, and every error turned into a named TaskError so
- * Retry and Catch match on a stable name. The original error is logged here; only the TaskError's
- * user-facing message travels on into the execution history.
+ * deployment's keys, input validated with zod/mini, and every error turned into a named TaskError
+ * so Retry and Catch match on a stable name. The original error is logged here; only the
+ * TaskError's user-facing message travels on into the execution history.
  */
-export function defineTask<S extends z.ZodType, R extends object>(
+export function defineTask<S extends z.ZodMiniType, R extends object>(
   id: TaskId,
   input: S,
   run: (input: z.output<S>) => Promise<R>,
@@ -45,9 +49,13 @@ export function defineTask<S extends z.ZodType, R extends object>(
 
 export { TaskError };
 
-/** The ids every deployment task receives. */
+export const nonEmptyString = z.string().check(z.minLength(1));
+/** A SHA-256 in hex, as CodeBuild reports an artifact's (either case). */
+export const sha256Hex = z.string().check(z.regex(/^[0-9a-fA-F]{64}$/));
+
+/** The ids every deployment task receives; a task adds its own fields with `z.extend`. */
 export const deploymentIds = z.object({
-  org: z.string().min(1),
-  appId: z.string().min(1),
-  deploymentId: z.string().min(1),
+  org: nonEmptyString,
+  appId: nonEmptyString,
+  deploymentId: nonEmptyString,
 });

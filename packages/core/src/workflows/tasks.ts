@@ -25,7 +25,7 @@ export const tasks = [
     summary: "Move the deployment from QUEUED to BUILDING" },
   { id: "builds.prepare", invokedBy: "state", needs: ["table", "iam:build-roles"],
     summary: "Prepare the per-app build spec and ensure the app's narrowly scoped build role" },
-  { id: "builds.destroy", invokedBy: "state", needs: ["codebuild:builds"],
+  { id: "builds.destroy", invokedBy: "state", needs: ["table", "codebuild:builds"],
     summary: "Destroy the deployment's build environment, whatever the build's outcome" },
   { id: "builds.record", invokedBy: "state", needs: ["table", "logs:build-logs"],
     summary: "Record the artifact and the build log excerpt; move BUILDING to DEPLOYING" },

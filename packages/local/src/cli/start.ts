@@ -39,6 +39,14 @@ Try:
   curl -s -X POST ${org}/v1/apps/$APP/rotate -H "authorization: Bearer $TOKEN"
   npm run rotate -- --now
   npm run rotate -- --at $(date -u -d '+40 days' +%Y-%m-%dT%H:%M:%SZ)
+  # deploy to a customer's account (BYOI): register the target, record its trust (stand-in step), get a Deploy grant approved
+  curl -s ${org}/v1/targets -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"prod","kind":"byoi","accountId":"123456789012","deployRoleArn":"arn:aws:iam::123456789012:role/bulkhead-deploy","region":"eu-west-1"}' > target.json
+  npm run -s trust -- --target-response target.json
+  TARGET=$(node -pe 'require("./target.json").id')
+  GRANT=$(curl -s ${org}/v1/grants -H "authorization: Bearer $(npm run -s token -- --platform --sub ops --role operator)" -H 'content-type: application/json' -d "{\\"phase\\":\\"Deploy\\",\\"targetId\\":\\"$TARGET\\",\\"reason\\":\\"release\\",\\"durationSeconds\\":3600}" | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')
+  curl -s -X POST ${org}/v1/grants/$GRANT/approve -H "authorization: Bearer $TOKEN"
+  curl -s ${org}/v1/apps/$APP/deployments -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "{\\"source\\":{\\"ref\\":\\"v1\\"},\\"target\\":\\"$TARGET\\"}"
+  curl -s -X POST ${org}/v1/grants/$GRANT/revoke -H "authorization: Bearer $TOKEN"   # later deployments to it: FAILED "grant revoked"
   # platform host:
   curl -s http://localhost:${port}/v1/orgs/acme -H "authorization: Bearer $(npm run -s token -- --platform --sub ops --role platform-admin)"
   # the org's audit trail (owner/admin): list, verify (signs a checkpoint), export for offline checks

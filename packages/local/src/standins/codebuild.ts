@@ -7,7 +7,8 @@ import {
 } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { zipSync, type Zippable } from "fflate";
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import type { BuildEnvironmentPort } from "@bulkhead/core/deployments/ports";
 import type { LocalLogGroups } from "./logs.ts";
 import type { LocalObjectStore } from "./object-store.ts";
@@ -61,43 +62,49 @@ type BuildRecord = {
   Logs: { GroupName: string; StreamName: string };
 };
 
+// zod/mini ships without messages; a refused request names its first issue in English, as CodeBuild would.
+z.config(en());
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED_ENV = /^(?:AWS_|CODEBUILD_)/;
 const SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const PHASE_ORDER = ["install", "pre_build", "build", "post_build"] as const;
 const FIXED_ZIP_TIME = new Date("1980-01-01T00:00:00Z");
 
+const nonEmpty = z.string().check(z.minLength(1));
+const minutes = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
+
 const requestSchema = z.object({
-  ProjectName: z.string().min(1),
-  IdempotencyToken: z.string().min(1),
+  ProjectName: nonEmpty,
+  IdempotencyToken: nonEmpty,
   SourceTypeOverride: z.literal("S3"),
-  SourceLocationOverride: z.string().regex(/^[^/]+\/.+\/$/, "an S3 folder: bucket/prefix/"),
-  ServiceRoleOverride: z.string().startsWith("arn:"),
-  BuildspecOverride: z.string().min(1),
+  SourceLocationOverride: z.string().check(z.regex(/^[^/]+\/.+\/$/, "an S3 folder: bucket/prefix/")),
+  ServiceRoleOverride: z.string().check(z.startsWith("arn:")),
+  BuildspecOverride: nonEmpty,
   EnvironmentVariablesOverride: z.array(z.object({
-    Name: z.string().regex(ENV_NAME).refine((n) => !RESERVED_ENV.test(n), "reserved prefix"),
+    Name: z.string().check(z.regex(ENV_NAME), z.refine((n) => !RESERVED_ENV.test(n), "reserved prefix")),
     Value: z.string(),
     Type: z.literal("PLAINTEXT"),
   })),
   ArtifactsOverride: z.object({
     Type: z.literal("S3"),
-    Location: z.string().min(1),
-    Path: z.string().min(1),
-    Name: z.string().min(1),
+    Location: nonEmpty,
+    Path: nonEmpty,
+    Name: nonEmpty,
     NamespaceType: z.literal("NONE"),
     Packaging: z.literal("ZIP"),
   }),
-  LogsConfigOverride: z.object({
-    CloudWatchLogs: z.object({ Status: z.literal("ENABLED"), GroupName: z.string().min(1), StreamName: z.string().min(1) }),
-  }).passthrough(),
-  TimeoutInMinutesOverride: z.number().int().min(5).max(2160),
-  QueuedTimeoutInMinutesOverride: z.number().int().min(5).max(480),
+  LogsConfigOverride: z.looseObject({
+    CloudWatchLogs: z.object({ Status: z.literal("ENABLED"), GroupName: nonEmpty, StreamName: nonEmpty }),
+  }),
+  TimeoutInMinutesOverride: minutes(5, 2160),
+  QueuedTimeoutInMinutesOverride: minutes(5, 480),
 });
 
 const buildspecSchema = z.object({
   version: z.union([z.literal(0.2), z.literal("0.2")]),
-  phases: z.partialRecord(z.enum(PHASE_ORDER), z.object({ commands: z.array(z.string()).min(1) })).default({}),
-  artifacts: z.object({ files: z.tuple([z.literal("**/*")]), "base-directory": z.string().optional() }),
+  phases: z._default(z.partialRecord(z.enum(PHASE_ORDER), z.object({ commands: z.array(z.string()).check(z.minLength(1)) })), {}),
+  artifacts: z.object({ files: z.tuple([z.literal("**/*")]), "base-directory": z.optional(z.string()) }),
 });
 
 /** Errors named like the ones Step Functions' CodeBuild integration raises. */

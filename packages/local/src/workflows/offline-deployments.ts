@@ -9,7 +9,7 @@ import { codeBuildStandIn, type CodeBuildStandIn } from "../standins/codebuild.t
 import { buildRolesStandIn } from "../standins/iam.ts";
 import { localLogGroups, type LocalLogGroups } from "../standins/logs.ts";
 import { localObjectStore, type LocalObjectStore } from "../standins/object-store.ts";
-import { stsStandIn, type StsStandIn } from "../standins/sts.ts";
+import { stsStandIn, trustFileOf, type StsStandIn } from "../standins/sts.ts";
 import { targetStandIn, type TargetStandIn } from "../standins/target.ts";
 import { bindTaskStates, loadTask } from "./bindings.ts";
 import { localExecutor, type LocalExecutor } from "./executor.ts";
@@ -63,7 +63,7 @@ export function offlineDeploymentsConfig(hostedTargetExternalId: string): Deploy
  * and the deploy target, all under the data dir except the build sandboxes.
  */
 export async function startOfflineDeployments(
-  options: { root: string; dataDir: string; config: DeploymentsConfig } & OfflineWorkflowOptions,
+  options: { root: string; dataDir: string; config: DeploymentsConfig; deployerRoleArn: string } & OfflineWorkflowOptions,
 ): Promise<OfflineDeployments> {
   const { config } = options;
   const resources = placeholderTaskResources();
@@ -78,8 +78,9 @@ export async function startOfflineDeployments(
     sandboxRoot: options.sandboxRoot ?? join(tmpdir(), "bulkhead-sandboxes"),
     maxWallClockMs: options.buildTimeLimitMs,
   });
-  const sts = stsStandIn();
-  // The hosted deploy role's trust policy requires the platform's ExternalId.
+  // Customers' trust policies are recorded by the `npm run trust` stand-in step, in the data dir.
+  const sts = stsStandIn({ callerArn: options.deployerRoleArn, trustFile: trustFileOf(options.dataDir) });
+  // The hosted deploy role's trust policy (as infra declares it) requires the platform's ExternalId.
   sts.trust(config.hostedTarget.roleArn, config.hostedTarget.externalId);
   const target = targetStandIn({ root: join(options.dataDir, "targets"), sts, store });
 
