@@ -48,7 +48,9 @@ export class KeyStoreStandIn implements KeyStore {
       await link(staged, file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      return versionOfRetriedCreate(this, ref, requestToken);
+      // Awaited here, not returned: the finally block below awaits too, and a returned promise that
+      // rejected meanwhile would be reported as unhandled.
+      return await versionOfRetriedCreate(this, ref, requestToken);
     } finally {
       await rm(staged, { force: true });
     }
