@@ -17,6 +17,7 @@ export default $config({
     const { auditCheckpointKey, links } = await import("./infra/links.ts");
     const { routeFunctions } = await import("./infra/functions.ts");
     const { deploymentWorkflow } = await import("./infra/workflows.ts");
+    const { scheduledJobs } = await import("./infra/jobs.ts");
     const { platformRoles } = await import("./infra/roles.ts");
     const { httpApi } = await import("./infra/api.ts");
 
@@ -26,7 +27,8 @@ export default $config({
     const linked = links(stage, data, checkpointKey);
     const functions = routeFunctions(stage, linked, checkpointKey);
     const workflow = deploymentWorkflow(stage, linked);
-    const roles = platformRoles(stage, functions, workflow);
+    const jobs = scheduledJobs(stage, linked);
+    const roles = platformRoles(stage, functions, workflow, jobs);
     httpApi(stage, functions);
 
     return {

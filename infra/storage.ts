@@ -1,4 +1,4 @@
-import { TABLE_SCHEMA } from "../packages/core/src/data/table-schema.ts";
+import { TABLE_INDEXES, TABLE_KEY_ATTRIBUTES, TABLE_SCHEMA } from "../packages/core/src/data/table-schema.ts";
 import { artifactBucketPolicy } from "../packages/core/src/iam/platform.ts";
 import type { Stage } from "./stage.ts";
 
@@ -12,8 +12,10 @@ export function storage(stage: Stage) {
   sst.Linkable.wrap(sst.aws.Bucket, (bucket) => ({ properties: { name: bucket.name } }));
 
   const table = new sst.aws.Dynamo("Table", {
-    fields: { [TABLE_SCHEMA.partitionKey]: "string", [TABLE_SCHEMA.sortKey]: "string" },
+    fields: Object.fromEntries(TABLE_KEY_ATTRIBUTES.map((attribute) => [attribute, "string"])),
     primaryIndex: { hashKey: TABLE_SCHEMA.partitionKey, rangeKey: TABLE_SCHEMA.sortKey },
+    // Sparse and keys-only: an item is in an index only while it carries the index's attributes.
+    globalIndexes: Object.fromEntries(TABLE_INDEXES.map((index) => [index.name, { hashKey: index.partitionKey, rangeKey: index.sortKey, projection: "keys-only" }])),
     ttl: TABLE_SCHEMA.ttlAttribute,
     deletionProtection: true,
     transform: {

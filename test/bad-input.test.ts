@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type CallOptions, type TestApi } from "./support/api.ts";
+import { DEPLOY_ROLE_NAME_RULE } from "../packages/core/src/iam/deploy-role-name.ts";
 
 let api: TestApi;
 let token: string;
@@ -102,7 +103,7 @@ describe("bad input is a 4xx problem and writes nothing but its audit entry", ()
 });
 
 describe("bad input on targets, enrollment and grants is a 4xx problem and writes nothing", () => {
-  const byoi = { name: "t", kind: "byoi", accountId: "123456789012", deployRoleArn: "arn:aws:iam::123456789012:role/deploy", region: "eu-west-1" };
+  const byoi = { name: "t", kind: "byoi", accountId: "123456789012", deployRoleArn: "arn:aws:iam::123456789012:role/bulkhead-deploy-acme", region: "eu-west-1" };
   const grant = { phase: "Deploy", targetId: "a".repeat(26), reason: "release", durationSeconds: 600 };
   let enrollment: string;
   let operator: string;
@@ -118,7 +119,7 @@ describe("bad input on targets, enrollment and grants is a 4xx problem and write
       [{ ...byoi, accountId: undefined }, "accountId"],
       [{ ...byoi, accountId: "12345678901" }, "accountId"],
       [{ ...byoi, deployRoleArn: "arn:aws:iam::123456789012:user/deploy" }, "deployRoleArn"],
-      [{ ...byoi, deployRoleArn: "arn:aws:iam::999999999999:role/deploy" }, "deployRoleArn"],
+      [{ ...byoi, deployRoleArn: "arn:aws:iam::999999999999:role/bulkhead-deploy-acme" }, "deployRoleArn"],
       [{ ...byoi, region: "europe" }, "region"],
       [{ ...byoi, region: "us-gov-west-1" }, "region"],
       [{ ...byoi, externalId: "chosen-by-the-caller-chosen-by-the-caller" }, "externalId"],
@@ -128,6 +129,33 @@ describe("bad input on targets, enrollment and grants is a 4xx problem and write
     for (const [body, field] of cases) {
       const reply = await expectRefusedUnchanged("POST", "/v1/targets", { body }, 400, "invalid-request");
       expect(JSON.stringify(reply.json.errors), JSON.stringify(body)).toContain(field);
+    }
+  });
+
+  it("targets: a deploy role not named bulkhead-deploy-<org> at the root path → 400 naming the rule", async () => {
+    const role = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+    const offConvention = [
+      role("deploy"),
+      role("bulkhead-deploy"),
+      role("bulkhead-deploy-"),
+      role("Bulkhead-Deploy-acme"),
+      role("bulkhead-deployer-acme"),
+      role("ops/bulkhead-deploy-acme"), // a path: outside role/bulkhead-deploy-*
+      role("bulkhead-deploy-x/bulkhead-deploy-acme"), // matches role/bulkhead-deploy-* only through the path
+      role("bulkhead-deploy-hosted_production"), // the hosted target's name: never an org's
+      role("bulkhead-deploy-ACME"),
+    ];
+    for (const deployRoleArn of offConvention) {
+      const reply = await expectRefusedUnchanged("POST", "/v1/targets", { body: { ...byoi, deployRoleArn } }, 400, "invalid-request");
+      const errors = reply.json.errors as { path: string; message: string }[];
+      expect(errors, deployRoleArn).toEqual([{ path: "deployRoleArn", message: DEPLOY_ROLE_NAME_RULE }]);
+      expect(errors[0]!.message).toContain("bulkhead-deploy-<org>");
+    }
+    // Another org's name follows the pattern but not this org's convention: refused the same way, naming this org's role.
+    for (const deployRoleArn of [role("bulkhead-deploy-globex"), role("bulkhead-deploy-acme2"), role("bulkhead-deploy-acm")]) {
+      const reply = await expectRefusedUnchanged("POST", "/v1/targets", { body: { ...byoi, deployRoleArn } }, 400, "invalid-request");
+      expect(reply.json.errors, deployRoleArn).toEqual([{ path: "deployRoleArn", message: expect.stringContaining("bulkhead-deploy-acme)") }]);
+      expect(reply.json.errors[0].message).toContain(DEPLOY_ROLE_NAME_RULE);
     }
   });
 

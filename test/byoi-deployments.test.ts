@@ -29,7 +29,7 @@ let accounts = 0;
 /** A BYOI target in an account of its own, so each test's role (and its trust) is its own. */
 async function registerTarget(): Promise<CreatedTarget> {
   const account = String(210_000_000_000 + ++accounts * 7919);
-  const reply = await api.call(host(), "POST", "/v1/targets", { token: api.tokens.member("acme", "admin"), body: byoiTarget(`customer ${accounts}`, account) });
+  const reply = await api.call(host(), "POST", "/v1/targets", { token: api.tokens.member("acme", "admin"), body: byoiTarget("acme", `customer ${accounts}`, account) });
   expect(reply.status, reply.text).toBe(201);
   return reply.json;
 }

@@ -17,7 +17,7 @@ beforeAll(async () => {
   api = await startTestApi();
   const owner = api.tokens.member("globex", "owner");
   const app = await api.call(api.orgHost("globex"), "POST", "/v1/apps", { token: owner, body: { name: secretsOfGlobex[0] } });
-  const target = await api.call(api.orgHost("globex"), "POST", "/v1/targets", { token: owner, body: byoiTarget(secretsOfGlobex[1]!, "210987654321") });
+  const target = await api.call(api.orgHost("globex"), "POST", "/v1/targets", { token: owner, body: byoiTarget("globex", secretsOfGlobex[1]!, "210987654321") });
   expect(target.status).toBe(201);
   globexApp = app.json.id;
   const stored = await api.call(api.orgHost("globex"), "PUT", `/v1/apps/${globexApp}/credentials/database-url`, { token: owner, body: { value: secretsOfGlobex[2] } });

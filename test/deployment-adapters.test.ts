@@ -27,7 +27,7 @@ const CONFIG = { region: "eu-west-1", accountId: "123456789012", buildProject: "
 const names = appNames("acme", "a".repeat(26));
 const DEPLOYMENT = "01J9Z6W0C8M3Q9N6R2B7T4V5X1";
 const TARGET: ResolvedTarget = {
-  id: "hosted", kind: "hosted", roleArn: "arn:aws:iam::210987654321:role/bulkhead-deploy", externalId: "ext-3b1f0c6a9d2e4f7a8b5c1d0e9f8a7b6c",
+  id: "hosted", kind: "hosted", roleArn: "arn:aws:iam::210987654321:role/bulkhead-deploy-hosted_prod", externalId: "ext-3b1f0c6a9d2e4f7a8b5c1d0e9f8a7b6c",
   region: "eu-west-1", accountId: "210987654321",
 };
 const serviceError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });

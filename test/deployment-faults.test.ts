@@ -59,7 +59,7 @@ async function deploy(target?: string) {
 
 /** A BYOI target registered the way an org admin does it; the response holds its ExternalId (once). */
 async function registerByoiTarget() {
-  const reply = await api.call(api.orgHost("acme"), "POST", "/v1/targets", { token: api.tokens.member("acme", "admin"), body: byoiTarget("customer account") });
+  const reply = await api.call(api.orgHost("acme"), "POST", "/v1/targets", { token: api.tokens.member("acme", "admin"), body: byoiTarget("acme", "customer account") });
   expect(reply.status, reply.text).toBe(201);
   return reply.json as { id: string; deployRoleArn: string; externalId: string };
 }

@@ -2,10 +2,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROTATION_DEFAULTS } from "../packages/core/src/config.ts";
 import { TABLE_SCHEMA } from "../packages/core/src/data/table-schema.ts";
 import { arn, awsLocation } from "../packages/core/src/iam/arn.ts";
 import type { PolicyDocument } from "../packages/core/src/iam/document.ts";
 import { platformNames } from "../packages/core/src/iam/names.ts";
+import { KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
 import { functionAccess } from "../packages/core/src/iam/platform.ts";
 import { hostedDeployRoleName } from "../packages/core/src/iam/deploy.ts";
 import { handlerFile, routes } from "../packages/core/src/routes.ts";
@@ -13,7 +15,7 @@ import { stateMachines } from "../packages/core/src/workflows/machines.ts";
 import { PRODUCTION_WORKFLOW_OPTIONS } from "../packages/core/src/workflows/options.ts";
 import { taskFile, tasks, type TaskResources } from "../packages/core/src/workflows/tasks.ts";
 import { handlerBundle } from "./support/bundle-links.ts";
-import { unknownActions, unneededStarResources, wildcardAllows } from "./support/iam.ts";
+import { decide, unknownActions, unneededStarResources, wildcardAllows } from "./support/iam.ts";
 import { applyTransform, createStandIns, resolved, type StandIns } from "./support/sst-stand-ins.ts";
 
 /**
@@ -137,6 +139,7 @@ describe("the route table in infra", () => {
 describe("IAM in infra", () => {
   const allRoles = () => [
     ...declared.standIns.of("sst:aws:Function").map((fn) => ({ name: fn.name, args: functionRoleArgs(fn) })),
+    ...declared.standIns.of("sst:aws:CronV2").map((cron) => ({ name: cron.name, args: functionRoleArgs({ args: cron.args.function }) })),
     ...declared.standIns.of("aws:iam:Role").map((role) => ({ name: role.name, args: resolved(role.args) })),
   ];
 
@@ -155,8 +158,8 @@ describe("IAM in infra", () => {
 
   it("grants no '*' action, and a '*' resource only where AWS has no narrower one, each with a comment in the IAM module", async () => {
     const roles = allRoles();
-    // Functions (routes and tasks), the tenant data role, the hosted deploy role, the state machine's and the build project's.
-    expect(roles.length).toBe(routes.length + tasks.length + 4);
+    // Functions (routes and tasks), the KEK-rotation job, the tenant data role, the hosted deploy role, the state machine's and the build project's.
+    expect(roles.length).toBe(routes.length + tasks.length + 1 + 4);
     const boundary = declared.standIns.one("aws:iam:Policy", "BuildRoleBoundary");
     const documents = [
       ...roles.flatMap((role) => [...policiesOf(role.args), JSON.parse(role.args.assumeRolePolicy)].map((policy) => ({ name: role.name, policy }))),
@@ -175,7 +178,7 @@ describe("IAM in infra", () => {
     expect(iamModule).toMatch(/AWS requires "\*": GetAuthorizationToken has no resource type[^\n]*\n\s*\{ Sid: "RegistryLogin"/);
   });
 
-  it("lets only the org-scoped functions' and the tenant-reading tasks' roles assume the tenant data role, after they exist", () => {
+  it("lets only the org-scoped functions', the tenant-reading tasks' and the KEK-rotation job's roles assume the tenant data role, after they exist", () => {
     const tenant = declared.standIns.one("aws:iam:Role", "TenantDataRole");
     const trust = JSON.parse(resolved(tenant.args).assumeRolePolicy);
     const orgRoutes = routes.filter((r) => r.host === "org");
@@ -186,8 +189,10 @@ describe("IAM in infra", () => {
     expect([...trust.Statement[0].Principal.AWS].sort()).toEqual([
       ...orgRoutes.map((r) => arn.role(location, platform.functionRole(r.id))),
       ...tenantTasks.map((t) => taskRoleArn(t.id)),
+      arn.role(location, platform.jobRole(KEK_ROTATION_JOB)),
     ].sort());
-    expect(tenant.opts.dependsOn).toHaveLength(orgRoutes.length + tenantTasks.length);
+    expect(tenant.opts.dependsOn).toHaveLength(orgRoutes.length + tenantTasks.length + 1);
+    expect(tenant.opts.dependsOn).toContain(declared.standIns.one("sst:aws:CronV2", "KekRotation").instance);
     expect(resolved(tenant.args).name).toBe(platform.tenantDataRole);
   });
 
@@ -219,12 +224,21 @@ describe("IAM in infra", () => {
 describe("storage", () => {
   it("builds the table from TABLE_SCHEMA with TTL, point-in-time recovery and deletion protection", () => {
     const table = declared.standIns.one("sst:aws:Dynamo", "Table").args;
-    expect(table.fields).toEqual({ PK: "string", SK: "string" });
+    const index = TABLE_SCHEMA.indexes.kekRotation;
+    expect(table.fields).toEqual({ PK: "string", SK: "string", [index.partitionKey]: "string", [index.sortKey]: "string" });
+    expect(table.fields).toEqual({ PK: "string", SK: "string", kekRotationIndex: "string", kekRotatedAt: "string" });
     expect(table.primaryIndex).toEqual({ hashKey: TABLE_SCHEMA.partitionKey, rangeKey: TABLE_SCHEMA.sortKey });
     expect(table.ttl).toBe("expiresAt");
     expect(table.deletionProtection).toBe(true);
     const underlying = declared.transform(table.transform.table, { pointInTimeRecovery: { enabled: false } } as any);
     expect(underlying).toEqual({ name: "bulkhead-ci", pointInTimeRecovery: { enabled: true } });
+  });
+
+  it("declares every index of TABLE_SCHEMA, and only those, as a keys-only global index", () => {
+    const table = declared.standIns.one("sst:aws:Dynamo", "Table").args;
+    const index = TABLE_SCHEMA.indexes.kekRotation;
+    expect(table.globalIndexes).toEqual({ [index.name]: { hashKey: index.partitionKey, rangeKey: index.sortKey, projection: "keys-only" } });
+    expect(table.globalIndexes).toEqual({ "kek-rotation": { hashKey: "kekRotationIndex", rangeKey: "kekRotatedAt", projection: "keys-only" } });
   });
 
   it("blocks public access to the artifact bucket and refuses anything but TLS 1.2+", () => {
@@ -409,5 +423,62 @@ describe("the deployment workflow in infra", () => {
     const projectRole = resolved(declared.standIns.one("aws:iam:Role", "BuildProjectRole").args);
     expect(projectRole.inlinePolicies).toEqual([]);
     expect(projectRole.managedPolicyArns).toEqual([]);
+  });
+});
+
+describe("the KEK-rotation job in infra", () => {
+  const cron = () => declared.standIns.one("sst:aws:CronV2", "KekRotation");
+  const fn = () => cron().args.function;
+  const role = () => functionRoleArgs({ args: fn() });
+  const indexArn = `${arn.table(location, platform.table)}/index/${TABLE_SCHEMA.indexes.kekRotation.name}`;
+
+  it("runs daily on EventBridge Scheduler, as a nodejs24.x function of the shared defaults with a handler file that exists", () => {
+    expect(declared.standIns.of("sst:aws:CronV2")).toHaveLength(1);
+    expect(cron().args.schedule).toBe("rate(1 day)");
+    expect(fn()).toMatchObject({
+      runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true },
+      logging: { retention: "3 months", format: "json" },
+      name: platform.jobFunction(KEK_ROTATION_JOB),
+      timeout: "15 minutes",
+    });
+    expect(fn().permissions).toBeUndefined();
+    const [file, exported] = fn().handler.split(/\.(?=[^.]+$)/);
+    expect(exported).toBe("handler");
+    expect(existsSync(join(ROOT, `${file}.ts`)), file).toBe(true);
+    expect(fn().environment).toEqual({
+      POWERTOOLS_LOG_LEVEL: "INFO",
+      ...Object.fromEntries(Object.entries(ROTATION_DEFAULTS).map(([k, v]) => [k, String(v)])),
+    });
+    expect(Object.keys(fn().environment).filter((k) => k.startsWith("ROTATION_")).sort()).toEqual(["ROTATION_CONCURRENCY", "ROTATION_DAYS", "ROTATION_GRACE_MINUTES", "ROTATION_LEASE_SECONDS"]);
+  });
+
+  it("links exactly the resources its bundled code reads", async () => {
+    const [file] = fn().handler.split(/\.(?=[^.]+$)/);
+    const bundle = await handlerBundle(join(ROOT, `${file}.ts`));
+    expect(bundle.packages.filter((p) => p.startsWith("@cloud-copilot/"))).toEqual([]);
+    const linkName = (resource: unknown) => declared.standIns.records.find((r) => r.instance === resource)!.name;
+    expect(fn().link.map(linkName).sort()).toEqual(bundle.links);
+    expect(bundle.links).toEqual(["KeyStore", "Table", "TenantData"]);
+  });
+
+  it("runs under its own generated role: its log group, Query on the kek-rotation index, the tenant data role with an org tag", async () => {
+    const args = role();
+    expect(args.name).toBe(platform.jobRole(KEK_ROTATION_JOB));
+    expect(args.managedPolicyArns).toEqual([]);
+    expect(JSON.parse(args.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "lambda.amazonaws.com" });
+    const [policy] = policiesOf(args);
+    expect(policy!.Statement.map((s) => [s.Sid, s.Effect, s.Action, s.Resource])).toEqual([
+      ["WriteOwnLogs", "Allow", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${arn.logGroup(location, `/aws/lambda/${platform.jobFunction(KEK_ROTATION_JOB)}`)}:*`]],
+      ["QueryKekRotationIndex", "Allow", ["dynamodb:Query"], [indexArn]],
+      ["AssumeTenantData", "Allow", ["sts:AssumeRole"], [arn.role(location, platform.tenantDataRole)]],
+      ["TagTenantSessionWithOrg", "Allow", ["sts:TagSession"], [arn.role(location, platform.tenantDataRole)]],
+      ["DenyScan", "Deny", ["dynamodb:Scan"], [arn.table(location, platform.table), arn.tableIndexes(location, platform.table)]],
+    ]);
+    expect(wildcardAllows(policy!)).toEqual([]);
+    const asJob = (action: string, resource: string, context: Record<string, string | string[]>) =>
+      decide({ principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${args.name}/s`, action, resource, context, identity: [policy!] });
+    expect(await asJob("dynamodb:Query", indexArn, { "dynamodb:LeadingKeys": [TABLE_SCHEMA.indexes.kekRotation.partitionValue] })).toBe("Allowed");
+    expect(await asJob("dynamodb:Query", arn.table(location, platform.table), { "dynamodb:LeadingKeys": ["ORG#acme"] })).toBe("ImplicitlyDenied");
+    expect(await asJob("secretsmanager:GetSecretValue", `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bulkhead/acme/web/kek-Ab12Cd`, {})).toBe("ImplicitlyDenied");
   });
 });

@@ -36,7 +36,7 @@ describe("logs", () => {
     const host = api.orgHost("acme");
     const admin = api.tokens.member("acme", "admin");
     const operator = api.tokens.platform("operator");
-    const target = (await api.call(host, "POST", "/v1/targets", { token: admin, body: byoiTarget("logged") })).json;
+    const target = (await api.call(host, "POST", "/v1/targets", { token: admin, body: byoiTarget("acme", "logged") })).json;
     const token = (await api.call(host, "POST", "/v1/enrollments", { token: admin, body: { targetId: target.id } })).json.token;
     const globexToken = (await api.call(api.orgHost("globex"), "POST", "/v1/enrollments", { token: api.tokens.member("globex", "admin"), body: {} })).json.token;
     const enroll = (t: string, on = host) => api.call(on, "POST", "/v1/enroll", { headers: { authorization: `Enrollment ${t}` }, body: { name: "edge" } });

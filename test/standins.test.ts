@@ -48,7 +48,7 @@ describe("STS stand-in", () => {
 });
 
 describe("STS stand-in: a customer's trust policy", () => {
-  const CUSTOMER_ROLE = "arn:aws:iam::123456789012:role/bulkhead-deploy";
+  const CUSTOMER_ROLE = "arn:aws:iam::123456789012:role/bulkhead-deploy-acme";
   const TARGET_EXTERNAL_ID = "t".repeat(43);
   const pasted = deployRoleTrustPolicy({ deployerRoleArn: CALLER, externalId: TARGET_EXTERNAL_ID, org: "acme" });
   const byoi = (overrides: object = {}) => request({ roleArn: CUSTOMER_ROLE, externalId: TARGET_EXTERNAL_ID, ...overrides });

@@ -17,9 +17,13 @@ const create = (body: object) => api.call(host(), "POST", "/v1/targets", { token
 
 describe("BYOI targets", () => {
   it("get an ExternalId and a trust policy once, at creation", async () => {
-    const created = await create(byoiTarget("prod-eu"));
+    const created = await create(byoiTarget("acme", "prod-eu"));
     expect(created.status, created.text).toBe(201);
-    const { externalId, trustPolicy, ...target } = created.json;
+    const { externalId, trustPolicy, deployRoleNaming, ...target } = created.json;
+    // The customer is told the naming rule with the snippet, and this org's role name.
+    expect(deployRoleNaming).toContain("bulkhead-deploy-<org>");
+    expect(deployRoleNaming).toContain("bulkhead-deploy-acme");
+    expect(deployRoleNaming).toMatch(/no IAM path/);
     expect(created.headers.location).toBe(`/v1/targets/${target.id}`);
     expect(target).toMatchObject({ name: "prod-eu", kind: "byoi", accountId: "123456789012", region: "eu-west-1" });
     expect(externalId).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -43,14 +47,14 @@ describe("BYOI targets", () => {
 
   it("each get their own ExternalId", async () => {
     const ids = new Set<string>();
-    for (let i = 0; i < 5; i++) ids.add((await create(byoiTarget(`t${i}`))).json.externalId);
+    for (let i = 0; i < 5; i++) ids.add((await create(byoiTarget("acme", `t${i}`))).json.externalId);
     expect(ids.size).toBe(5);
   });
 
   it("accept GovCloud and China roles in their own partitions only", async () => {
-    const gov = { ...byoiTarget("gov"), deployRoleArn: "arn:aws-us-gov:iam::123456789012:role/ops/deploy", region: "us-gov-west-1" };
+    const gov = { ...byoiTarget("acme", "gov"), deployRoleArn: "arn:aws-us-gov:iam::123456789012:role/bulkhead-deploy-acme", region: "us-gov-west-1" };
     expect((await create(gov)).status).toBe(201);
-    const cn = { ...byoiTarget("cn"), deployRoleArn: "arn:aws-cn:iam::123456789012:role/deploy", region: "cn-north-1" };
+    const cn = { ...byoiTarget("acme", "cn"), deployRoleArn: "arn:aws-cn:iam::123456789012:role/bulkhead-deploy-acme", region: "cn-north-1" };
     expect((await create(cn)).status).toBe(201);
     expect((await create({ ...cn, region: "eu-west-1" })).status).toBe(400);
   });
@@ -62,7 +66,7 @@ describe("listing targets", () => {
     expect((await api.call(api.platformHost, "POST", "/v1/orgs", { token: api.tokens.platform(), body: { slug: "pages", name: "Pages" } })).status).toBe(201);
     const secrets: string[] = [];
     for (let i = 0; i < 5; i++) {
-      secrets.push((await api.call(api.orgHost("pages"), "POST", "/v1/targets", { token: owner, body: byoiTarget(`p${i}`) })).json.externalId);
+      secrets.push((await api.call(api.orgHost("pages"), "POST", "/v1/targets", { token: owner, body: byoiTarget("pages", `p${i}`) })).json.externalId);
     }
     const names: string[] = [];
     let cursor: string | undefined;
@@ -92,7 +96,7 @@ describe("hosted targets", () => {
 
 describe("deleting a target", () => {
   it("is refused while a grant on it is open, and removes its access items once closed", async () => {
-    const { id } = (await create(byoiTarget("doomed"))).json;
+    const { id } = (await create(byoiTarget("acme", "doomed"))).json;
     const requested = await api.call(host(), "POST", "/v1/grants", {
       token: api.tokens.platform("operator"), body: { phase: "Install", targetId: id, reason: "r", durationSeconds: 600 },
     });
@@ -109,7 +113,7 @@ describe("deleting a target", () => {
   });
 
   it("of another org is not found", async () => {
-    const globex = await api.call(api.orgHost("globex"), "POST", "/v1/targets", { token: api.tokens.member("globex", "admin"), body: byoiTarget("g") });
+    const globex = await api.call(api.orgHost("globex"), "POST", "/v1/targets", { token: api.tokens.member("globex", "admin"), body: byoiTarget("globex", "g") });
     expect((await api.call(host(), "DELETE", `/v1/targets/${globex.json.id}`, { token: admin() })).status).toBe(404);
     expect((await api.call(host(), "GET", `/v1/targets/${globex.json.id}`, { token: admin() })).status).toBe(404);
   });

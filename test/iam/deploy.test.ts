@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { arn, awsLocation } from "../../packages/core/src/iam/arn.ts";
-import { customerDeployRole, customerDeployRoleName, deployerRole } from "../../packages/core/src/iam/deploy.ts";
+import { customerDeployRole, customerDeployRoleName, deployerRole, hostedDeployRoleName, isCustomerDeployRole } from "../../packages/core/src/iam/deploy.ts";
+import { parseRoleArn } from "../../packages/core/src/targets/aws-names.ts";
 import { allowedActions, type PolicyDocument } from "../../packages/core/src/iam/document.ts";
 import { appNames, appScope, platformNames, type AppScope } from "../../packages/core/src/iam/names.ts";
 import { customerPolicy, PHASES, phaseSessionPolicy, type Phase } from "../../packages/core/src/iam/phases.ts";
@@ -93,6 +94,29 @@ describe("the platform deployer role", () => {
     expect(await run("sts:TagSession", deployRole, { "aws:RequestTag/org": "acme", "aws:TagKeys": ["org"] })).toBe("ImplicitlyDenied");
     expect(await run("sts:AssumeRole", arn.role(target, "OrganizationAccountAccessRole"))).toBe("ImplicitlyDenied");
     expect(await run("sts:AssumeRole", arn.role(target, platform.tenantDataRole))).toBe("ImplicitlyDenied");
+  });
+
+  it("may assume every role the targets API admits (isCustomerDeployRole), and none of the off-convention roles it refuses", async () => {
+    await fc.assert(
+      fc.asyncProperty(orgSlug, async (org) => {
+        const roleArn = `arn:aws:iam::${OTHER_ACCOUNT}:role/${customerDeployRoleName(org)}`;
+        const role = parseRoleArn(roleArn)!;
+        expect(isCustomerDeployRole(role)).toBe(true);
+        expect(isCustomerDeployRole(role, org)).toBe(true);
+        expect(await run("sts:AssumeRole", roleArn)).toBe("Allowed");
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+    for (const name of ["deploy", "bulkhead-deploy", "bulkhead-deployer-acme", "ops/bulkhead-deploy-acme", "Bulkhead-Deploy-acme"]) {
+      const roleArn = `arn:aws:iam::${OTHER_ACCOUNT}:role/${name}`;
+      expect(isCustomerDeployRole(parseRoleArn(roleArn)!), name).toBe(false);
+      expect(await run("sts:AssumeRole", roleArn), name).toBe("ImplicitlyDenied");
+    }
+    // The API is stricter still: the hosted target's name and names that are not org slugs.
+    for (const name of [hostedDeployRoleName("production"), "bulkhead-deploy-ACME", "bulkhead-deploy-x/bulkhead-deploy-acme"]) {
+      expect(isCustomerDeployRole(parseRoleArn(`arn:aws:iam::${OTHER_ACCOUNT}:role/${name}`)!), name).toBe(false);
+    }
+    expect(isCustomerDeployRole({ path: "/", name: customerDeployRoleName("acme") }, "acme2")).toBe(false);
   });
 });
 

@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { TABLE_SCHEMA } from "../../packages/core/src/data/table-schema.ts";
 import { arn, awsLocation } from "../../packages/core/src/iam/arn.ts";
+import { KEK_ROTATION_JOB, kekRotationJobRole } from "../../packages/core/src/iam/jobs.ts";
 import { platformNames } from "../../packages/core/src/iam/names.ts";
 import { functionAccess, functionRole } from "../../packages/core/src/iam/platform.ts";
 import { tenantDataRole } from "../../packages/core/src/iam/tenant-data.ts";
@@ -11,7 +13,10 @@ const location = awsLocation({ account: ACCOUNT, region: REGION });
 const platform = platformNames({ stage: "test", account: ACCOUNT, region: REGION });
 const table = arn.table(location, platform.table);
 const callers = routes.filter((r) => functionAccess(r).tenantData).map((r) => arn.role(location, platform.functionRole(r.id)));
-const role = tenantDataRole({ location, platform, callerRoleArns: callers });
+const job = kekRotationJobRole({ location, platform });
+const role = tenantDataRole({ location, platform, callerRoleArns: [...callers, job.arn] });
+const rotationIndex = TABLE_SCHEMA.indexes.kekRotation;
+const rotationIndexArn = `${table}/index/${rotationIndex.name}`;
 
 /** A request made with credentials of the tenant data role assumed with `org` as session tag (or none). */
 const asTenant = (org: string | undefined, action: string, keys?: string[]) =>
@@ -72,6 +77,29 @@ describe("the tenant data role", () => {
   it("denies Scan explicitly, with or without a key", async () => {
     expect(await asTenant("acme", "dynamodb:Scan")).toBe("ExplicitlyDenied");
     expect(await asTenant("acme", "dynamodb:Scan", ["ORG#acme"])).toBe("ExplicitlyDenied");
+  });
+
+  it("denies any Query on the KEK-rotation index, which lists every org's apps, whatever the key", async () => {
+    const onIndex = (org: string | undefined, keys?: string[]) =>
+      decide({
+        principal: sessionArn(role.name),
+        action: "dynamodb:Query",
+        resource: rotationIndexArn,
+        context: { ...(org === undefined ? {} : { "aws:PrincipalTag/org": org }), ...(keys === undefined ? {} : { "dynamodb:LeadingKeys": keys }) },
+        identity: [role.policy],
+      });
+    await fc.assert(
+      fc.asyncProperty(orgSlug, async (org) => {
+        expect(await onIndex(org, [rotationIndex.partitionValue])).toBe("ExplicitlyDenied");
+        // Even a key that would pass the item statement's condition.
+        expect(await onIndex(org, [`ORG#${org}`])).toBe("ExplicitlyDenied");
+        expect(await onIndex(org)).toBe("ExplicitlyDenied");
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+    expect(await onIndex(undefined, [rotationIndex.partitionValue])).toBe("ExplicitlyDenied");
+    // The deny names that index; the role's own statement reaches the table, not any index.
+    expect(role.policy.Statement.find((s) => s.Sid === "DenyKekRotationIndex")).toMatchObject({ Effect: "Deny", Action: ["dynamodb:Query"], Resource: [rotationIndexArn] });
   });
 
   describe("KEK secrets (credentials/secrets-manager-key-store.ts)", () => {
@@ -151,8 +179,10 @@ describe("the tenant data role", () => {
       return assumed === "Allowed" ? tagged : assumed;
     };
 
-    it("admits org-scoped functions that tag the session with an org, and only them", async () => {
+    it("admits org-scoped functions and the KEK-rotation job that tag the session with an org, and only them", async () => {
       expect(await assumeTagged(caller, { org: "acme" })).toBe("Allowed");
+      expect(await assumeTagged(job.arn, { org: "acme" })).toBe("Allowed");
+      expect(await assumeTagged(job.arn, { org: "acme", app: "web" })).not.toBe("Allowed");
       const platformRoute = routes.find((r) => r.host === "platform")!;
       expect(await assumeTagged(arn.role(location, platform.functionRole(platformRoute.id)), { org: "acme" })).not.toBe("Allowed");
       expect(await assumeTagged(arn.role(location, "someone-else"), { org: "acme" })).not.toBe("Allowed");
@@ -207,5 +237,61 @@ describe("route function roles", () => {
       expect(await run("dynamodb:PutItem", table, { "dynamodb:LeadingKeys": ["REGISTRY#ORG#acme"] }), route.id).toBe(expected);
       expect(await run("dynamodb:Query", table, { "dynamodb:LeadingKeys": ["REGISTRY#ORG#acme"] }), route.id).toBe("ImplicitlyDenied");
     }
+  });
+});
+
+describe("the KEK-rotation job's role", () => {
+  const asJob = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+    decide({ principal: sessionArn(job.name), action, resource, context, identity: [job.policy] });
+
+  it("is the job's own, named by the stage", () => {
+    expect(job.name).toBe(platform.jobRole(KEK_ROTATION_JOB));
+    expect(job.trust!.Statement).toEqual([expect.objectContaining({ Principal: { Service: "lambda.amazonaws.com" } })]);
+  });
+
+  it("queries the KEK-rotation index by its one partition value, and nothing else of the table", async () => {
+    expect(await asJob("dynamodb:Query", rotationIndexArn, { "dynamodb:LeadingKeys": [rotationIndex.partitionValue] })).toBe("Allowed");
+    expect(await asJob("dynamodb:Query", rotationIndexArn, { "dynamodb:LeadingKeys": ["ORG#acme"] })).toBe("ImplicitlyDenied");
+    expect(await asJob("dynamodb:Query", rotationIndexArn)).toBe("ImplicitlyDenied");
+    expect(await asJob("dynamodb:Query", `${table}/index/another-index`, { "dynamodb:LeadingKeys": [rotationIndex.partitionValue] })).toBe("ImplicitlyDenied");
+    expect(await asJob("dynamodb:Scan", rotationIndexArn)).toBe("ExplicitlyDenied");
+    expect(await asJob("dynamodb:Scan", table)).toBe("ExplicitlyDenied");
+  });
+
+  it("reaches no table partition directly: each app's items go through its org's tenant session", async () => {
+    await fc.assert(
+      fc.asyncProperty(orgSlug, async (org) => {
+        for (const action of ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]) {
+          expect(await asJob(action, table, { "dynamodb:LeadingKeys": [`ORG#${org}#APP#web`] }), action).toBe("ImplicitlyDenied");
+          expect(await asJob(action, table, { "dynamodb:LeadingKeys": [rotationIndex.partitionValue] }), action).toBe("ImplicitlyDenied");
+        }
+        expect(await asJob("dynamodb:GetItem", table, { "dynamodb:LeadingKeys": [`REGISTRY#ORG#${org}`] })).toBe("ImplicitlyDenied");
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+  });
+
+  it("holds no KEK right of its own, and assumes only the tenant data role, tagged with exactly org", async () => {
+    const kek = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bulkhead/acme/web/kek-Ab12Cd`;
+    for (const action of ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage", "secretsmanager:DescribeSecret"]) {
+      expect(await asJob(action, kek), action).toBe("ImplicitlyDenied");
+    }
+    const tagged = { "aws:RequestTag/org": "acme", "aws:TagKeys": ["org"] };
+    expect(await asJob("sts:AssumeRole", role.arn, tagged)).toBe("Allowed");
+    expect(await asJob("sts:TagSession", role.arn, tagged)).toBe("Allowed");
+    expect(await asJob("sts:TagSession", role.arn, { "aws:RequestTag/org": "acme", "aws:RequestTag/app": "web", "aws:TagKeys": ["org", "app"] })).toBe("ImplicitlyDenied");
+    expect(await asJob("sts:AssumeRole", arn.role(location, platform.deployerRole), tagged)).toBe("ImplicitlyDenied");
+  });
+
+  it("through the tenant session, reads and rotates only the tagged org's KEKs, and never lists the index", async () => {
+    const asTenantOf = (org: string, action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+      decide({ principal: sessionArn(role.name), action, resource, context: { "aws:PrincipalTag/org": org, ...context }, identity: [role.policy] });
+    const kek = (org: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bulkhead/${org}/web/kek-Ab12Cd`;
+    for (const action of ["secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage", "secretsmanager:GetSecretValue"]) {
+      expect(await asTenantOf("acme", action, kek("acme")), action).toBe("Allowed");
+      expect(await asTenantOf("acme", action, kek("acme2")), action).toBe("ImplicitlyDenied");
+    }
+    expect(await asTenantOf("acme", "dynamodb:UpdateItem", table, { "dynamodb:LeadingKeys": ["ORG#acme#APP#web"] })).toBe("Allowed");
+    expect(await asTenantOf("acme", "dynamodb:Query", rotationIndexArn, { "dynamodb:LeadingKeys": [rotationIndex.partitionValue] })).toBe("ExplicitlyDenied");
   });
 });

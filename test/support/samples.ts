@@ -1,3 +1,4 @@
+import { customerDeployRoleName } from "../../packages/core/src/iam/deploy-role-name.ts";
 import type { RouteId } from "../../packages/core/src/routes.ts";
 import type { GatewayClient, Reply } from "../../packages/local/src/client.ts";
 import type { Offline } from "../../packages/local/src/runtime.ts";
@@ -34,13 +35,14 @@ const newApp = async (api: GatewayClient, org: string): Promise<string> =>
     body: { name: `matrix-${org}` },
   }), 201).json.id;
 
-export const byoiTarget = (name: string, accountId = "123456789012") => ({
-  name, kind: "byoi", accountId, deployRoleArn: `arn:aws:iam::${accountId}:role/bulkhead-deploy`, region: "eu-west-1",
+/** A BYOI target of `org`, its deploy role named by the convention (iam/deploy-role-name.ts). */
+export const byoiTarget = (org: string, name: string, accountId = "123456789012") => ({
+  name, kind: "byoi", accountId, deployRoleArn: `arn:aws:iam::${accountId}:role/${customerDeployRoleName(org)}`, region: "eu-west-1",
 });
 
 export const newTarget = async (api: GatewayClient, org: string): Promise<string> =>
   expectStatus(await api.call(api.orgHost(org), "POST", "/v1/targets", {
-    token: api.tokens.member(org, "owner"), body: byoiTarget(`matrix-target-${org}`),
+    token: api.tokens.member(org, "owner"), body: byoiTarget(org, `matrix-target-${org}`),
   }), 201).json.id;
 
 /** A PENDING grant on a fresh target, requested by a platform operator. */
@@ -100,7 +102,7 @@ export const samples: Record<RouteId, Sample> = {
   "orgs.get": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}` }),
   "orgs.suspend": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}/suspend` }),
   "orgs.resume": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}/resume` }),
-  "targets.create": async () => ({ path: "/v1/targets", body: byoiTarget("matrix-created") }),
+  "targets.create": async (_api, org) => ({ path: "/v1/targets", body: byoiTarget(org, "matrix-created") }),
   "targets.list": async () => ({ path: "/v1/targets" }),
   "targets.get": async (api, org) => ({ path: `/v1/targets/${await newTarget(api, org)}` }),
   "targets.delete": async (api, org) => ({ path: `/v1/targets/${await newTarget(api, org)}` }),

@@ -80,6 +80,8 @@ export function createStandIns(options: { stage: string; dev: boolean; account: 
       Dynamo: resource("sst:aws:Dynamo", (name) => ({ name: out(`${name}-table-name`), arn: out(arnOf("dynamodb", "table/", name)) })),
       Bucket: resource("sst:aws:Bucket", (name) => ({ name: out(`${name}-bucket-name`), arn: out(`arn:aws:s3:::${name}`) })),
       Function: resource("sst:aws:Function", (name, args) => ({ name: out(args.name ?? name), arn: out(arnOf("lambda", "function:", args.name ?? name)) })),
+      // SST creates the function (from `function`'s args) and its EventBridge Scheduler schedule inside.
+      CronV2: resource("sst:aws:CronV2", (name, args) => ({ nodes: { function: out({ arn: out(arnOf("lambda", "function:", resolved(args.function)?.name ?? name)) }) } })),
       DnsValidatedCertificate: resource("sst:aws:Certificate", (name) => ({ arn: out(arnOf("acm", "certificate/", name)) })),
       ApiGatewayV2,
       dns: (args: unknown = {}) => ({

@@ -132,16 +132,24 @@ export type RotationSettings = {
   concurrency: number;
 };
 
+/** The job's environment variables and their defaults: the cloud job (infra/jobs.ts) sets exactly these. */
+export const ROTATION_DEFAULTS = {
+  ROTATION_DAYS: 30,
+  ROTATION_GRACE_MINUTES: 15,
+  ROTATION_LEASE_SECONDS: 300,
+  ROTATION_CONCURRENCY: 8,
+} as const;
+
 export function rotationSettings(env: Record<string, string | undefined> = process.env): RotationSettings {
-  const number = (name: string, fallback: number, min: number) => {
-    const value = env[name] === undefined || env[name] === "" ? fallback : Number(env[name]);
+  const number = (name: keyof typeof ROTATION_DEFAULTS, min: number) => {
+    const value = env[name] === undefined || env[name] === "" ? ROTATION_DEFAULTS[name] : Number(env[name]);
     if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number of at least ${min}`);
     return value;
   };
   return {
-    rotationDays: number("ROTATION_DAYS", 30, 0),
-    graceMs: number("ROTATION_GRACE_MINUTES", 15, 0) * 60_000,
-    leaseMs: number("ROTATION_LEASE_SECONDS", 300, 1) * 1000,
-    concurrency: Math.floor(number("ROTATION_CONCURRENCY", 8, 1)),
+    rotationDays: number("ROTATION_DAYS", 0),
+    graceMs: number("ROTATION_GRACE_MINUTES", 0) * 60_000,
+    leaseMs: number("ROTATION_LEASE_SECONDS", 1) * 1000,
+    concurrency: Math.floor(number("ROTATION_CONCURRENCY", 1)),
   };
 }

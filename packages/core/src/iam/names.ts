@@ -98,6 +98,10 @@ export function platformNames(input: { stage: string; account: string; region: s
     taskFunction: (taskId: string) => bounded(`${prefix}-task-${slug(taskId)}`, 64, "function name"),
     taskRole: (taskId: string) => bounded(`${prefix}-task-${slug(taskId)}`, MAX_ROLE_NAME, "role name"),
     taskLogGroup: (taskId: string) => `/aws/lambda/${prefix}-task-${slug(taskId)}`,
+    /** Scheduled jobs (iam/jobs.ts): `job-` keeps them apart from routes and tasks. */
+    jobFunction: (jobId: string) => bounded(`${prefix}-job-${slug(jobId)}`, 64, "function name"),
+    jobRole: (jobId: string) => bounded(`${prefix}-job-${slug(jobId)}`, MAX_ROLE_NAME, "role name"),
+    jobLogGroup: (jobId: string) => `/aws/lambda/${prefix}-job-${slug(jobId)}`,
     /** Named, not generated: functions link its ARN without waiting on its definition. */
     deploymentStateMachine: `${prefix}-deployment`,
     deploymentMachineRole: bounded(`${prefix}-deployment-machine`, MAX_ROLE_NAME, "role name"),

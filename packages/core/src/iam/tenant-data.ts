@@ -1,4 +1,5 @@
 import { orgPartition } from "../data/keys.ts";
+import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type RoleDocuments } from "./document.ts";
 import { denyScan, ITEM_READ_ACTIONS, ITEM_WRITE_ACTIONS, leadingKeys, partitionAndBelow } from "./dynamodb.ts";
@@ -28,7 +29,7 @@ export const KEK_TAG_KEYS = ["org", "app"] as const;
 export type TenantDataRoleInput = {
   location: AwsLocation;
   platform: PlatformNames;
-  /** The execution roles of org-scoped functions: the only principals that may assume this role. */
+  /** The execution roles of org-scoped functions, tasks and jobs: the only principals that may assume this role. */
   callerRoleArns: readonly string[];
 };
 
@@ -60,6 +61,14 @@ export function tenantDataRole(input: TenantDataRoleInput): RoleDocuments {
       },
     },
     denyScan([table, arn.tableIndexes(location, platform.table)]),
+    // The KEK-rotation index lists every org's apps under one partition value; only the rotation
+    // job reads it. Nothing above allows an index, and this keeps it so whatever is added later.
+    {
+      Sid: "DenyKekRotationIndex",
+      Effect: "Deny",
+      Action: ["dynamodb:Query"],
+      Resource: [arn.tableIndex(location, platform.table, TABLE_SCHEMA.indexes.kekRotation.name)],
+    },
     { Sid: "OwnOrgKeks", Effect: "Allow", Action: [...KEK_ACTIONS], Resource: [ownKeks], Condition: { Null: sessionHasOrg } },
     {
       Sid: "CreateOwnOrgKeks",

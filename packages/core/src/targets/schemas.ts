@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { DEPLOY_ROLE_NAME_RULE, isCustomerDeployRole } from "../iam/deploy-role-name.ts";
 import { generatedIdSchema } from "../ids.ts";
 import { text, timestamp } from "../schemas.ts";
 import { ACCOUNT_ID, parseRoleArn, partitionOfRegion, REGION } from "./aws-names.ts";
@@ -9,6 +10,10 @@ const region = z.string().check(z.regex(REGION, "an AWS region such as eu-west-1
 const deployRoleArn = z.string().check(
   z.maxLength(2048),
   z.refine((arn) => parseRoleArn(arn) !== undefined, "an IAM role ARN: arn:aws:iam::<account>:role/<name>"),
+  z.refine((arn) => {
+    const role = parseRoleArn(arn);
+    return role === undefined || isCustomerDeployRole(role);
+  }, DEPLOY_ROLE_NAME_RULE),
 );
 
 export const createTargetBody = z.discriminatedUnion("kind", [
@@ -39,6 +44,8 @@ export const targetSchema = z.object({
 
 export const createdTargetSchema = z.extend(targetSchema, {
   externalId: z.optional(z.string().check(z.minLength(32))),
+  /** For BYOI targets: what the customer's role must be named, and why. */
+  deployRoleNaming: z.optional(z.string()),
   trustPolicy: z.optional(z.object({ Version: z.literal("2012-10-17"), Statement: z.array(z.record(z.string(), z.unknown())) })),
 });
 

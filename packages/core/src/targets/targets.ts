@@ -5,9 +5,11 @@ import { queryPage, type Page } from "../data/page.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { TransactionRefused, writeAtomically } from "../data/transact.ts";
 import { ELEVATED_PHASES } from "../grants/phases.ts";
+import { customerDeployRoleName, DEPLOY_ROLE_NAME_RULE, isCustomerDeployRole } from "../iam/deploy-role-name.ts";
 import { conditions } from "../grants/state.ts";
 import { newId } from "../ids.ts";
 import { problems } from "../problem.ts";
+import { parseRoleArn } from "./aws-names.ts";
 import { deployRoleTrustPolicy, type PolicyDocument } from "./trust-policy.ts";
 
 export type TargetKind = "hosted" | "byoi";
@@ -27,8 +29,8 @@ export type NewTarget =
   | { name: string; kind: "hosted" }
   | { name: string; kind: "byoi"; accountId: string; deployRoleArn: string; region: string };
 
-/** Returned once, at creation: the ExternalId and the trust policy the customer pastes. */
-export type CreatedTarget = Target & { externalId?: string; trustPolicy?: PolicyDocument };
+/** Returned once, at creation: the ExternalId, the trust policy the customer pastes, and the role's naming rule. */
+export type CreatedTarget = Target & { externalId?: string; trustPolicy?: PolicyDocument; deployRoleNaming?: string };
 
 const TARGET_FIELDS = ["id", "name", "kind", "accountId", "deployRoleArn", "region", "createdAt"] as const;
 
@@ -41,12 +43,26 @@ const notFound = () => problems.notFound("No such target.");
 /** 32 random bytes as base64url: 43 characters, all within STS's ExternalId alphabet. */
 export const newExternalId = (): string => randomBytes(32).toString("base64url");
 
+const deployRoleNaming = (org: string) => `${DEPLOY_ROLE_NAME_RULE} (for this org: ${customerDeployRoleName(org)}).`;
+
+/**
+ * The request schema admits any org's deploy-role name; a target's role must be its own org's,
+ * the name its generated documents (`npm run policies`) and the README give it.
+ */
+function assertOwnDeployRole(org: string, input: NewTarget): void {
+  if (input.kind !== "byoi") return;
+  const role = parseRoleArn(input.deployRoleArn);
+  if (role && isCustomerDeployRole(role, org)) return;
+  throw problems.badRequest("The request does not match the schema.", { errors: [{ path: "deployRoleArn", message: deployRoleNaming(org) }] });
+}
+
 export async function createTarget(
   table: TenantTable,
   input: NewTarget,
   deployerRoleArn: string,
   now = new Date(),
 ): Promise<CreatedTarget> {
+  assertOwnDeployRole(table.org, input);
   const target: Target = { id: newId(), ...input, createdAt: now.toISOString() };
   const externalId = input.kind === "byoi" ? newExternalId() : undefined;
   await writeAtomically(table, [{
@@ -57,7 +73,12 @@ export async function createTarget(
     },
   }]);
   if (!externalId) return target;
-  return { ...target, externalId, trustPolicy: deployRoleTrustPolicy({ deployerRoleArn, externalId, org: table.org }) };
+  return {
+    ...target,
+    externalId,
+    trustPolicy: deployRoleTrustPolicy({ deployerRoleArn, externalId, org: table.org }),
+    deployRoleNaming: deployRoleNaming(table.org),
+  };
 }
 
 export async function getTarget(table: TenantTable, targetId: string): Promise<Target> {

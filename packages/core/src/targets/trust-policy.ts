@@ -11,6 +11,9 @@ export type PolicyDocument = {
 export const DEPLOY_SESSION_TAG_KEYS = ["org", "app", "deployment"] as const;
 
 /**
+ * The trust policy of the customer's role, which must be named `bulkhead-deploy-<org>` with no
+ * path (iam/deploy-role-name.ts; POST /v1/targets refuses other names and returns the rule with
+ * this policy as `deployRoleNaming`).
  * Lets only the platform's deployer role assume the customer's role, only with this target's
  * ExternalId (the confused-deputy guard), and only with sessions tagged for this org. AssumeRole
  * with session tags needs `sts:TagSession` as well; that statement pins the `org` tag and allows no

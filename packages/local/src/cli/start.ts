@@ -40,7 +40,7 @@ Try:
   npm run rotate -- --now
   npm run rotate -- --at $(date -u -d '+40 days' +%Y-%m-%dT%H:%M:%SZ)
   # deploy to a customer's account (BYOI): register the target, record its trust (stand-in step), get a Deploy grant approved
-  curl -s ${org}/v1/targets -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"prod","kind":"byoi","accountId":"123456789012","deployRoleArn":"arn:aws:iam::123456789012:role/bulkhead-deploy","region":"eu-west-1"}' > target.json
+  curl -s ${org}/v1/targets -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"prod","kind":"byoi","accountId":"123456789012","deployRoleArn":"arn:aws:iam::123456789012:role/bulkhead-deploy-acme","region":"eu-west-1"}' > target.json
   npm run -s trust -- --target-response target.json
   TARGET=$(node -pe 'require("./target.json").id')
   GRANT=$(curl -s ${org}/v1/grants -H "authorization: Bearer $(npm run -s token -- --platform --sub ops --role operator)" -H 'content-type: application/json' -d "{\\"phase\\":\\"Deploy\\",\\"targetId\\":\\"$TARGET\\",\\"reason\\":\\"release\\",\\"durationSeconds\\":3600}" | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')

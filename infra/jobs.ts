@@ -1,0 +1,45 @@
+import { ROTATION_DEFAULTS } from "../packages/core/src/config.ts";
+import { kekRotationJobRole, KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
+import { FUNCTION_DEFAULTS, ownRole } from "./functions.ts";
+import type { LinkName, Links } from "./links.ts";
+import type { Stage } from "./stage.ts";
+
+/**
+ * What the job's code reads through `Resource`: the table's name (the index handle and each
+ * org's tenant handle), the tenant data role it assumes per org, and the key store adapter.
+ * test/infra-contract.test.ts checks this against the job's bundle, both ways.
+ */
+const KEK_ROTATION_LINKS: readonly LinkName[] = ["Table", "TenantData", "KeyStore"];
+
+/** The job's source, relative to the repository root (SST resolves handlers from there). */
+export const KEK_ROTATION_HANDLER = "functions/src/jobs/rotate-keys.handler";
+
+/**
+ * Scheduled jobs. KEK rotation runs daily on EventBridge Scheduler; it rotates only the apps
+ * whose KEK is older than ROTATION_DAYS, and finishes rotations a crash left half-done.
+ */
+export function scheduledJobs(stage: Stage, links: Links) {
+  const { location, platform } = stage;
+  const role = kekRotationJobRole({ location, platform });
+  const kekRotation = new sst.aws.CronV2("KekRotation", {
+    schedule: "rate(1 day)",
+    function: {
+      ...FUNCTION_DEFAULTS,
+      name: platform.jobFunction(KEK_ROTATION_JOB),
+      description: "Rotates app KEKs that are due and re-wraps their DEKs",
+      handler: KEK_ROTATION_HANDLER,
+      // Lambda's maximum: one run walks every due app; an app left over is due again tomorrow,
+      // and its lease expires so the next run takes it over.
+      timeout: "15 minutes",
+      link: KEK_ROTATION_LINKS.map((name) => links[name]),
+      environment: {
+        ...FUNCTION_DEFAULTS.environment,
+        ...Object.fromEntries(Object.entries(ROTATION_DEFAULTS).map(([name, value]) => [name, String(value)])),
+      },
+      transform: { role: ownRole(role.name, role) },
+    },
+  });
+  return { kekRotation: { cron: kekRotation, role } };
+}
+
+export type ScheduledJobs = ReturnType<typeof scheduledJobs>;
