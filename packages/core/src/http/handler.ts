@@ -1,6 +1,5 @@
 import middy from "@middy/core";
 import httpEventNormalizer from "@middy/http-event-normalizer";
-import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpSecurityHeaders from "@middy/http-security-headers";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
@@ -69,7 +68,8 @@ export function defineHandler<const Area extends readonly RouteDef[], Id extends
     .use(httpSecurityHeaders())
     .use(auditTrail(route))
     .use(problemResponder())
-    .use(httpHeaderNormalizer())
+    // No header normalizer: API Gateway's HTTP API (payload 2.0) already lower-cases header
+    // names, and so does the local gateway (Node's request headers).
     .use(httpEventNormalizer())
     .use(tenant(route))
     .use(authenticate(route));
