@@ -81,7 +81,8 @@ export const FUNCTION_DEFAULTS = {
   runtime: "nodejs24.x",
   architecture: "arm64",
   memory: "1024 MB",
-  nodejs: { format: "esm", minify: true },
+  // splitting: a dynamically imported module becomes a chunk loaded on first use, not at init.
+  nodejs: { format: "esm", minify: true, splitting: true },
   logging: { retention: "3 months", format: "json" },
   environment: { POWERTOOLS_LOG_LEVEL: "INFO" },
 } as const satisfies Partial<sst.aws.FunctionArgs>;

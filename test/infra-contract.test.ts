@@ -106,11 +106,18 @@ describe("the route table in infra", () => {
     }
   });
 
-  it("runs every function (routes and workflow tasks) on nodejs24.x, arm64, as a minified ESM bundle with its own log group", () => {
+  it("wraps in each handler the route table's own entry (handlers import their area module, not the table)", async () => {
+    for (const route of routes) {
+      const { handler } = await import(pathToFileURL(join(ROOT, handlerFile(route))).href);
+      expect(handler.route, route.id).toBe(route);
+    }
+  });
+
+  it("runs every function (routes and workflow tasks) on nodejs24.x, arm64, as a minified, code-split ESM bundle with its own log group", () => {
     const all = declared.standIns.of("sst:aws:Function");
     expect(all).toHaveLength(routes.length + tasks.length);
     for (const fn of all) {
-      expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true } });
+      expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true, splitting: true } });
       expect(fn.args.logging).toEqual({ retention: "3 months", format: "json" });
       expect(fn.args.permissions).toBeUndefined();
       expect(fn.args.policies).toBeUndefined();
@@ -318,7 +325,7 @@ describe("the deployment workflow in infra", () => {
     for (const task of tasks) {
       const fn = taskFunction(task.id);
       expect(fn, task.id).toBeDefined();
-      expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true } });
+      expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true, splitting: true } });
       expect(fn.args.handler).toBe(taskFile(task).replace(/\.ts$/, ".handler"));
       expect(existsSync(join(ROOT, taskFile(task))), taskFile(task)).toBe(true);
       const states = Object.values<any>(definition.States).filter((state) => state.Resource === fn.instance.arn.value);

@@ -1,9 +1,10 @@
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { rotateAppKek } from "@bulkhead/core/credentials/rotation";
 import { defineHandler } from "@bulkhead/core/http/handler";
+import { routes } from "@bulkhead/core/routes/apps";
 import { problems } from "@bulkhead/core/problem";
 
-export const handler = defineHandler("apps.rotate", async ({ params }, { table }) => {
+export const handler = defineHandler(routes, "apps.rotate", async ({ params }, { table }) => {
   const result = await rotateAppKek(table!, keyStore(), params.appId, { force: true });
   switch (result.outcome) {
     case "rotated":

@@ -1,7 +1,8 @@
 import { verifyAuditChain } from "@bulkhead/core/audit/checkpoints";
 import { checkpointSigner } from "@bulkhead/core/audit/signer";
 import { defineHandler } from "@bulkhead/core/http/handler";
+import { routes } from "@bulkhead/core/routes/audit";
 
-export const handler = defineHandler("audit.verify", async (_input, { table }) => ({
+export const handler = defineHandler(routes, "audit.verify", async (_input, { table }) => ({
   body: await verifyAuditChain(table!, await checkpointSigner()),
 }));

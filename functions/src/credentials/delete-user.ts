@@ -1,7 +1,8 @@
 import { assertMayManageUserCredentials, deleteCredential } from "@bulkhead/core/credentials/service";
 import { defineHandler } from "@bulkhead/core/http/handler";
+import { routes } from "@bulkhead/core/routes/credentials";
 
-export const handler = defineHandler("credentials.delete-user", async ({ params }, { table, principal }) => {
+export const handler = defineHandler(routes, "credentials.delete-user", async ({ params }, { table, principal }) => {
   assertMayManageUserCredentials(principal, params.sub);
   await deleteCredential(table!, { app: params.appId, scope: { kind: "user", sub: params.sub }, name: params.name });
   return {};

@@ -1,7 +1,8 @@
 import { deleteCredential } from "@bulkhead/core/credentials/service";
 import { defineHandler } from "@bulkhead/core/http/handler";
+import { routes } from "@bulkhead/core/routes/credentials";
 
-export const handler = defineHandler("credentials.delete", async ({ params }, { table }) => {
+export const handler = defineHandler(routes, "credentials.delete", async ({ params }, { table }) => {
   await deleteCredential(table!, { app: params.appId, scope: { kind: "system" }, name: params.name });
   return {};
 });

@@ -1,7 +1,8 @@
 import { putCredential } from "@bulkhead/core/credentials/service";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { defineHandler } from "@bulkhead/core/http/handler";
+import { routes } from "@bulkhead/core/routes/credentials";
 
-export const handler = defineHandler("credentials.put", async ({ params, body }, { table }) => ({
+export const handler = defineHandler(routes, "credentials.put", async ({ params, body }, { table }) => ({
   body: await putCredential(table!, keyStore(), { app: params.appId, scope: { kind: "system" }, name: params.name }, body),
 }));

@@ -1,7 +1,8 @@
 import { startDeployment } from "@bulkhead/core/deployments/service";
 import { defineHandler } from "@bulkhead/core/http/handler";
+import { routes } from "@bulkhead/core/routes/deployments";
 
-export const handler = defineHandler("deployments.create", async ({ params, body, headers }, { table, principal }) => {
+export const handler = defineHandler(routes, "deployments.create", async ({ params, body, headers }, { table, principal }) => {
   const { deployment, replayed } = await startDeployment(table!, {
     appId: params.appId,
     body,

@@ -1,6 +1,7 @@
 import { decide } from "@bulkhead/core/grants/grants";
 import { defineHandler } from "@bulkhead/core/http/handler";
+import { routes } from "@bulkhead/core/routes/grants";
 
-export const handler = defineHandler("grants.deny", async ({ params }, { table, principal }) => ({
+export const handler = defineHandler(routes, "grants.deny", async ({ params }, { table, principal }) => ({
   body: await decide(table!, params.grantId, "deny", principal!.sub),
 }));

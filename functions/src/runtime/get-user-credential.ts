@@ -1,10 +1,11 @@
 import { readCredentialValue } from "@bulkhead/core/credentials/service";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { defineHandler } from "@bulkhead/core/http/handler";
+import { routes } from "@bulkhead/core/routes/runtime";
 import { runtimeApp } from "@bulkhead/core/auth/principal";
 
 /** The app is the runtime token's `app` claim, never a path or body field. */
-export const handler = defineHandler("runtime.get-user-credential", async ({ params }, { table, principal }) => {
+export const handler = defineHandler(routes, "runtime.get-user-credential", async ({ params }, { table, principal }) => {
   const target = { app: runtimeApp(principal), scope: { kind: "user", sub: params.sub } as const, name: params.name };
   return { body: await readCredentialValue(table!, keyStore(), target) };
 });

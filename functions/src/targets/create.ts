@@ -1,8 +1,9 @@
 import { deployerRoleArn } from "@bulkhead/core/config";
 import { defineHandler } from "@bulkhead/core/http/handler";
+import { routes } from "@bulkhead/core/routes/targets";
 import { createTarget } from "@bulkhead/core/targets/targets";
 
-export const handler = defineHandler("targets.create", async ({ body }, { table }) => {
+export const handler = defineHandler(routes, "targets.create", async ({ body }, { table }) => {
   const created = await createTarget(table!, body, deployerRoleArn());
   return { body: created, headers: { location: `/v1/targets/${created.id}` } };
 });

@@ -1,11 +1,18 @@
 import type { ZodMiniType } from "zod/mini";
 import type { MemberRole, PlatformRole } from "./auth/principal.ts";
-import * as enrollment from "./enrollment/schemas.ts";
 import type { GrantPhase } from "./grants/phases.ts";
-import * as grants from "./grants/schemas.ts";
-import * as s from "./schemas.ts";
-import * as ds from "./deployments/schemas.ts";
-import * as targets from "./targets/schemas.ts";
+import { routes as orgRoutes } from "./routes/org.ts";
+import { routes as appsRoutes } from "./routes/apps.ts";
+import { routes as credentialsRoutes } from "./routes/credentials.ts";
+import { routes as runtimeRoutes } from "./routes/runtime.ts";
+import { routes as auditRoutes } from "./routes/audit.ts";
+import { routes as deploymentsRoutes } from "./routes/deployments.ts";
+import { routes as orgsRoutes } from "./routes/orgs.ts";
+import { routes as targetsRoutes } from "./routes/targets.ts";
+import { routes as enrollmentsRoutes } from "./routes/enrollments.ts";
+import { routes as appliancesRoutes } from "./routes/appliances.ts";
+import { routes as grantsRoutes } from "./routes/grants.ts";
+import { routes as openapiRoutes } from "./routes/openapi.ts";
 
 /**
  * How a platform principal (any platform role) is admitted on an org route besides its members:
@@ -50,90 +57,23 @@ export type RouteDef = {
 /**
  * The one route table: infra declares an API route and a function per entry, the local gateway
  * dispatches by it, and the OpenAPI document is generated from it. A route's handler lives at
- * `functions/src/<id with "." as "/">.ts` and exports `handler`.
+ * `functions/src/<id with "." as "/">.ts` and exports `handler`. Each entry is written once, in
+ * its area's module under routes/, which the handler imports instead of this table: a function
+ * bundles only its own area's schemas (zod schemas are top-level calls esbuild cannot drop).
  */
 export const routes = [
-  { id: "org.get", method: "GET", path: "/v1/org", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
-    summary: "The organization this host serves", response: s.orgSchema },
-  { id: "apps.create", method: "POST", path: "/v1/apps", host: "org", access: { member: "developer", vendor: { underGrant: "Install" } }, status: 201,
-    summary: "Create an app", body: s.createAppBody, response: s.appSchema },
-  { id: "apps.list", method: "GET", path: "/v1/apps", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
-    summary: "List apps, newest cursor-paginated", query: s.listQuery, response: s.appListSchema },
-  { id: "apps.get", method: "GET", path: "/v1/apps/{appId}", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
-    summary: "Read an app", params: s.appParams, response: s.appSchema },
-  { id: "apps.update", method: "PATCH", path: "/v1/apps/{appId}", host: "org", access: { member: "developer", vendor: { underGrant: "Operate" } }, status: 200,
-    summary: "Rename or describe an app", params: s.appParams, body: s.updateAppBody, response: s.appSchema },
-  { id: "apps.delete", method: "DELETE", path: "/v1/apps/{appId}", host: "org", access: { member: "admin" }, status: 204,
-    summary: "Delete an app", params: s.appParams },
-  { id: "apps.rotate", method: "POST", path: "/v1/apps/{appId}/rotate", host: "org", access: { member: "admin" }, status: 200,
-    summary: "Rotate the app's key-encryption key now: a new version wraps every credential's data key", params: s.appParams, response: s.rotationResultSchema },
-  { id: "credentials.list", method: "GET", path: "/v1/apps/{appId}/credentials", host: "org", access: { member: "viewer" }, status: 200,
-    summary: "List an app's system and user credentials: metadata only, never values", params: s.appParams, query: s.listQuery, response: s.credentialListSchema },
-  { id: "credentials.put", method: "PUT", path: "/v1/apps/{appId}/credentials/{name}", host: "org", access: { member: "developer" }, status: 200,
-    summary: "Create or replace a system-level credential (the response has no value)", params: s.credentialParams, body: s.putCredentialBody, response: s.credentialSchema },
-  { id: "credentials.delete", method: "DELETE", path: "/v1/apps/{appId}/credentials/{name}", host: "org", access: { member: "developer" }, status: 204,
-    summary: "Delete a system-level credential", params: s.credentialParams },
-  { id: "credentials.put-user", method: "PUT", path: "/v1/apps/{appId}/users/{sub}/credentials/{name}", host: "org", access: { member: "viewer" }, status: 200,
-    summary: "Create or replace a user-level credential: a member's own, or anyone's for admin and owner", params: s.userCredentialParams, body: s.putCredentialBody, response: s.credentialSchema },
-  { id: "credentials.delete-user", method: "DELETE", path: "/v1/apps/{appId}/users/{sub}/credentials/{name}", host: "org", access: { member: "viewer" }, status: 204,
-    summary: "Delete a user-level credential: a member's own, or anyone's for admin and owner", params: s.userCredentialParams },
-  { id: "runtime.get-credential", method: "GET", path: "/v1/runtime/credentials/{name}", host: "org", access: { runtime: true }, status: 200,
-    summary: "A system-level credential's value, for the runtime of the app its token names", params: s.runtimeCredentialParams, response: s.runtimeCredentialSchema },
-  { id: "runtime.get-user-credential", method: "GET", path: "/v1/runtime/users/{sub}/credentials/{name}", host: "org", access: { runtime: true }, status: 200,
-    summary: "A user-level credential's value, for the runtime of the app its token names", params: s.runtimeUserCredentialParams, response: s.runtimeCredentialSchema },
-  { id: "audit.list", method: "GET", path: "/v1/audit", host: "org", access: { member: "admin" }, status: 200,
-    summary: "The org's audit trail, newest first; filter by time, actor sub and action", query: s.auditListQuery, response: s.auditListSchema },
-  { id: "audit.verify", method: "GET", path: "/v1/audit/verify", host: "org", access: { member: "admin" }, status: 200,
-    summary: "Recompute the whole chain against the signed checkpoints, then checkpoint the verified head", response: s.auditVerifySchema },
-  { id: "audit.export", method: "GET", path: "/v1/audit/export", host: "org", access: { member: "admin" }, status: 200,
-    summary: "The chain as JSON Lines (application/x-ndjson) in seq order; a Link rel=next header names the next page", query: s.auditExportQuery },
-  { id: "audit.checkpoints", method: "GET", path: "/v1/audit/checkpoints", host: "org", access: { member: "admin" }, status: 200,
-    summary: "Signed checkpoints of the chain head, newest first, with the public key that verifies them", query: s.listQuery, response: s.checkpointListSchema },
-  { id: "deployments.create", method: "POST", path: "/v1/apps/{appId}/deployments", host: "org", access: { member: "developer" }, status: 202,
-    summary: "Start a deployment: build the source ref, then deploy it to the target. An Idempotency-Key replays the same deployment",
-    params: s.appParams, headers: ds.idempotencyHeaders, body: ds.createDeploymentBody, response: ds.deploymentSchema },
-  { id: "deployments.list", method: "GET", path: "/v1/apps/{appId}/deployments", host: "org", access: { member: "viewer" }, status: 200,
-    summary: "List an app's deployments, newest first, cursor-paginated", params: s.appParams, query: s.listQuery, response: ds.deploymentListSchema },
-  { id: "deployments.get", method: "GET", path: "/v1/apps/{appId}/deployments/{deploymentId}", host: "org", access: { member: "viewer" }, status: 200,
-    summary: "Read a deployment: status, step timestamps, artifact, failure reason, build log excerpt", params: ds.deploymentParams, response: ds.deploymentSchema },
-  { id: "deployments.cancel", method: "POST", path: "/v1/apps/{appId}/deployments/{deploymentId}/cancel", host: "org", access: { member: "developer" }, status: 200,
-    summary: "Cancel a running deployment and stop its workflow", params: ds.deploymentParams, response: ds.deploymentSchema },
-  { id: "orgs.create", method: "POST", path: "/v1/orgs", host: "platform", access: { platform: ["platform-admin"] }, status: 201,
-    summary: "Register an organization", body: s.createOrgBody, response: s.orgSchema, auditOrgFrom: "slug" },
-  { id: "orgs.get", method: "GET", path: "/v1/orgs/{slug}", host: "platform", access: { platform: ["platform-admin", "operator"] }, status: 200,
-    summary: "Read an organization", params: s.orgParams, response: s.orgSchema },
-  { id: "orgs.suspend", method: "POST", path: "/v1/orgs/{slug}/suspend", host: "platform", access: { platform: ["platform-admin"] }, status: 200,
-    summary: "Suspend an organization: its host refuses every request", params: s.orgParams, response: s.orgSchema, auditOrgFrom: "slug" },
-  { id: "orgs.resume", method: "POST", path: "/v1/orgs/{slug}/resume", host: "platform", access: { platform: ["platform-admin"] }, status: 200,
-    summary: "Resume a suspended organization", params: s.orgParams, response: s.orgSchema, auditOrgFrom: "slug" },
-  { id: "targets.create", method: "POST", path: "/v1/targets", host: "org", access: { member: "admin" }, status: 201,
-    summary: "Register a deploy target; a BYOI target's ExternalId and trust policy are returned only here",
-    body: targets.createTargetBody, response: targets.createdTargetSchema },
-  { id: "targets.list", method: "GET", path: "/v1/targets", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
-    summary: "List deploy targets, cursor-paginated", query: s.listQuery, response: targets.targetListSchema },
-  { id: "targets.get", method: "GET", path: "/v1/targets/{targetId}", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
-    summary: "Read a deploy target (never its ExternalId)", params: targets.targetParams, response: targets.targetSchema },
-  { id: "targets.delete", method: "DELETE", path: "/v1/targets/{targetId}", host: "org", access: { member: "admin" }, status: 204,
-    summary: "Delete a deploy target that has no open grant", params: targets.targetParams },
-  { id: "enrollments.create", method: "POST", path: "/v1/enrollments", host: "org", access: { member: "admin" }, status: 201,
-    summary: "Issue a single-use enrollment token (returned only here)", body: enrollment.createEnrollmentBody, response: enrollment.enrollmentSchema },
-  { id: "appliances.enroll", method: "POST", path: "/v1/enroll", host: "org", access: { enrollment: true }, status: 201,
-    summary: "Bind an appliance to this org with an enrollment token (Authorization: Enrollment <token>), once",
-    body: enrollment.enrollBody, response: enrollment.applianceSchema },
-  { id: "grants.list", method: "GET", path: "/v1/grants", host: "org", access: { member: "viewer", vendor: { withoutGrant: true } }, status: 200,
-    summary: "Vendor access: the standing Observe grant and elevated grants, each with its current state",
-    query: s.listQuery, response: grants.grantListSchema },
-  { id: "grants.request", method: "POST", path: "/v1/grants", host: "org", access: { platform: ["operator", "platform-admin"] }, status: 201,
-    summary: "Request an elevated grant (platform operators)", body: grants.requestGrantBody, response: grants.grantSchema },
-  { id: "grants.approve", method: "POST", path: "/v1/grants/{grantId}/approve", host: "org", access: { member: "admin" }, status: 200,
-    summary: "Approve a pending grant (or restore revoked Observe access); not by its requester",
-    params: grants.grantParams, response: grants.grantSchema },
-  { id: "grants.deny", method: "POST", path: "/v1/grants/{grantId}/deny", host: "org", access: { member: "admin" }, status: 200,
-    summary: "Deny a pending grant", params: grants.grantParams, response: grants.grantSchema },
-  { id: "grants.revoke", method: "POST", path: "/v1/grants/{grantId}/revoke", host: "org", access: { member: "admin" }, status: 200,
-    summary: "Revoke an active grant, or standing Observe access, at once", params: grants.grantParams, response: grants.grantSchema },
-  { id: "openapi.get", method: "GET", path: "/openapi.json", host: "any", access: { public: true }, status: 200,
-    summary: "This API's OpenAPI document" },
+  ...orgRoutes,
+  ...appsRoutes,
+  ...credentialsRoutes,
+  ...runtimeRoutes,
+  ...auditRoutes,
+  ...deploymentsRoutes,
+  ...orgsRoutes,
+  ...targetsRoutes,
+  ...enrollmentsRoutes,
+  ...appliancesRoutes,
+  ...grantsRoutes,
+  ...openapiRoutes,
 ] as const satisfies readonly RouteDef[];
 
 export type RouteId = (typeof routes)[number]["id"];

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { JwtVerifier } from "aws-jwt-verify";
+import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
 import { JwksNotAvailableInCacheError, KidNotFoundInJwksError } from "aws-jwt-verify/error";
 import { SimpleFetcher, type Fetcher } from "aws-jwt-verify/https";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";

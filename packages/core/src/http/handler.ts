@@ -1,6 +1,5 @@
 import middy from "@middy/core";
 import httpEventNormalizer from "@middy/http-event-normalizer";
-import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpSecurityHeaders from "@middy/http-security-headers";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
@@ -9,7 +8,7 @@ import type { Principal } from "../auth/principal.ts";
 import { tenantTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import type { Org } from "../orgs.ts";
-import { routeById, type RouteDef, type RouteId } from "../routes.ts";
+import type { RouteDef } from "../routes.ts";
 import { auditTrail, requestAudit, type RequestAudit } from "./audit.ts";
 import { authenticate } from "./auth.ts";
 import { bodyLimit, validateInput } from "./input.ts";
@@ -51,25 +50,32 @@ export type RouteHandler<R extends RouteDef> = (input: Input<R>, ctx: HandlerCon
  * Wraps a route's handler in the middy stack of DESIGN.md. Order matters: onError runs in
  * reverse, so the problem responder answers first, then the audit trail records that answer,
  * then security headers are added.
+ *
+ * `area` is the route's area module (routes/<area>.ts), whose entries the one table in routes.ts
+ * spreads: importing it rather than the table keeps other areas' schemas out of the bundle. The
+ * returned handler carries its `route` so a test can check it is the table's own entry.
  */
-export function defineHandler<Id extends RouteId>(
+export function defineHandler<const Area extends readonly RouteDef[], Id extends Area[number]["id"]>(
+  area: Area,
   id: Id,
-  handle: RouteHandler<Extract<typeof import("../routes.ts").routes[number], { id: Id }>>,
+  handle: RouteHandler<Extract<Area[number], { id: Id }>>,
 ) {
-  const route = routeById(id);
+  const route: RouteDef | undefined = area.find((entry) => entry.id === id);
+  if (!route) throw new Error(`no route ${id} in its area module`);
   const stack = middy<ApiEvent, ApiResult, Error, ApiContext>()
     // Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries bearer tokens and credential values.
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(httpSecurityHeaders())
     .use(auditTrail(route))
     .use(problemResponder())
-    .use(httpHeaderNormalizer())
+    // No header normalizer: API Gateway's HTTP API (payload 2.0) already lower-cases header
+    // names, and so does the local gateway (Node's request headers).
     .use(httpEventNormalizer())
     .use(tenant(route))
     .use(authenticate(route));
   if (route.body) stack.use(bodyLimit()).use(httpJsonBodyParser());
   stack.use(validateInput(route));
-  return stack.handler(async (event, context) => {
+  const handler = stack.handler(async (event, context) => {
     const requestId = requestIdOf(event);
     const { org, principal, input, enrollmentTokenHash, vendorGrant } = context;
     const reply = await handle(input as never, {
@@ -83,6 +89,7 @@ export function defineHandler<Id extends RouteId>(
     });
     return toResult(reply, route.status);
   });
+  return Object.assign(handler, { route });
 }
 
 function toResult(reply: Reply, defaultStatus: number): ApiResult {

@@ -1,0 +1,19 @@
+import type { RouteDef } from "../routes.ts";
+import * as grants from "../grants/schemas.ts";
+import * as s from "../schemas.ts";
+
+/** The grants routes of the table in ../routes.ts (their handlers import only this module). */
+export const routes = [
+  { id: "grants.list", method: "GET", path: "/v1/grants", host: "org", access: { member: "viewer", vendor: { withoutGrant: true } }, status: 200,
+    summary: "Vendor access: the standing Observe grant and elevated grants, each with its current state",
+    query: s.listQuery, response: grants.grantListSchema },
+  { id: "grants.request", method: "POST", path: "/v1/grants", host: "org", access: { platform: ["operator", "platform-admin"] }, status: 201,
+    summary: "Request an elevated grant (platform operators)", body: grants.requestGrantBody, response: grants.grantSchema },
+  { id: "grants.approve", method: "POST", path: "/v1/grants/{grantId}/approve", host: "org", access: { member: "admin" }, status: 200,
+    summary: "Approve a pending grant (or restore revoked Observe access); not by its requester",
+    params: grants.grantParams, response: grants.grantSchema },
+  { id: "grants.deny", method: "POST", path: "/v1/grants/{grantId}/deny", host: "org", access: { member: "admin" }, status: 200,
+    summary: "Deny a pending grant", params: grants.grantParams, response: grants.grantSchema },
+  { id: "grants.revoke", method: "POST", path: "/v1/grants/{grantId}/revoke", host: "org", access: { member: "admin" }, status: 200,
+    summary: "Revoke an active grant, or standing Observe access, at once", params: grants.grantParams, response: grants.grantSchema },
+] as const satisfies readonly RouteDef[];

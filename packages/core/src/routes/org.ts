@@ -1,0 +1,8 @@
+import type { RouteDef } from "../routes.ts";
+import * as s from "../schemas.ts";
+
+/** The org routes of the table in ../routes.ts (their handlers import only this module). */
+export const routes = [
+  { id: "org.get", method: "GET", path: "/v1/org", host: "org", access: { member: "viewer", vendor: { underGrant: "Observe" } }, status: 200,
+    summary: "The organization this host serves", response: s.orgSchema },
+] as const satisfies readonly RouteDef[];

@@ -1,0 +1,14 @@
+import type { RouteDef } from "../routes.ts";
+import * as s from "../schemas.ts";
+
+/** The orgs routes of the table in ../routes.ts (their handlers import only this module). */
+export const routes = [
+  { id: "orgs.create", method: "POST", path: "/v1/orgs", host: "platform", access: { platform: ["platform-admin"] }, status: 201,
+    summary: "Register an organization", body: s.createOrgBody, response: s.orgSchema, auditOrgFrom: "slug" },
+  { id: "orgs.get", method: "GET", path: "/v1/orgs/{slug}", host: "platform", access: { platform: ["platform-admin", "operator"] }, status: 200,
+    summary: "Read an organization", params: s.orgParams, response: s.orgSchema },
+  { id: "orgs.suspend", method: "POST", path: "/v1/orgs/{slug}/suspend", host: "platform", access: { platform: ["platform-admin"] }, status: 200,
+    summary: "Suspend an organization: its host refuses every request", params: s.orgParams, response: s.orgSchema, auditOrgFrom: "slug" },
+  { id: "orgs.resume", method: "POST", path: "/v1/orgs/{slug}/resume", host: "platform", access: { platform: ["platform-admin"] }, status: 200,
+    summary: "Resume a suspended organization", params: s.orgParams, response: s.orgSchema, auditOrgFrom: "slug" },
+] as const satisfies readonly RouteDef[];
