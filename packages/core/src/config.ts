@@ -48,17 +48,6 @@ export const deployerRoleArn = (): string => (Resource as unknown as Linked).Dep
 /** Offline there is no role to assume: DynamoDB Local ignores credentials. */
 export const NO_TENANT_ROLE = "none";
 
-/** Every link at once, each read when its property is. Reaches every link: handlers use the accessors. */
-export function config(): Config {
-  return {
-    get tableName() { return tableName(); },
-    get baseDomain() { return baseDomain(); },
-    get auth() { return authConfig(); },
-    get cursorKey() { return cursorKey(); },
-    get deployerRoleArn() { return deployerRoleArn(); },
-  };
-}
-
 /** The `SST_RESOURCE_*` variables for a config: what the offline runtime and tests export. */
 export function linkEnvironment(c: Config): Record<string, string> {
   const link = (type: string, value: object) => JSON.stringify({ type, ...value });
@@ -79,7 +68,7 @@ export type KeyStoreSettings =
   | { kind: "offline-stand-in"; directory: string };
 
 /**
- * The `KeyStore` link, read on its own rather than in config(): only the functions that touch
+ * The `KeyStore` link, read on its own: only the functions that touch
  * credentials link it (and get Secrets Manager permissions), so the others never read it.
  */
 export function keyStoreSettings(): KeyStoreSettings {
@@ -103,7 +92,7 @@ export const linkKeyStore = (settings: KeyStoreSettings): Record<string, string>
 
 /**
  * The key that signs audit checkpoints: an asymmetric KMS key in the cloud, a stand-in Ed25519
- * key file offline. Read apart from config(), lazily: only the audit routes need it.
+ * key file offline. Read lazily: only the audit routes need it.
  */
 export type CheckpointSignerConfig =
   | { kind: "kms"; keyId: string }
