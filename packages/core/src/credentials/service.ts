@@ -133,8 +133,9 @@ export async function listCredentials(
 ): Promise<{ items: CredentialMetadata[]; cursor?: string }> {
   await getApp(table, app);
   const partition = appPartition(table.org, app);
-  const start = page.cursor ? decodeCursor(cursorKey, table.org, page.cursor) : undefined;
-  if (start && start.PK !== partition) throw problems.invalidCursor(); // a cursor of another app
+  const start = page.cursor
+    ? decodeCursor(cursorKey, table.org, page.cursor, { partition, sortPrefix: keys.credentialPrefix })
+    : undefined;
   const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
     TableName: table.name,
     KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",

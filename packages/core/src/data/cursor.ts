@@ -18,7 +18,8 @@ export function decodeCursor(
   secret: string,
   org: string,
   cursor: string,
-  listing?: { partition: string; sortPrefix: string },
+  /** The listing the cursor must belong to: a key from any other listing is refused, not sent on. */
+  listing: { partition: string; sortPrefix: string },
 ): Record<string, unknown> {
   const [body, signature, extra] = cursor.split(".");
   if (!body || !signature || extra !== undefined) throw problems.invalidCursor();
@@ -28,7 +29,7 @@ export function decodeCursor(
   const parsed = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as { o?: unknown; k?: unknown };
   if (parsed.o !== org || typeof parsed.k !== "object" || parsed.k === null) throw problems.invalidCursor();
   const key = parsed.k as Record<string, unknown>;
-  if (listing && (key.PK !== listing.partition || typeof key.SK !== "string" || !key.SK.startsWith(listing.sortPrefix))) {
+  if ((key.PK !== listing.partition || typeof key.SK !== "string" || !key.SK.startsWith(listing.sortPrefix))) {
     throw problems.invalidCursor();
   }
   return key;

@@ -17,7 +17,9 @@ export async function queryPage(
   page: Page,
   extra: Pick<QueryCommandInput, "ProjectionExpression" | "ExpressionAttributeNames"> = {},
 ) {
-  const start = page.cursor ? decodeCursor(cursorKey, table.org, page.cursor) : undefined;
+  const start = page.cursor
+    ? decodeCursor(cursorKey, table.org, page.cursor, { partition: orgPartition(table.org), sortPrefix: prefix })
+    : undefined;
   const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
     TableName: table.name,
     KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",

@@ -153,11 +153,12 @@ export async function getDeploymentRecord(table: TenantTable, appId: string, dep
 }
 
 export async function listDeployments(table: TenantTable, cursorKey: string, appId: string, page: { limit: number; cursor?: string }) {
+  const listing = { partition: appPartition(table.org, appId), sortPrefix: keys.deploymentPrefix };
   const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
     TableName: table.name,
     KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-    ExpressionAttributeValues: { ":pk": appPartition(table.org, appId), ":prefix": keys.deploymentPrefix },
-    ExclusiveStartKey: page.cursor ? decodeCursor(cursorKey, table.org, page.cursor) : undefined,
+    ExpressionAttributeValues: { ":pk": listing.partition, ":prefix": listing.sortPrefix },
+    ExclusiveStartKey: page.cursor ? decodeCursor(cursorKey, table.org, page.cursor, listing) : undefined,
     ScanIndexForward: false,
     Limit: page.limit,
   }));
