@@ -10,7 +10,7 @@ import { codeBuildStandIn } from "../packages/local/src/standins/codebuild.ts";
 import { localLogGroups } from "../packages/local/src/standins/logs.ts";
 import { BadObjectKey, localObjectStore } from "../packages/local/src/standins/object-store.ts";
 import { isAllowed } from "../packages/local/src/standins/policy-evaluation.ts";
-import { deployRoleTrustPolicy } from "../packages/core/src/targets/trust-policy.ts";
+import { customerDeployTrust } from "../packages/core/src/iam/customer-deploy-trust.ts";
 import { recordTrustPolicy, stsStandIn, trustFileOf } from "../packages/local/src/standins/sts.ts";
 import { targetStandIn } from "../packages/local/src/standins/target.ts";
 
@@ -50,7 +50,7 @@ describe("STS stand-in", () => {
 describe("STS stand-in: a customer's trust policy", () => {
   const CUSTOMER_ROLE = "arn:aws:iam::123456789012:role/bulkhead-deploy-acme";
   const TARGET_EXTERNAL_ID = "t".repeat(43);
-  const pasted = deployRoleTrustPolicy({ deployerRoleArn: CALLER, externalId: TARGET_EXTERNAL_ID, org: "acme" });
+  const pasted = customerDeployTrust({ deployerRoleArn: CALLER, externalId: TARGET_EXTERNAL_ID, org: "acme" });
   const byoi = (overrides: object = {}) => request({ roleArn: CUSTOMER_ROLE, externalId: TARGET_EXTERNAL_ID, ...overrides });
 
   it("no trust recorded: every ExternalId is refused, and the call is seen", async () => {

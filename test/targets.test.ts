@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { readDeployTarget } from "../packages/core/src/targets/targets.ts";
 import { parseRoleArn, partitionOfRegion } from "../packages/core/src/targets/aws-names.ts";
-import { deployRoleTrustPolicy } from "../packages/core/src/targets/trust-policy.ts";
+import { customerDeployTrust } from "../packages/core/src/iam/customer-deploy-trust.ts";
 import { OFFLINE_DEPLOYER_ROLE_ARN } from "../packages/local/src/runtime.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 import { byoiTarget } from "./support/samples.ts";
@@ -27,9 +27,9 @@ describe("BYOI targets", () => {
     expect(created.headers.location).toBe(`/v1/targets/${target.id}`);
     expect(target).toMatchObject({ name: "prod-eu", kind: "byoi", accountId: "123456789012", region: "eu-west-1" });
     expect(externalId).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(trustPolicy).toEqual(deployRoleTrustPolicy({ deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN, externalId, org: "acme" }));
+    expect(trustPolicy).toEqual(customerDeployTrust({ deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN, externalId, org: "acme" }));
     expect(trustPolicy.Statement[0]).toMatchObject({
-      Principal: { AWS: OFFLINE_DEPLOYER_ROLE_ARN }, Action: "sts:AssumeRole", Condition: { StringEquals: { "sts:ExternalId": externalId } },
+      Principal: { AWS: OFFLINE_DEPLOYER_ROLE_ARN }, Action: ["sts:AssumeRole"], Condition: { StringEquals: { "sts:ExternalId": externalId } },
     });
 
     const read = await api.call(host(), "GET", `/v1/targets/${target.id}`, { token: api.tokens.member("acme", "viewer") });

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { linkEnvironment } from "../packages/core/src/config.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
-import { TENANT_SESSION_SECONDS } from "../packages/core/src/data/tenant-credentials.ts";
+import { TENANT_SESSION_SECONDS, tenantCredentials } from "../packages/core/src/data/tenant-credentials.ts";
 import { ensureTable, LOCAL_AWS_ENV, localClient } from "../packages/local/src/dynamodb.ts";
 
 const ROLE = "arn:aws:iam::123456789012:role/bulkhead-tenant-data";
@@ -55,6 +55,9 @@ describe("layer 4 in the cloud: tenant data is read with org-tagged session cred
       { RoleArn: ROLE, RoleSessionName: "org-acme", DurationSeconds: TENANT_SESSION_SECONDS, Tags: [{ Key: "org", Value: "acme" }] },
       { RoleArn: ROLE, RoleSessionName: "org-globex", DurationSeconds: TENANT_SESSION_SECONDS, Tags: [{ Key: "org", Value: "globex" }] },
     ]);
+    // Another client of the same org (the key store's Secrets Manager client) shares the session.
+    expect((await tenantCredentials("acme")!()).accessKeyId).toBe("ASIAACME");
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
     expect(acmeKeys).toEqual(["ASIAACME", "ASIAACME", "ASIAACME"]);
     expect(globexKeys).toEqual(["ASIAGLOBEX", "ASIAGLOBEX", "ASIAGLOBEX"]);
   });

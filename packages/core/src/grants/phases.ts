@@ -1,4 +1,4 @@
-import type { PolicyDocument } from "../targets/trust-policy.ts";
+import type { PolicyDocument } from "../iam/document.ts";
 
 /**
  * Vendor access comes in phases. Observe is the steady state: read-only, on unless the org

@@ -1,4 +1,5 @@
 import { arn, type AwsLocation } from "./arn.ts";
+import { assertExternalId, customerDeployTrust, DEPLOY_SESSION_TAGS } from "./customer-deploy-trust.ts";
 import { customerDeployRoleName } from "./deploy-role-name.ts";
 import { policyDocument, type RoleDocuments, type Statement } from "./document.ts";
 import type { AppScope, PlatformNames } from "./names.ts";
@@ -7,17 +8,7 @@ import { allowTagging, refuseUnsafeTagValues, tagOnly } from "./session-tags.ts"
 import { lambdaTrust } from "./trust.ts";
 
 export { customerDeployRoleName, DEPLOY_ROLE_NAME_RULE, isCustomerDeployRole } from "./deploy-role-name.ts";
-
-/** The session tags every deploy session carries, set by the platform's AssumeRole call. */
-export const DEPLOY_SESSION_TAGS = ["org", "app", "deployment"] as const;
-
-/** AWS accepts 2–1224 characters of this set; the platform generates at least 32. */
-const EXTERNAL_ID = /^[A-Za-z0-9+=,.@:/_-]{32,1224}$/;
-
-export function assertExternalId(externalId: string): string {
-  if (!EXTERNAL_ID.test(externalId)) throw new Error("an ExternalId is 32–1224 characters of A-Z a-z 0-9 + = , . @ : / _ -");
-  return externalId;
-}
+export { assertExternalId, customerDeployTrust, DEPLOY_SESSION_TAGS } from "./customer-deploy-trust.ts";
 
 /** Every deploy role the platform may assume: any account, named by customerDeployRoleName. */
 export const deployTargetRoles = (l: AwsLocation): string =>
@@ -65,19 +56,8 @@ export type CustomerDeployRoleInput = {
  */
 export function customerDeployRole(input: CustomerDeployRoleInput): RoleDocuments {
   const { target, scope, deployerRoleArn } = input;
-  const externalId = assertExternalId(input.externalId);
   const name = customerDeployRoleName(scope.org);
-  const trust = policyDocument([
-    {
-      Sid: "PlatformDeployerWithExternalId",
-      Effect: "Allow",
-      Principal: { AWS: deployerRoleArn },
-      Action: ["sts:AssumeRole"],
-      Condition: { StringEquals: { "sts:ExternalId": externalId } },
-    },
-    allowTagging("SessionTagsOfThisOrg", { AWS: deployerRoleArn }, DEPLOY_SESSION_TAGS, { org: scope.org }),
-    ...refuseUnsafeTagValues(DEPLOY_SESSION_TAGS),
-  ]);
+  const trust = customerDeployTrust({ deployerRoleArn, externalId: input.externalId, org: scope.org });
   return {
     kind: "role",
     name,

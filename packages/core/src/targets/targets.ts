@@ -10,7 +10,8 @@ import { conditions } from "../grants/state.ts";
 import { newId } from "../ids.ts";
 import { problems } from "../problem.ts";
 import { parseRoleArn } from "./aws-names.ts";
-import { deployRoleTrustPolicy, type PolicyDocument } from "./trust-policy.ts";
+import { customerDeployTrust } from "../iam/customer-deploy-trust.ts";
+import type { PolicyDocument } from "../iam/document.ts";
 
 export type TargetKind = "hosted" | "byoi";
 export type Target = {
@@ -76,7 +77,7 @@ export async function createTarget(
   return {
     ...target,
     externalId,
-    trustPolicy: deployRoleTrustPolicy({ deployerRoleArn, externalId, org: table.org }),
+    trustPolicy: customerDeployTrust({ deployerRoleArn, externalId, org: table.org }),
     deployRoleNaming: deployRoleNaming(table.org),
   };
 }

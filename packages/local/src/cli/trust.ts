@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { parseRoleArn } from "@bulkhead/core/targets/aws-names";
-import { deployRoleTrustPolicy } from "@bulkhead/core/targets/trust-policy";
+import { customerDeployTrust } from "@bulkhead/core/iam/customer-deploy-trust";
 import { recordTrustPolicy, trustFileOf, trustPolicySchema } from "../standins/sts.ts";
 import { OFFLINE_DEPLOYER_ROLE_ARN } from "../runtime.ts";
 
@@ -72,7 +72,7 @@ if (values["target-response"] !== undefined) {
   if (!arn || !externalId || !org) fail("--role-arn, --external-id and --org go together");
   if (!parseRoleArn(arn)) fail(`not an IAM role ARN: ${arn}`);
   roleArn = arn;
-  trustPolicy = deployRoleTrustPolicy({ deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN, externalId, org });
+  trustPolicy = customerDeployTrust({ deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN, externalId, org });
   label = `org ${org}`;
 }
 

@@ -125,6 +125,8 @@ function conditionHolds(operator: string, key: string, expected: string[], conte
       return actual === undefined || list(actual).every((value) => expected.includes(value));
     case "ForAnyValue:StringEquals":
       return actual !== undefined && list(actual).some((value) => expected.includes(value));
+    case "Null":
+      return expected.every((value) => (value === "true") === (actual === undefined));
     default:
       return false;
   }
