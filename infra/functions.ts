@@ -2,6 +2,7 @@ import type { RoleDocuments } from "../packages/core/src/iam/document.ts";
 import { arn } from "../packages/core/src/iam/arn.ts";
 import { functionAccess, functionRole, type FunctionCalls } from "../packages/core/src/iam/platform.ts";
 import { handlerFile, routes, type RouteDef, type RouteId } from "../packages/core/src/routes.ts";
+import { NODEJS_BUNDLING } from "./bundling.ts";
 import type { CheckpointKey, LinkName, Links } from "./links.ts";
 import type { Stage } from "./stage.ts";
 
@@ -81,8 +82,7 @@ export const FUNCTION_DEFAULTS = {
   runtime: "nodejs24.x",
   architecture: "arm64",
   memory: "1024 MB",
-  // splitting: a dynamically imported module becomes a chunk loaded on first use, not at init.
-  nodejs: { format: "esm", minify: true, splitting: true },
+  nodejs: NODEJS_BUNDLING,
   logging: { retention: "3 months", format: "json" },
   environment: { POWERTOOLS_LOG_LEVEL: "INFO" },
 } as const satisfies Partial<sst.aws.FunctionArgs>;

@@ -117,7 +117,7 @@ describe("the route table in infra", () => {
     const all = declared.standIns.of("sst:aws:Function");
     expect(all).toHaveLength(routes.length + tasks.length);
     for (const fn of all) {
-      expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true, splitting: true } });
+      expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true, splitting: true, plugins: "infra/esbuild-plugins.mjs" } });
       expect(fn.args.logging).toEqual({ retention: "3 months", format: "json" });
       expect(fn.args.permissions).toBeUndefined();
       expect(fn.args.policies).toBeUndefined();
@@ -325,7 +325,7 @@ describe("the deployment workflow in infra", () => {
     for (const task of tasks) {
       const fn = taskFunction(task.id);
       expect(fn, task.id).toBeDefined();
-      expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true, splitting: true } });
+      expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true, splitting: true, plugins: "infra/esbuild-plugins.mjs" } });
       expect(fn.args.handler).toBe(taskFile(task).replace(/\.ts$/, ".handler"));
       expect(existsSync(join(ROOT, taskFile(task))), taskFile(task)).toBe(true);
       const states = Object.values<any>(definition.States).filter((state) => state.Resource === fn.instance.arn.value);

@@ -6,32 +6,24 @@ import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { handlerFile, routes } from "@bulkhead/core/routes";
 import { REPO_ROOT } from "@bulkhead/local/runtime";
+import { deployedBuildOptions } from "../../../infra/bundling.ts";
 import { round, summarize } from "./stats.ts";
 
 const RUNS = 11;
 
 /**
- * Bundled as deployed: minified, tree-shaken ESM, SDK included, with code splitting (SST's
- * `nodejs.splitting`), so an adapter imported dynamically is a chunk loaded only when used.
- * `bytes` is what module initialisation loads: the entry and the chunks it imports statically.
+ * Bundled as deployed (see infra/bundling.ts), so an adapter imported dynamically is a chunk
+ * loaded only when used. `bytes` is what module initialisation loads: the entry and the chunks
+ * it imports statically.
  */
 async function bundle(entry: string, outdir: string) {
   const result = await build({
-    nodePaths: [join(REPO_ROOT, "node_modules")],
+    ...(await deployedBuildOptions(REPO_ROOT)),
     entryPoints: [entry],
+    nodePaths: [join(REPO_ROOT, "node_modules")],
     outdir,
-    splitting: true,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node24",
-    minify: true,
-    treeShaking: true,
     metafile: true,
     logLevel: "silent",
-    mainFields: ["module", "main"],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
   });
   const outputs = result.metafile.outputs;
   // Dynamically imported modules are entry points of their own in the metafile: match ours by path.
