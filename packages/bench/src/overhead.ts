@@ -71,15 +71,8 @@ export async function requestOverhead() {
     const result = await handler(event(token), context);
     if (result.statusCode !== 200) throw new Error(`bench request failed: ${result.statusCode} ${result.body}`);
   };
-  for (let i = 0; i < WARMUP; i++) await call(tokens[i]!);
-  const firstSeen = summarize(await timeEach(SAMPLES, (i) => call(tokens[WARMUP + i]!)));
-  const repeatedToken = summarize(await timeEach(process.env.BENCH_REPEAT_ONLY ? 200_000 : SAMPLES, () => call(repeated)));
-
   const verifier = JwtVerifier.create({ issuer: DEV_ISSUER.issuer, audience: DEV_ISSUER.audience, jwksUri });
   verifier.cacheJwks(issuer.jwks as never);
-  for (let i = 0; i < WARMUP; i++) verifier.verifySync(tokens[i]!);
-  const libraryFloor = summarize(await timeEach(SAMPLES, (i) => verifier.verifySync(tokens[WARMUP + i]!)));
-
   const publicKey = createPublicKey(issuer.privateKey);
   const rawVerifyOne = (token: string) => {
     const dot = token.lastIndexOf(".");
@@ -87,8 +80,34 @@ export async function requestOverhead() {
       throw new Error("raw verify failed");
     }
   };
-  for (let i = 0; i < WARMUP; i++) rawVerifyOne(tokens[i]!);
+  const time = async (fn: () => unknown) => {
+    const start = process.hrtime.bigint();
+    await fn();
+    return Number(process.hrtime.bigint() - start) / 1000;
+  };
+
+  for (let i = 0; i < WARMUP; i++) {
+    await call(tokens[i]!);
+    verifier.verifySync(tokens[i]!);
+    rawVerifyOne(tokens[i]!);
+  }
+  // In context: each sample runs the stack, then each floor, on the same token, so all three
+  // meet the same caches and JIT state that a request meets between other work.
+  const stackSamples: number[] = [];
+  const librarySamples: number[] = [];
+  const rawSamples: number[] = [];
+  for (let i = WARMUP; i < WARMUP + SAMPLES; i++) {
+    stackSamples.push(await time(() => call(tokens[i]!)));
+    librarySamples.push(await time(() => verifier.verifySync(tokens[i]!)));
+    rawSamples.push(await time(() => rawVerifyOne(tokens[i]!)));
+  }
+  const firstSeen = summarize(stackSamples);
+  const repeatedToken = summarize(await timeEach(SAMPLES, () => call(repeated)));
+  // In a tight loop: each floor's best case, which no request meets; the goals are read against these.
+  const libraryFloor = summarize(await timeEach(SAMPLES, (i) => verifier.verifySync(tokens[WARMUP + i]!)));
   const rawFloor = summarize(await timeEach(SAMPLES, (i) => rawVerifyOne(tokens[WARMUP + i]!)));
+  const libraryInContext = summarize(librarySamples);
+  const rawInContext = summarize(rawSamples);
 
   DynamoDBDocumentClient.prototype.send = realSend;
   jwks.close();
@@ -98,9 +117,14 @@ export async function requestOverhead() {
     repeatedToken,
     awsJwtVerifyFloor: libraryFloor,
     rawCryptoFloor: rawFloor,
+    inContext: { awsJwtVerify: libraryInContext, rawCrypto: rawInContext },
     ratios: {
       firstSeenVsAwsJwtVerify: round(firstSeen.median / libraryFloor.median),
       repeatedVsRawCrypto: round(repeatedToken.median / rawFloor.median),
+      inContext: {
+        firstSeenVsAwsJwtVerify: round(firstSeen.median / libraryInContext.median),
+        repeatedVsRawCrypto: round(repeatedToken.median / rawInContext.median),
+      },
     },
     goals: { firstSeenVsAwsJwtVerify: 1.25, repeatedVsRawCrypto: 0.5 },
   };

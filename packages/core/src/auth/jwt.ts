@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
 import { JwksNotAvailableInCacheError, KidNotFoundInJwksError } from "aws-jwt-verify/error";
 import { SimpleFetcher, type Fetcher } from "aws-jwt-verify/https";
@@ -60,7 +60,7 @@ export class VerifiedTokenCache {
   constructor(private readonly maxEntries = 1000) {}
 
   static keyOf(token: string): string {
-    return createHash("sha256").update(token).digest("base64");
+    return hash("sha256", token, "base64");
   }
 
   get(key: string, nowSeconds = Date.now() / 1000): JwtPayload | undefined {

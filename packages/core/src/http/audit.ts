@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from "@middy/core";
 import { appendAudit, type PendingAudit } from "../audit/chain.ts";
-import { outcomeOfStatus, type AuditActor, type AuditDraft, type AuditTarget } from "../audit/entry.ts";
+import { outcomeOfStatus, type AuditActor, type AuditDraft, type AuditEntry, type AuditTarget } from "../audit/entry.ts";
 import type { Principal } from "../auth/principal.ts";
 import { tenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
@@ -76,13 +76,25 @@ export type RequestAudit = PendingAudit & {
   target(target: AuditTarget): void;
 };
 
-export function requestAudit(route: RouteDef, event: ApiEvent, context: ApiContext): RequestAudit {
-  const state = (context.audit ??= {});
-  return {
-    target: (target) => void (state.target = target),
-    draft: (target) => draftFor(route, event, context.principal!, target, outcomeOfStatus(route.status)),
-    written: (entry) => void (state.entry = entry),
-  };
+/** A class, not closures: one is made per request, on the hot path. */
+export class RequestAuditTrail implements RequestAudit {
+  constructor(private readonly route: RouteDef, private readonly event: ApiEvent, private readonly context: ApiContext) {}
+
+  private get state() {
+    return (this.context.audit ??= {});
+  }
+
+  target(target: AuditTarget): void {
+    this.state.target = target;
+  }
+
+  draft(target: AuditTarget): AuditDraft {
+    return draftFor(this.route, this.event, this.context.principal!, target, outcomeOfStatus(this.route.status));
+  }
+
+  written(entry: AuditEntry): void {
+    this.state.entry = entry;
+  }
 }
 
 export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any, any> => {

@@ -3,22 +3,25 @@ import { createTokenVerifier, type TokenVerifier } from "../auth/jwt.ts";
 import { principalFromClaims, roleRank, type Principal } from "../auth/principal.ts";
 import { authConfig } from "../config.ts";
 import { tenantTable } from "../data/tables.ts";
-import { enrollmentTokenFromHeader, hashEnrollmentToken, tokenHashLabel } from "../enrollment/token.ts";
+import { enrollmentTokenFromHeader, hashEnrollmentToken } from "../enrollment/token.ts";
 import { vendorAdmission } from "../grants/check.ts";
 import type { GrantPhase } from "../grants/phases.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes.ts";
 import type { HostTenancy } from "../tenancy.ts";
-import type { ApiRequest } from "./state.ts";
+import { logKeysOf, type ApiRequest } from "./state.ts";
 
 let verify: TokenVerifier | undefined;
 /** Principals of cached (hence identical, frozen) claims objects: a repeated token skips parsing. */
 const principals = new WeakMap<object, Principal | undefined>();
 
+/**
+ * The token after `Bearer `. Its syntax is not scanned here (a regular expression over a token
+ * costs more than a cached request): the verifier refuses anything that is not a signed JWT.
+ */
 function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header ?? "");
-  return match?.[1];
+  return header?.startsWith("Bearer ") && header.length > 7 ? header.slice(7) : undefined;
 }
 
 /**
@@ -57,46 +60,48 @@ export function grantToCheck(route: RouteDef, principal: Principal): GrantPhase 
 function acceptEnrollmentToken(request: ApiRequest): void {
   const token = enrollmentTokenFromHeader(request.event.headers?.authorization);
   if (!token) {
-    logger.warn("enrollment refused", { reason: "missing or malformed enrollment token" });
+    logger.warn("enrollment refused", { ...logKeysOf(request.context), reason: "missing or malformed enrollment token" });
     throw problems.invalidEnrollmentToken();
   }
-  const tokenHash = hashEnrollmentToken(token);
-  logger.appendKeys({ principal: "enrollment", token: tokenHashLabel(tokenHash) });
-  request.context.enrollmentTokenHash = tokenHash;
+  request.context.enrollmentTokenHash = hashEnrollmentToken(token);
 }
 
+/** Layer 2 as a middleware; the request's log keys are appended once it is done. */
 export const authenticate = (route: RouteDef): MiddlewareObj<any, any, Error, any, any> => ({
   before: async (request: ApiRequest) => {
-    if ("public" in route.access) return;
-    if ("enrollment" in route.access) return acceptEnrollmentToken(request);
-    const token = bearerToken(request.event.headers?.authorization);
-    if (!token) throw problems.unauthenticated();
-    verify ??= createTokenVerifier(authConfig());
-    let claims: Record<string, unknown>;
-    try {
-      claims = await verify(token);
-    } catch (error) {
-      logger.warn("token refused", { reason: (error as Error).name, detail: (error as Error).message });
-      throw problems.unauthenticated("The bearer token is not valid.");
-    }
-    if (!principals.has(claims)) principals.set(claims, principalFromClaims(claims));
-    const principal = principals.get(claims);
-    if (!principal) {
-      logger.warn("token refused", { reason: "claims fit no principal kind" });
-      throw problems.unauthenticated("The bearer token's claims are not valid.");
-    }
-    logger.appendKeys({ sub: principal.sub, principal: principal.kind });
-    request.context.caller = principal;
-    const reason = refusal(route, request.context.tenancy!, principal);
-    if (reason) throw problems.forbidden(reason);
-    const phase = grantToCheck(route, principal);
-    if (phase) {
-      // Platform principals only: one consistent read in the org's partition, before the handler.
-      const admission = await vendorAdmission(tenantTable(request.context.org!.slug), phase);
-      if (!admission.admitted) throw problems.forbidden(`Platform tokens act here only under an active ${phase} grant: ${admission.reason}.`);
-      request.context.vendorGrant = { phase, grantId: admission.grantId };
-      logger.appendKeys({ grantPhase: phase, grant: admission.grantId });
-    }
-    request.context.principal = principal;
+    await admit(route, request);
+    logger.appendKeys(logKeysOf(request.context));
   },
 });
+
+async function admit(route: RouteDef, request: ApiRequest): Promise<void> {
+  if ("public" in route.access) return;
+  if ("enrollment" in route.access) return acceptEnrollmentToken(request);
+  const token = bearerToken(request.event.headers?.authorization);
+  if (!token) throw problems.unauthenticated();
+  verify ??= createTokenVerifier(authConfig());
+  let claims: Record<string, unknown>;
+  try {
+    claims = await verify(token);
+  } catch (error) {
+    logger.warn("token refused", { ...logKeysOf(request.context), reason: (error as Error).name, detail: (error as Error).message });
+    throw problems.unauthenticated("The bearer token is not valid.");
+  }
+  if (!principals.has(claims)) principals.set(claims, principalFromClaims(claims));
+  const principal = principals.get(claims);
+  if (!principal) {
+    logger.warn("token refused", { ...logKeysOf(request.context), reason: "claims fit no principal kind" });
+    throw problems.unauthenticated("The bearer token's claims are not valid.");
+  }
+  request.context.caller = principal;
+  const reason = refusal(route, request.context.tenancy!, principal);
+  if (reason) throw problems.forbidden(reason);
+  const phase = grantToCheck(route, principal);
+  if (phase) {
+    // Platform principals only: one consistent read in the org's partition, before the handler.
+    const admission = await vendorAdmission(tenantTable(request.context.org!.slug), phase);
+    if (!admission.admitted) throw problems.forbidden(`Platform tokens act here only under an active ${phase} grant: ${admission.reason}.`);
+    request.context.vendorGrant = { phase, grantId: admission.grantId };
+  }
+  request.context.principal = principal;
+}

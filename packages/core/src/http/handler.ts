@@ -9,7 +9,7 @@ import { tenantTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import type { Org } from "../orgs.ts";
 import type { RouteDef } from "../routes.ts";
-import { auditTrail, requestAudit, type RequestAudit } from "./audit.ts";
+import { auditTrail, RequestAuditTrail, type RequestAudit } from "./audit.ts";
 import { authenticate } from "./auth.ts";
 import { bodyLimit, validateInput } from "./input.ts";
 import { problemResponder } from "./problem-response.ts";
@@ -62,7 +62,9 @@ export function defineHandler<const Area extends readonly RouteDef[], Id extends
 ) {
   const route: RouteDef | undefined = area.find((entry) => entry.id === id);
   if (!route) throw new Error(`no route ${id} in its area module`);
-  const stack = middy<ApiEvent, ApiResult, Error, ApiContext>()
+  // No early timeout: it would answer (and audit) a failure while the handler's writes, which its
+  // abort signal does not reach, may still commit. Lambda's own timeout ends a stuck request.
+  const stack = middy<ApiEvent, ApiResult, Error, ApiContext>({ timeoutEarlyInMillis: 0 })
     // Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries bearer tokens and credential values.
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(httpSecurityHeaders())
@@ -83,7 +85,7 @@ export function defineHandler<const Area extends readonly RouteDef[], Id extends
       org,
       principal,
       table: org ? tenantTable(org.slug) : undefined,
-      audit: requestAudit(route, event, context),
+      audit: new RequestAuditTrail(route, event, context),
       enrollmentTokenHash,
       vendorGrant,
     });

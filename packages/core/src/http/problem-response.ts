@@ -3,7 +3,7 @@ import { $ZodError } from "zod/v4/core";
 import { KeyScopeViolation } from "../data/guard.ts";
 import { logger } from "../log.ts";
 import { HttpProblem, problemType, problems } from "../problem.ts";
-import { requestIdOf, type ApiRequest, type ApiResult } from "./state.ts";
+import { logKeysOf, requestIdOf, type ApiRequest, type ApiResult } from "./state.ts";
 
 /** Errors raised by middy's own middlewares carry an HTTP status; these are the ones we expect. */
 const MIDDY_STATUS: Record<number, () => HttpProblem> = {
@@ -49,9 +49,9 @@ export const problemResponder = (): MiddlewareObj<any, any, Error, any, any> => 
     if (problem.status >= 500) {
       const event = request.error instanceof KeyScopeViolation ? "key scope violation"
         : request.error instanceof HttpProblem ? `request failed: ${problem.slug}` : "unhandled error";
-      logger.error(event, { error: request.error as Error });
+      logger.error(event, { ...logKeysOf(request.context), error: request.error as Error });
     } else {
-      logger.info("request refused", { status: problem.status, problem: problem.slug, reason: problem.detail });
+      logger.info("request refused", { ...logKeysOf(request.context), status: problem.status, problem: problem.slug, reason: problem.detail });
     }
     request.response = problemResponse(problem, requestIdOf(request.event));
   },

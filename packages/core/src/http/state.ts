@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { Request } from "@middy/core";
 import type { AuditEntry, AuditTarget } from "../audit/entry.ts";
 import type { Principal } from "../auth/principal.ts";
+import { tokenHashLabel } from "../enrollment/token.ts";
 import type { GrantPhase } from "../grants/phases.ts";
 import type { Org } from "../orgs.ts";
 import type { HostTenancy } from "../tenancy.ts";
@@ -32,3 +33,26 @@ export type ApiContext = Context & RequestState;
 export type ApiRequest = Request<ApiEvent, ApiResult, Error, ApiContext>;
 
 export const requestIdOf = (event: ApiEvent): string => event.requestContext?.requestId ?? "unknown";
+
+/**
+ * The request's identifying log keys, from what the middlewares learned so far. Appended once
+ * per request, when authentication is done (each append costs Powertools several environment
+ * reads), and passed explicitly by the logs of refusals that come before it.
+ */
+export function logKeysOf(state: RequestState): Record<string, string> {
+  const keys: Record<string, string> = {};
+  if (state.org) keys.org = state.org.slug;
+  if (state.caller) {
+    keys.sub = state.caller.sub;
+    keys.principal = state.caller.kind;
+  }
+  if (state.enrollmentTokenHash) {
+    keys.principal = "enrollment";
+    keys.token = tokenHashLabel(state.enrollmentTokenHash);
+  }
+  if (state.vendorGrant) {
+    keys.grantPhase = state.vendorGrant.phase;
+    if (state.vendorGrant.grantId) keys.grant = state.vendorGrant.grantId;
+  }
+  return keys;
+}

@@ -7,6 +7,11 @@ import type { RouteDef } from "../routes.ts";
 import { parseHost } from "../tenancy.ts";
 import type { ApiRequest } from "./state.ts";
 
+function refuse(host: string | undefined, reason: string, problem = problems.unknownHost()): never {
+  logger.warn("tenant refused", { host, reason });
+  throw problem;
+}
+
 /**
  * Layer 1: the org comes from the hostname API Gateway matched, never from a header, the path,
  * the query or the body. There is no default org: anything unresolved is refused here.
@@ -15,20 +20,15 @@ export const tenant = (route: RouteDef): MiddlewareObj<any, any, Error, any, any
   before: async (request: ApiRequest) => {
     const host = request.event.requestContext?.domainName;
     const tenancy = parseHost(host, baseDomain());
-    const refuse = (reason: string, problem = problems.unknownHost()) => {
-      logger.warn("tenant refused", { host, reason });
-      throw problem;
-    };
     request.context.tenancy = tenancy;
-    if (tenancy.kind === "invalid") return refuse(tenancy.reason);
+    if (tenancy.kind === "invalid") return refuse(host, tenancy.reason);
     if (route.host === "platform" && tenancy.kind !== "platform") throw problems.routeNotFound();
     if (route.host === "org" && tenancy.kind !== "org") throw problems.routeNotFound();
     if (tenancy.kind !== "org") return;
 
     const org = await lookupOrg(tenancy.org);
-    if (!org) return refuse("unknown org");
-    if (org.status !== "active") return refuse("org suspended", problems.orgSuspended());
+    if (!org) return refuse(host, "unknown org");
+    if (org.status !== "active") return refuse(host, "org suspended", problems.orgSuspended());
     request.context.org = org;
-    logger.appendKeys({ org: org.slug });
   },
 });
