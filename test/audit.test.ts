@@ -83,7 +83,7 @@ describe("appending under concurrency", () => {
 describe("app changes commit with their entry", () => {
   const base = { actor: { kind: "member" as const, sub: "svc", org: "", role: "admin" }, action: "apps.create", requestId: "req-tx" };
 
-  it("in one TransactWriteItems: the app item and the entry, after one consistent read of the head", async () => {
+  it("in one TransactWriteItems: the app item, its listing heads and the entry, after one consistent read of the head", async () => {
     const org = await newOrg("tx");
     const table = tenantTable(org);
     const sent: { command: string; input: any }[] = [];
@@ -97,9 +97,12 @@ describe("app changes commit with their entry", () => {
       expect(sent.map((s) => s.command)).toEqual(["QueryCommand", "TransactWriteItemsCommand"]);
       expect(sent[0]!.input).toMatchObject({ ConsistentRead: true, ScanIndexForward: false, Limit: 1 });
       const items = sent[1]!.input.TransactItems;
-      expect(items).toHaveLength(2);
+      expect(items).toHaveLength(4);
       expect(items[0].Put.Item).toMatchObject({ ...keys.app(org, app.id), name: "atomic" });
-      expect(items[1].Put).toMatchObject({ Item: { ...keys.auditEntry(org, 2), action: "apps.create", target: { appId: app.id } }, ConditionExpression: "attribute_not_exists(PK)" });
+      expect(items.slice(1, 3).map((item: any) => item.Put)).toEqual(keys.appListingHeads(org, app.id).map((key) => ({
+        TableName: table.name, Item: { ...key, type: "app-listing-head", appId: app.id }, ConditionExpression: "attribute_not_exists(PK)",
+      })));
+      expect(items[3].Put).toMatchObject({ Item: { ...keys.auditEntry(org, 2), action: "apps.create", target: { appId: app.id } }, ConditionExpression: "attribute_not_exists(PK)" });
       expect(audit.entry).toMatchObject({ seq: 2, target: { appId: app.id } });
     } finally {
       table.client.middlewareStack.remove("recordCommands");
