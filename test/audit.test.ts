@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, deleteApp } from "../packages/core/src/apps.ts";
 import { appendAudit, auditedStep, pendingAudit } from "../packages/core/src/audit/chain.ts";
 import { keys } from "../packages/core/src/data/keys.ts";
-import { tenantTable } from "../packages/core/src/data/tables.ts";
+import { platformTable, tenantTable } from "../packages/core/src/data/tables.ts";
 import { REPO_ROOT } from "../packages/local/src/runtime.ts";
 import { startTestApi, type CallOptions, type TestApi } from "./support/api.ts";
 import { keyStore } from "../packages/core/src/credentials/select-key-store.ts";
@@ -461,6 +461,43 @@ describe("export, verify, and tampering in the table", () => {
     const checkpoints = (await onOrg(org, "GET", "/v1/audit/checkpoints?limit=1", { token: member(org, "admin") })).json;
     expect(checkpoints.items.map((c: any) => c.seq)).toEqual([N + 1]);
     expect(checkpoints.cursor).toBeTruthy();
+  });
+});
+
+describe("verification reads the audit partition once", () => {
+  /** The DynamoDB commands a request sends through the org's handle and the platform's (org lookup warm). */
+  async function commandsOf(org: string, request: () => Promise<unknown>) {
+    await onOrg(org, "GET", "/v1/org", { token: member(org, "viewer") });
+    const sent: string[] = [];
+    const stacks = [tenantTable(org).client.middlewareStack, platformTable().client.middlewareStack];
+    for (const stack of stacks) {
+      stack.add((next, context) => (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      }, { step: "initialize", name: "countCommands" });
+    }
+    try {
+      return { result: await request(), sent: sent.sort() };
+    } finally {
+      for (const stack of stacks) stack.remove("countCommands");
+    }
+  }
+
+  it("one Query serves the chain and every checkpoint; only a moved head adds the new checkpoint's write", async () => {
+    const org = await newOrg("one-read");
+    const first = await commandsOf(org, () => verify(org));
+    expect(first.result).toMatchObject({ ok: true, entries: 1, checkpointsChecked: 0, checkpoint: { seq: 1 }, unverifiedCheckpoints: 0 });
+    expect(first.sent).toEqual(["PutItemCommand", "QueryCommand"]);
+
+    for (let seq = 2; seq <= 3; seq++) {
+      await createApp_(org, `a-${seq}`);
+      const moved = await commandsOf(org, () => verify(org));
+      expect(moved.result).toMatchObject({ ok: true, entries: seq, checkpointsChecked: seq - 1, checkpoint: { seq } });
+      expect(moved.sent).toEqual(["PutItemCommand", "QueryCommand"]);
+    }
+    const unchanged = await commandsOf(org, () => verify(org));
+    expect(unchanged.result).toMatchObject({ ok: true, entries: 3, checkpointsChecked: 3, checkpoint: { seq: 3 }, unverifiedCheckpoints: 0 });
+    expect(unchanged.sent).toEqual(["QueryCommand"]);
   });
 });
 

@@ -69,6 +69,7 @@ export const keys = {
     SK: `CRED#${credentialScopeKey(scope)}#${name}`,
   }),
   credentialPrefix: APP_LISTINGS.credentials.prefix,
+  /** In the audit partition `CHECKPOINT#…` sorts before `SEQ#…`: one ascending read meets every checkpoint before the chain. */
   auditEntry: (org: string, seq: number): ItemKey => ({ PK: auditPartition(org), SK: `SEQ#${padSeq(seq)}` }),
   auditEntryPrefix: "SEQ#",
   auditCheckpoint: (org: string, seq: number): ItemKey => ({ PK: auditPartition(org), SK: `CHECKPOINT#${padSeq(seq)}` }),
