@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,16 +5,18 @@ import { deleteApp } from "../packages/core/src/apps.ts";
 import { pendingAudit } from "../packages/core/src/audit/chain.ts";
 import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
 import { APP_LISTINGS, keys } from "../packages/core/src/data/keys.ts";
-import { platformTable, tenantTable } from "../packages/core/src/data/tables.ts";
+import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { createDeployment } from "../packages/core/src/deployments/records.ts";
 import { startTestApi, type Reply, type TestApi } from "./support/api.ts";
+import { commandsSent } from "./support/commands.ts";
 import { overriding } from "./support/key-stores.ts";
 
 /**
  * A first page of an app-scoped listing (credentials, deployments) costs one DynamoDB read,
  * counted on the handles the handlers use, and every page still answers exactly as before: 404
- * for an app that is unknown, being deleted or deleted; pages in order and complete. Deployments are written with the records module, so no workflow runs (and
- * reads) in the background while a request is counted.
+ * for an app that is unknown, being deleted or deleted; pages in order and complete. Deployments
+ * are written with the records module, so no workflow reads in the background while a request
+ * is counted.
  */
 let api: TestApi;
 beforeAll(async () => (api = await startTestApi()));
@@ -54,23 +55,11 @@ async function newDeployments(org: string, app: string, count: number): Promise<
   return ids.reverse();
 }
 
-/** The DynamoDB commands a request sends through the tenant and platform handles (org lookup warm). */
+/** The DynamoDB commands a request sends, the org lookup warm. */
 async function commandsOf(org: string, request: () => Promise<Reply>): Promise<{ reply: Reply; sent: string[] }> {
   await get(org, "/v1/org");
-  const sent: string[] = [];
-  const name = `count-${randomUUID()}`;
-  const stacks = [tenantTable(org).client.middlewareStack, platformTable().client.middlewareStack];
-  for (const stack of stacks) {
-    stack.add((next, context) => (args) => {
-      sent.push(String(context.commandName));
-      return next(args);
-    }, { step: "initialize", name });
-  }
-  try {
-    return { reply: await request(), sent: sent.sort() };
-  } finally {
-    for (const stack of stacks) stack.remove(name);
-  }
+  const { result, sent } = await commandsSent(org, request);
+  return { reply: result, sent };
 }
 
 /** Every page of a listing at `limit`, with the commands each page cost. */

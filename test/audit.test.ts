@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, deleteApp } from "../packages/core/src/apps.ts";
 import { appendAudit, auditedStep, pendingAudit } from "../packages/core/src/audit/chain.ts";
 import { keys } from "../packages/core/src/data/keys.ts";
-import { platformTable, tenantTable } from "../packages/core/src/data/tables.ts";
+import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { REPO_ROOT } from "../packages/local/src/runtime.ts";
 import { startTestApi, type CallOptions, type TestApi } from "./support/api.ts";
+import { commandsSent } from "./support/commands.ts";
 import { keyStore } from "../packages/core/src/credentials/select-key-store.ts";
 
 let api: TestApi;
@@ -465,22 +466,10 @@ describe("export, verify, and tampering in the table", () => {
 });
 
 describe("verification reads the audit partition once", () => {
-  /** The DynamoDB commands a request sends through the org's handle and the platform's (org lookup warm). */
+  /** The DynamoDB commands a request sends, the org lookup warm. */
   async function commandsOf(org: string, request: () => Promise<unknown>) {
     await onOrg(org, "GET", "/v1/org", { token: member(org, "viewer") });
-    const sent: string[] = [];
-    const stacks = [tenantTable(org).client.middlewareStack, platformTable().client.middlewareStack];
-    for (const stack of stacks) {
-      stack.add((next, context) => (args) => {
-        sent.push(String(context.commandName));
-        return next(args);
-      }, { step: "initialize", name: "countCommands" });
-    }
-    try {
-      return { result: await request(), sent: sent.sort() };
-    } finally {
-      for (const stack of stacks) stack.remove("countCommands");
-    }
+    return commandsSent(org, request);
   }
 
   it("one Query serves the chain and every checkpoint; only a moved head adds the new checkpoint's write", async () => {

@@ -1,7 +1,7 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { appNotFound, getApp, isLiveApp } from "./apps.ts";
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
-import { appPartition, keys, type AppListing } from "./data/keys.ts";
+import { appPartition, type AppListing } from "./data/keys.ts";
 import type { TenantTable } from "./data/tables.ts";
 
 type Item = Record<string, unknown>;
@@ -47,7 +47,7 @@ export async function appListingPage(
     [reply] = await Promise.all([query, getApp(table, appId)]);
   } else {
     reply = await query;
-    const head = reply.Items?.[0]?.SK === keys.appListingHead(table.org, appId, listing).SK ? reply.Items[0] : undefined;
+    const head = reply.Items?.[0]?.SK === listing.head ? reply.Items[0] : undefined;
     if (!head) await getApp(table, appId);
     else if (!isLiveApp(head)) throw appNotFound();
   }
