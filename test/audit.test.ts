@@ -10,6 +10,7 @@ import { keys } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { REPO_ROOT } from "../packages/local/src/runtime.ts";
 import { startTestApi, type CallOptions, type TestApi } from "./support/api.ts";
+import { commandsSent } from "./support/commands.ts";
 import { keyStore } from "../packages/core/src/credentials/select-key-store.ts";
 
 let api: TestApi;
@@ -83,7 +84,7 @@ describe("appending under concurrency", () => {
 describe("app changes commit with their entry", () => {
   const base = { actor: { kind: "member" as const, sub: "svc", org: "", role: "admin" }, action: "apps.create", requestId: "req-tx" };
 
-  it("in one TransactWriteItems: the app item and the entry, after one consistent read of the head", async () => {
+  it("in one TransactWriteItems: the app item, its listing heads and the entry, after one consistent read of the head", async () => {
     const org = await newOrg("tx");
     const table = tenantTable(org);
     const sent: { command: string; input: any }[] = [];
@@ -97,9 +98,12 @@ describe("app changes commit with their entry", () => {
       expect(sent.map((s) => s.command)).toEqual(["QueryCommand", "TransactWriteItemsCommand"]);
       expect(sent[0]!.input).toMatchObject({ ConsistentRead: true, ScanIndexForward: false, Limit: 1 });
       const items = sent[1]!.input.TransactItems;
-      expect(items).toHaveLength(2);
+      expect(items).toHaveLength(4);
       expect(items[0].Put.Item).toMatchObject({ ...keys.app(org, app.id), name: "atomic" });
-      expect(items[1].Put).toMatchObject({ Item: { ...keys.auditEntry(org, 2), action: "apps.create", target: { appId: app.id } }, ConditionExpression: "attribute_not_exists(PK)" });
+      expect(items.slice(1, 3).map((item: any) => item.Put)).toEqual(keys.appListingHeads(org, app.id).map((key) => ({
+        TableName: table.name, Item: { ...key, type: "app-listing-head", appId: app.id }, ConditionExpression: "attribute_not_exists(PK)",
+      })));
+      expect(items[3].Put).toMatchObject({ Item: { ...keys.auditEntry(org, 2), action: "apps.create", target: { appId: app.id } }, ConditionExpression: "attribute_not_exists(PK)" });
       expect(audit.entry).toMatchObject({ seq: 2, target: { appId: app.id } });
     } finally {
       table.client.middlewareStack.remove("recordCommands");
@@ -458,6 +462,31 @@ describe("export, verify, and tampering in the table", () => {
     const checkpoints = (await onOrg(org, "GET", "/v1/audit/checkpoints?limit=1", { token: member(org, "admin") })).json;
     expect(checkpoints.items.map((c: any) => c.seq)).toEqual([N + 1]);
     expect(checkpoints.cursor).toBeTruthy();
+  });
+});
+
+describe("verification reads the audit partition once", () => {
+  /** The DynamoDB commands a request sends, the org lookup warm. */
+  async function commandsOf(org: string, request: () => Promise<unknown>) {
+    await onOrg(org, "GET", "/v1/org", { token: member(org, "viewer") });
+    return commandsSent(org, request);
+  }
+
+  it("one Query serves the chain and every checkpoint; only a moved head adds the new checkpoint's write", async () => {
+    const org = await newOrg("one-read");
+    const first = await commandsOf(org, () => verify(org));
+    expect(first.result).toMatchObject({ ok: true, entries: 1, checkpointsChecked: 0, checkpoint: { seq: 1 }, unverifiedCheckpoints: 0 });
+    expect(first.sent).toEqual(["PutItemCommand", "QueryCommand"]);
+
+    for (let seq = 2; seq <= 3; seq++) {
+      await createApp_(org, `a-${seq}`);
+      const moved = await commandsOf(org, () => verify(org));
+      expect(moved.result).toMatchObject({ ok: true, entries: seq, checkpointsChecked: seq - 1, checkpoint: { seq } });
+      expect(moved.sent).toEqual(["PutItemCommand", "QueryCommand"]);
+    }
+    const unchanged = await commandsOf(org, () => verify(org));
+    expect(unchanged.result).toMatchObject({ ok: true, entries: 3, checkpointsChecked: 3, checkpoint: { seq: 3 }, unverifiedCheckpoints: 0 });
+    expect(unchanged.sent).toEqual(["QueryCommand"]);
   });
 });
 

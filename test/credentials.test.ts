@@ -332,7 +332,12 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
       },
     });
     await expect(deleteApp(tenantTable("acme"), crashAfterShred, app, systemAudit("apps.delete"))).rejects.toThrow("crash after shred");
-    expect(await api.partition(`ORG#acme#APP#${app}`)).toHaveLength(1);
+    // The credential item is still there; the app's listing heads say it is being deleted.
+    const left = await api.partition(`ORG#acme#APP#${app}`);
+    expect(left.filter((item) => item.type === "credential")).toHaveLength(1);
+    expect(left.filter((item) => item.type !== "credential")).toEqual(
+      keys.appListingHeads("acme", app).map((key) => ({ ...key, type: "app-listing-head", appId: app, deletingSince: expect.any(String) })),
+    );
     expectIntegrityProblem(await runtimeRead(app, "db"), value);
     // Marked deleting: invisible, and no credential can be written into it any more.
     expect((await call("GET", `/v1/apps/${app}`)).status).toBe(404);

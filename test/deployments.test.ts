@@ -271,6 +271,7 @@ describe("starting deployments", () => {
     const appId = await newApp(api, "acme");
     const token = api.tokens.member("acme", "developer");
     const path = `/v1/apps/${appId}/deployments`;
+    const before = await api.partition(`ORG#acme#APP#${appId}`);
     const cases: [object, number][] = [
       [{}, 400],
       [{ source: {} }, 400],
@@ -291,7 +292,7 @@ describe("starting deployments", () => {
     expect((await api.call(host(), "GET", `${path}/01ARZ3NDEKTSV4RRFFQ69G5FAV`, { token })).status).toBe(404);
     expect((await api.call(host(), "GET", `${path}/not-a-ulid`, { token })).status).toBe(400);
     expect((await api.call(host(), "POST", `${path}/01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel`, { token })).status).toBe(404);
-    expect(await api.partition(`ORG#acme#APP#${appId}`)).toEqual([]);
+    expect(await api.partition(`ORG#acme#APP#${appId}`)).toEqual(before);
   });
 
   it("a deployment of one app is not reachable through another app's path", async () => {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { keys } from "../../packages/core/src/data/keys.ts";
 import { TABLE_SCHEMA } from "../../packages/core/src/data/table-schema.ts";
 import { arn, awsLocation } from "../../packages/core/src/iam/arn.ts";
 import { KEK_ROTATION_JOB, kekRotationJobRole } from "../../packages/core/src/iam/jobs.ts";
@@ -71,6 +72,26 @@ describe("the tenant data role", () => {
         expect(await asTenant(undefined, "dynamodb:GetItem", ["ORG#"])).toBe("ImplicitlyDenied");
       }),
       { numRuns: PROPERTY_RUNS },
+    );
+  });
+
+  it("admits every key of an app's lifecycle and listings, listing heads included, for its own org only", async () => {
+    await fc.assert(
+      fc.asyncProperty(prefixPair, async ({ org, longer }) => {
+        const app = "abcdefghijklmnopqrstuvwxyz";
+        const partitions = (owner: string) => [
+          keys.app(owner, app), ...keys.appListingHeads(owner, app), keys.credential(owner, app, { kind: "system" }, "db"),
+          keys.deployment(owner, app, "01J0000000000000000000000A"), keys.auditCheckpoint(owner, 1), keys.auditEntry(owner, 1),
+        ].map((key) => key.PK);
+        for (const action of ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]) {
+          for (const pk of partitions(org)) {
+            expect(await asTenant(org, action, [pk]), `${action} ${pk}`).toBe("Allowed");
+            expect(await asTenant(longer, action, [pk]), `${action} ${pk} as ${longer}`).toBe("ImplicitlyDenied");
+          }
+          for (const pk of partitions(longer)) expect(await asTenant(org, action, [pk]), `${action} ${pk} as ${org}`).toBe("ImplicitlyDenied");
+        }
+      }),
+      { numRuns: 5 },
     );
   });
 

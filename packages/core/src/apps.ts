@@ -1,10 +1,11 @@
-import { DeleteCommand, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ChangeRejected, transactAudited, type PendingAudit } from "./audit/chain.ts";
 import type { KeyStore } from "./credentials/key-store.ts";
 import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "./credentials/lifecycle.ts";
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
 import { keys, orgPartition } from "./data/keys.ts";
 import type { TenantTable } from "./data/tables.ts";
+import { writeAtomically } from "./data/transact.ts";
 import type { BuildSettings } from "./deployments/build-spec.ts";
 import { newId } from "./ids.ts";
 import { problems } from "./problem.ts";
@@ -16,13 +17,24 @@ const toApp = (item: Record<string, any>): App => ({
   id: item.id, name: item.name, description: item.description, build: item.build, createdAt: item.createdAt, updatedAt: item.updatedAt,
 });
 
-const notFound = () => problems.notFound("No such app.");
+export const appNotFound = () => problems.notFound("No such app.");
 
 /**
  * An app being deleted carries `deletingSince`: it is gone for every reader, and no credential
  * write can commit against it (they are conditioned on LIVE_APP).
  */
 export const LIVE_APP = "attribute_exists(PK) AND attribute_not_exists(deletingSince)";
+
+/** True for an app item, or one of its listing heads, that says the app exists and is not being deleted. */
+export const isLiveApp = (item: Record<string, any> | undefined): item is Record<string, any> =>
+  item !== undefined && item.deletingSince === undefined;
+
+/**
+ * The app's listing heads (data/keys.ts) mirror its state: written, marked deleting and removed in
+ * the same transactions as the app item, so a head that exists is never wrong.
+ */
+const HEAD_TYPE = "app-listing-head";
+const headItems = (org: string, appId: string) => keys.appListingHeads(org, appId).map((key) => ({ ...key, type: HEAD_TYPE, appId }));
 
 /** Every change to an app commits together with its audit entry (one TransactWriteItems). */
 const target = (appId: string) => ({ appId });
@@ -40,13 +52,16 @@ export async function createApp(
   const ref = { org: table.org, app: app.id };
   await provisionCredentialStore(keyStore, ref);
   try {
-    await transactAudited(table, audit, target(app.id), [{
-      Put: {
-        TableName: table.name,
-        Item: { ...keys.app(table.org, app.id), type: "app", ...app, ...keys.kekRotationIndex(at) },
-        ConditionExpression: "attribute_not_exists(PK)",
+    await transactAudited(table, audit, target(app.id), [
+      {
+        Put: {
+          TableName: table.name,
+          Item: { ...keys.app(table.org, app.id), type: "app", ...app, ...keys.kekRotationIndex(at) },
+          ConditionExpression: "attribute_not_exists(PK)",
+        },
       },
-    }]);
+      ...headItems(table.org, app.id).map((Item) => ({ Put: { TableName: table.name, Item, ConditionExpression: "attribute_not_exists(PK)" } })),
+    ]);
   } catch (error) {
     await discardCredentialStore(keyStore, ref);
     throw error;
@@ -60,7 +75,7 @@ export async function getApp(table: TenantTable, appId: string, options: { consi
     Key: keys.app(table.org, appId),
     ConsistentRead: options.consistent,
   }));
-  if (!Item || Item.deletingSince) throw notFound();
+  if (!isLiveApp(Item)) throw appNotFound();
   return toApp(Item);
 }
 
@@ -133,23 +148,39 @@ export async function updateApp(
 }
 
 /**
- * Deletes an app in an order that is safe to interrupt and to repeat: mark it deleting (audited
- * in the same transaction; no credential write commits after that), destroy its KEK (nothing
- * stored can be decrypted from then on), remove its credential items, and only then the app
- * item. A retry after a crash picks up an app that is already marked.
+ * Deletes an app in an order that is safe to interrupt and to repeat: mark it and its listing
+ * heads deleting (audited in the same transaction; no credential write commits after that),
+ * destroy its KEK (nothing stored can be decrypted from then on), remove its credential items,
+ * and only then the app item with its heads. A retry after a crash picks up an app that is
+ * already marked.
  */
 export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: string, audit: PendingAudit, now = new Date()): Promise<void> {
-  await rejectedAsNotFound(transactAudited(table, audit, target(appId), [{
-    Update: {
-      TableName: table.name,
-      Key: keys.app(table.org, appId),
-      UpdateExpression: "SET deletingSince = if_not_exists(deletingSince, :at)",
-      ConditionExpression: "attribute_exists(PK)",
-      ExpressionAttributeValues: { ":at": now.toISOString() },
+  const deletingSince = "SET deletingSince = if_not_exists(deletingSince, :at)";
+  const at = { ":at": now.toISOString() };
+  await rejectedAsNotFound(transactAudited(table, audit, target(appId), [
+    {
+      Update: {
+        TableName: table.name,
+        Key: keys.app(table.org, appId),
+        UpdateExpression: deletingSince,
+        ConditionExpression: "attribute_exists(PK)",
+        ExpressionAttributeValues: at,
+      },
     },
-  }]));
+    // Unconditional: an app made before heads existed gets them here, already marked.
+    ...keys.appListingHeads(table.org, appId).map((Key) => ({
+      Update: {
+        TableName: table.name,
+        Key,
+        UpdateExpression: `${deletingSince}, #type = :type, appId = :app`,
+        ExpressionAttributeNames: { "#type": "type" },
+        ExpressionAttributeValues: { ...at, ":type": HEAD_TYPE, ":app": appId },
+      },
+    })),
+  ]));
   await shredCredentialStore(table, keyStore, appId);
-  await table.client.send(new DeleteCommand({ TableName: table.name, Key: keys.app(table.org, appId) }));
+  await writeAtomically(table, [keys.app(table.org, appId), ...keys.appListingHeads(table.org, appId)]
+    .map((Key) => ({ Delete: { TableName: table.name, Key } })));
 }
 
 /** The app's own condition (it exists) failed inside the transaction: nothing was written. */
@@ -157,7 +188,7 @@ async function rejectedAsNotFound<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;
   } catch (error) {
-    if (error instanceof ChangeRejected) throw notFound();
+    if (error instanceof ChangeRejected) throw appNotFound();
     throw error;
   }
 }

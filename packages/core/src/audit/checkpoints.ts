@@ -4,9 +4,9 @@ import { encodeCursor } from "../data/cursor.ts";
 import { keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import type { ChainHead } from "./entry.ts";
-import { auditQuery, auditStartKey, readAuditItems, readChain, withoutKeys } from "./read.ts";
+import { auditQuery, auditStartKey, readAuditPartition, withoutKeys } from "./read.ts";
 import type { CheckpointSigner } from "./signer.ts";
-import { checkpointPayload, checkpointSignatureValid, verifyChain, type Checkpoint, type VerifyResult } from "./verify.ts";
+import { ChainVerifier, checkpointPayload, checkpointSignatureValid, type Checkpoint, type VerifyResult } from "./verify.ts";
 
 /**
  * Signed checkpoints of an org's chain head, stored beside the chain. Who makes them: every
@@ -62,22 +62,34 @@ export type ChainVerification = VerifyResult & { checkpoint?: Checkpoint; unveri
  * checkpoints the verified head. A stored checkpoint whose signature fails is tampering and fails
  * the verification; one signed by another key (an earlier key) cannot be checked here and is
  * counted instead (the offline verifier checks it with that key's public key).
+ *
+ * One consistent read of the audit partition serves both: its checkpoints sort before its entries,
+ * so every checkpoint is judged before the first entry is checked against them.
  */
 export async function verifyAuditChain(table: TenantTable, signer: CheckpointSigner): Promise<ChainVerification> {
   const { keyId, publicKeyPem } = await signer.describe();
   const trusted: Checkpoint[] = [];
   let unverifiedCheckpoints = 0;
-  for await (const checkpoint of readAuditItems<Checkpoint>(table, keys.auditCheckpointPrefix)) {
-    if (checkpoint.keyId !== keyId) {
-      unverifiedCheckpoints++;
-      continue;
+  let chain: ChainVerifier | undefined;
+  for await (const item of readAuditPartition(table)) {
+    const sortKey = String(item.SK);
+    if (sortKey.startsWith(keys.auditCheckpointPrefix)) {
+      if (chain) throw new Error("audit partition order: a checkpoint after the first entry");
+      const checkpoint = withoutKeys<Checkpoint>(item);
+      if (checkpoint.keyId !== keyId) {
+        unverifiedCheckpoints++;
+        continue;
+      }
+      if (checkpoint.org !== table.org || !checkpointSignatureValid(checkpoint, publicKeyPem)) {
+        return { ok: false, entries: 0, seq: checkpoint.seq, reason: `the stored checkpoint at seq ${checkpoint.seq} is not validly signed`, unverifiedCheckpoints };
+      }
+      trusted.push(checkpoint);
+    } else if (sortKey.startsWith(keys.auditEntryPrefix)) {
+      chain ??= new ChainVerifier(table.org, trusted);
+      if (!chain.push(withoutKeys(item))) break;
     }
-    if (checkpoint.org !== table.org || !checkpointSignatureValid(checkpoint, publicKeyPem)) {
-      return { ok: false, entries: 0, seq: checkpoint.seq, reason: `the stored checkpoint at seq ${checkpoint.seq} is not validly signed`, unverifiedCheckpoints };
-    }
-    trusted.push(checkpoint);
   }
-  const result = await verifyChain(readChain(table), { org: table.org, checkpoints: trusted });
+  const result = (chain ?? new ChainVerifier(table.org, trusted)).finish();
   if (!result.ok || !result.head) return { ...result, unverifiedCheckpoints };
   const newest = trusted.at(-1);
   const checkpoint = newest && newest.seq >= result.head.seq ? newest : await checkpointHead(table, signer, result.head);

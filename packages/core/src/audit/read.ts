@@ -23,22 +23,24 @@ export function auditQuery(table: TenantTable, prefix: string, values: Record<st
 export const auditStartKey = (table: TenantTable, cursorKey: string, cursor: string | undefined, prefix: string) =>
   cursor ? decodeCursor(cursorKey, table.org, cursor, { partition: auditPartition(table.org), sortPrefix: prefix }) : undefined;
 
-/** Every item under `prefix` in the org's audit partition, in key order, read consistently. */
-export async function* readAuditItems<T>(table: TenantTable, prefix: string): AsyncGenerator<T> {
+/**
+ * Every item of the org's audit partition in key order, read consistently: its checkpoints, then
+ * its chain in seq order (data/keys.ts). One Query per DynamoDB page (1 MB).
+ */
+export async function* readAuditPartition(table: TenantTable): AsyncGenerator<Record<string, unknown>> {
   let start: Record<string, unknown> | undefined;
   do {
     const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
-      ...auditQuery(table, prefix),
+      TableName: table.name,
+      KeyConditionExpression: "PK = :pk",
+      ExpressionAttributeValues: { ":pk": auditPartition(table.org) },
       ExclusiveStartKey: start,
       ConsistentRead: true,
     }));
-    for (const item of Items) yield withoutKeys<T>(item);
+    yield* Items;
     start = LastEvaluatedKey;
   } while (start);
 }
-
-/** The whole chain in seq order. */
-export const readChain = (table: TenantTable): AsyncGenerator<AuditEntry> => readAuditItems<AuditEntry>(table, keys.auditEntryPrefix);
 
 export type AuditFilter = { from?: string; to?: string; actor?: string; action?: string };
 export type AuditPage = { limit: number; cursor?: string; order?: "asc" | "desc"; consistent?: boolean };

@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { appListingPage } from "../app-listing.ts";
 import { getApp, LIVE_APP } from "../apps.ts";
 import { roleRank, type Principal } from "../auth/principal.ts";
-import { decodeCursor, encodeCursor } from "../data/cursor.ts";
-import { appPartition, keys } from "../data/keys.ts";
+import { APP_LISTINGS, keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
@@ -24,12 +24,8 @@ export type CredentialMetadata = {
   updatedAt: string;
 };
 
-/** Attributes a listing reads: metadata only, so ciphertext never even leaves the table there. */
+/** Attributes a listing reads. */
 const METADATA = ["name", "scope", "sub", "description", "version", "createdAt", "updatedAt"] as const;
-const metadataProjection = {
-  ProjectionExpression: METADATA.map((a) => `#${a}`).join(", "),
-  ExpressionAttributeNames: Object.fromEntries(METADATA.map((a) => [`#${a}`, a])),
-};
 
 const toMetadata = (item: Record<string, any>): CredentialMetadata => ({
   name: item.name,
@@ -125,29 +121,15 @@ export async function putCredential(
   }
 }
 
+/** Metadata only: ciphertext never even leaves the table here. One Query for a first page. */
 export async function listCredentials(
   table: TenantTable,
   cursorKey: string,
   app: string,
   page: { limit: number; cursor?: string },
 ): Promise<{ items: CredentialMetadata[]; cursor?: string }> {
-  await getApp(table, app);
-  const partition = appPartition(table.org, app);
-  const start = page.cursor
-    ? decodeCursor(cursorKey, table.org, page.cursor, { partition, sortPrefix: keys.credentialPrefix })
-    : undefined;
-  const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
-    TableName: table.name,
-    KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-    ExpressionAttributeValues: { ":pk": partition, ":prefix": keys.credentialPrefix },
-    ...metadataProjection,
-    ExclusiveStartKey: start,
-    Limit: page.limit,
-  }));
-  return {
-    items: Items.map(toMetadata),
-    cursor: LastEvaluatedKey ? encodeCursor(cursorKey, table.org, LastEvaluatedKey) : undefined,
-  };
+  const { items, cursor } = await appListingPage(table, cursorKey, app, APP_LISTINGS.credentials, page, METADATA);
+  return { items: items.map(toMetadata), cursor };
 }
 
 export async function deleteCredential(table: TenantTable, target: CredentialTarget): Promise<void> {

@@ -23,15 +23,53 @@ const padSeq = (seq: number): string => String(seq).padStart(SEQ_DIGITS, "0");
 const credentialScopeKey = (scope: CredentialScope): string =>
   scope.kind === "system" ? "system" : `user#${scope.sub}`;
 
+/**
+ * A listing of one kind of item in an app's partition (`<kind>#…`), read in one order. Its head
+ * is a small item holding the app's state (live, or deleting since when), keyed to sort at the
+ * end the listing's Query starts from: one Query then answers both "is there such an app?" and
+ * "its first page". `#` is 0x23, so `<kind>` sorts before every `<kind>#…` key and `<kind>$`
+ * after all of them; `SK BETWEEN <kind> AND <kind>$` holds the listing's items and its head,
+ * nothing else of the partition. The head never starts with `<kind>#`, so code that walks the
+ * items themselves (rotation, crypto-shredding) never meets it.
+ */
+export type AppListing = {
+  readonly prefix: string;
+  readonly order: "asc" | "desc";
+  /** The head's sort key: just before the range when read ascending, just after it descending. */
+  readonly head: string;
+  /** The Query's sort-key bounds (inclusive): the range and its head. */
+  readonly from: string;
+  readonly to: string;
+};
+
+const appListing = (kind: string, order: AppListing["order"]): AppListing =>
+  ({ prefix: `${kind}#`, order, head: order === "asc" ? kind : `${kind}$`, from: kind, to: `${kind}$` });
+
+/** The app-scoped listings; each one's head is written with the app item, in the same transactions. */
+export const APP_LISTINGS = {
+  /** By scope and name. */
+  credentials: appListing("CRED", "asc"),
+  /** Newest first: deployment ids are time-ordered. */
+  deployments: appListing("DEPLOY", "desc"),
+} as const;
+
+const appListingHead = (org: string, appId: string, listing: AppListing): ItemKey => ({ PK: appPartition(org, appId), SK: listing.head });
+
 export const keys = {
   app: (org: string, appId: string): ItemKey => ({ PK: orgPartition(org), SK: `APP#${appId}` }),
   appPrefix: "APP#",
+  /** Where `listing`'s head lies: in the app's own partition, beside the items it heads. */
+  appListingHead,
+  /** Every head of the app, for the transactions that create, mark and delete it. */
+  appListingHeads: (org: string, appId: string): ItemKey[] =>
+    Object.values(APP_LISTINGS).map((listing) => appListingHead(org, appId, listing)),
   /** A credential lives in its app's partition: `CRED#system#<name>` or `CRED#user#<sub>#<name>`. */
   credential: (org: string, appId: string, scope: CredentialScope, name: string): ItemKey => ({
     PK: appPartition(org, appId),
     SK: `CRED#${credentialScopeKey(scope)}#${name}`,
   }),
-  credentialPrefix: "CRED#",
+  credentialPrefix: APP_LISTINGS.credentials.prefix,
+  /** In the audit partition `CHECKPOINT#…` sorts before `SEQ#…`: one ascending read meets every checkpoint before the chain. */
   auditEntry: (org: string, seq: number): ItemKey => ({ PK: auditPartition(org), SK: `SEQ#${padSeq(seq)}` }),
   auditEntryPrefix: "SEQ#",
   auditCheckpoint: (org: string, seq: number): ItemKey => ({ PK: auditPartition(org), SK: `CHECKPOINT#${padSeq(seq)}` }),
@@ -39,7 +77,7 @@ export const keys = {
   /** Deployments sort by their time-ordered id, so a reverse Query lists newest first. */
   deployment: (org: string, appId: string, deploymentId: string): ItemKey =>
     ({ PK: appPartition(org, appId), SK: `DEPLOY#${deploymentId}` }),
-  deploymentPrefix: "DEPLOY#",
+  deploymentPrefix: APP_LISTINGS.deployments.prefix,
   /** An Idempotency-Key, stored as its SHA-256 (hex) so the caller's key never lands in the table. */
   deploymentIdempotency: (org: string, appId: string, keyHash: string): ItemKey =>
     ({ PK: appPartition(org, appId), SK: `IDEMPOTENCY#DEPLOY#${keyHash}` }),

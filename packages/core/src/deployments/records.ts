@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { appListingPage } from "../app-listing.ts";
 import type { BuildSettings } from "./build-spec.ts";
-import { decodeCursor, encodeCursor } from "../data/cursor.ts";
-import { appPartition, keys } from "../data/keys.ts";
+import { APP_LISTINGS, keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { newDeploymentId } from "./ids.ts";
 import { problems } from "../problem.ts";
@@ -152,20 +152,10 @@ export async function getDeploymentRecord(table: TenantTable, appId: string, dep
   return toRecord(Item);
 }
 
+/** Newest first; 404 for an app that does not exist or is being deleted. One Query for a first page. */
 export async function listDeployments(table: TenantTable, cursorKey: string, appId: string, page: { limit: number; cursor?: string }) {
-  const listing = { partition: appPartition(table.org, appId), sortPrefix: keys.deploymentPrefix };
-  const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
-    TableName: table.name,
-    KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-    ExpressionAttributeValues: { ":pk": listing.partition, ":prefix": listing.sortPrefix },
-    ExclusiveStartKey: page.cursor ? decodeCursor(cursorKey, table.org, page.cursor, listing) : undefined,
-    ScanIndexForward: false,
-    Limit: page.limit,
-  }));
-  return {
-    items: Items.map((item) => toDeployment(toRecord(item))),
-    cursor: LastEvaluatedKey ? encodeCursor(cursorKey, table.org, LastEvaluatedKey) : undefined,
-  };
+  const { items, cursor } = await appListingPage(table, cursorKey, appId, APP_LISTINGS.deployments, page);
+  return { items: items.map((item) => toDeployment(toRecord(item))), cursor };
 }
 
 export type RecordedFields = Partial<Pick<DeploymentRecord, "failureReason" | "artifact" | "buildLog" | "release">>;
