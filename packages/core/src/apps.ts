@@ -2,12 +2,14 @@ import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ChangeRejected, transactAudited, type PendingAudit } from "./audit/chain.ts";
 import type { KeyStore } from "./credentials/key-store.ts";
 import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "./credentials/lifecycle.ts";
+import { purgePartition } from "./data/purge.ts";
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
-import { keys, orgPartition } from "./data/keys.ts";
+import { appPartition, keys, orgPartition } from "./data/keys.ts";
 import type { TenantTable } from "./data/tables.ts";
 import { writeAtomically } from "./data/transact.ts";
 import type { BuildSettings } from "./deployments/build-spec.ts";
 import { newId } from "./ids.ts";
+import { logger } from "./log.ts";
 import { problems } from "./problem.ts";
 
 /** `build` absent: the default build, which packages the source as it is. */
@@ -150,8 +152,8 @@ export async function updateApp(
 /**
  * Deletes an app in an order that is safe to interrupt and to repeat: mark it and its listing
  * heads deleting (audited in the same transaction; no credential write commits after that),
- * destroy its KEK (nothing stored can be decrypted from then on), remove its credential items,
- * and only then the app item with its heads. A retry after a crash picks up an app that is
+ * destroy its KEK (nothing stored can be decrypted from then on), remove every item of its
+ * partition, and only then the app item with its heads. A retry after a crash picks up an app that is
  * already marked.
  */
 export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: string, audit: PendingAudit, now = new Date()): Promise<void> {
@@ -178,7 +180,11 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
       },
     })),
   ]));
-  await shredCredentialStore(table, keyStore, appId);
+  await shredCredentialStore(keyStore, { org: table.org, app: appId });
+  // Everything else the app's partition holds goes too (credentials, deployment records,
+  // idempotency keys); its listing heads go last, with the app item, and say "deleting" until then.
+  const removed = await purgePartition(table, appPartition(table.org, appId), keys.appListingHeads(table.org, appId));
+  logger.info("app items removed", { app: appId, count: removed });
   await writeAtomically(table, [keys.app(table.org, appId), ...keys.appListingHeads(table.org, appId)]
     .map((Key) => ({ Delete: { TableName: table.name, Key } })));
 }
