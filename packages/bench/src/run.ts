@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "@bulkhead/local/runtime";
+import { round } from "./stats.ts";
 
 /**
  * `npm run bench`: each bench in a fresh process (config and caches are per process, like a
@@ -14,9 +15,12 @@ const resultsFile = join(REPO_ROOT, "bench/results.json");
 // A partial run (`npm run bench -- coldStart`) updates its own figures and keeps the others.
 const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "utf8")) : {};
 const results: Record<string, unknown> = { ...previous, machine: { node: process.version, cpus: (await import("node:os")).cpus().length, at: new Date().toISOString() } };
+// Wall-clock seconds each bench took, process start to exit: the whole run must stay under five minutes on 2 cores.
+const seconds: Record<string, number> = { ...previous.seconds };
 
 for (const name of names) {
   process.stderr.write(`bench ${name}…\n`);
+  const started = performance.now();
   const run = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "packages/bench/src/one.ts"), name], {
     cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
   });
@@ -25,9 +29,12 @@ for (const name of names) {
     process.exit(1);
   }
   results[name] = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+  seconds[name] = round((performance.now() - started) / 1000, 1);
+  process.stderr.write(`bench ${name}: ${seconds[name]} s\n`);
   console.log(`\n## ${name}\n${JSON.stringify(results[name], null, 2)}`);
 }
 
+results.seconds = seconds;
 mkdirSync(join(REPO_ROOT, "bench"), { recursive: true });
 writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 console.log("\nwrote bench/results.json");
