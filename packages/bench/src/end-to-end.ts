@@ -1,26 +1,28 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { keys } from "@bulkhead/core/data/keys";
 import { routeById, type RouteDef, type RouteId } from "@bulkhead/core/routes";
 import { gatewayClient, type GatewayClient } from "@bulkhead/local/client";
 import { localClient } from "@bulkhead/local/dynamodb";
-import { startOffline } from "@bulkhead/local/runtime";
 import { load, loadFn, type LoadRequest } from "./http-load.ts";
+import { benchOffline } from "./offline.ts";
 import { round } from "./stats.ts";
 
 const ORG = "acme";
 const CONCURRENCY = 16;
 /**
- * Untimed requests per route before its timed ones, at the same concurrency: they load the
- * handler module, fetch the JWKS, cache the org and let V8 optimise, so the timed requests
- * measure a warm function. The apps they create also give `GET /v1/apps` a full default page.
+ * Untimed requests per route before its timed ones: they load the handler module, fetch the
+ * JWKS, cache the org and let V8 optimise, so the timed requests measure a warm function. Two
+ * at a time: writes at full concurrency would mostly wait on the audit chain's lost races,
+ * which warms nothing. The apps they create also give `GET /v1/apps` a full default page.
  */
-const WARMUP = 100;
-/** Timed requests per route (and GetItem calls for the floor). */
-const REQUESTS = { list: 2000, putCredential: 1000, createApp: 400, floor: 2000 };
+const WARMUP = { requests: 50, concurrency: 2 };
+/**
+ * Timed requests per route (and GetItem calls for the floor): enough for a p99 that is not one
+ * outlier (the 10th, 6th and 3rd slowest), few enough for `npm run bench` to stay well under five
+ * minutes on 2 cores (writes run at tens per second: every one appends to the org's audit chain).
+ */
+const REQUESTS = { list: 1000, putCredential: 600, createApp: 300, floor: 1000 };
 /**
  * Every credential name is written this often in the timed PUTs: the first write creates it,
  * the others replace it (a new version of an existing item, as a rotating client would).
@@ -59,7 +61,7 @@ const secretValue = () => randomBytes(24).toString("base64url");
  * round trip at the same concurrency: the floor any request that reads the table pays.
  */
 export async function endToEnd() {
-  const offline = await startOffline({ dataDir: mkdtempSync(join(tmpdir(), "bulkhead-bench-")), memory: true, port: 0 });
+  const offline = await benchOffline();
   try {
     const api = gatewayClient(offline.port, offline.issuer);
     const list = memberRoute(api, "apps.list");
@@ -73,9 +75,9 @@ export async function endToEnd() {
     const benchApp = await newApp("bench-credentials");
     const warmupApp = await newApp("bench-warmup");
 
-    await load(offline.port, (i) => request(api, create, {}, { name: `warmup-${i}` }), WARMUP, CONCURRENCY);
-    await load(offline.port, (i) => request(api, put, { appId: warmupApp, name: `warmup-${i}` }, { value: secretValue() }), WARMUP, CONCURRENCY);
-    await load(offline.port, () => request(api, list, {}), WARMUP, CONCURRENCY);
+    await load(offline.port, (i) => request(api, create, {}, { name: `warmup-${i}` }), WARMUP.requests, WARMUP.concurrency);
+    await load(offline.port, (i) => request(api, put, { appId: warmupApp, name: `warmup-${i}` }, { value: secretValue() }), WARMUP.requests, WARMUP.concurrency);
+    await load(offline.port, () => request(api, list, {}), WARMUP.requests, WARMUP.concurrency);
 
     const names = REQUESTS.putCredential / WRITES_PER_NAME;
     const routes = {
@@ -89,14 +91,14 @@ export async function endToEnd() {
     const client = localClient(offline.dynamoEndpoint);
     const key = keys.orgRecord(ORG);
     const getItem = () => client.send(new GetItemCommand({ TableName: offline.config.tableName, Key: { PK: { S: key.PK }, SK: { S: key.SK } } }));
-    await loadFn(getItem, WARMUP, CONCURRENCY);
+    await loadFn(getItem, WARMUP.requests, WARMUP.concurrency);
     const floor = await loadFn(getItem, REQUESTS.floor, CONCURRENCY);
 
     const vsFloor = Object.fromEntries(Object.entries(routes).map(([name, figures]) => [name, {
       median: round(figures.latencyMs.median / floor.latencyMs.median),
       p99: round(figures.latencyMs.p99 / floor.latencyMs.p99),
     }]));
-    return { concurrency: CONCURRENCY, warmupPerRoute: WARMUP, routes, dynamoGetItemFloor: floor, latencyVsFloor: vsFloor };
+    return { concurrency: CONCURRENCY, warmup: WARMUP, routes, dynamoGetItemFloor: floor, latencyVsFloor: vsFloor };
   } finally {
     await offline.stop();
   }
