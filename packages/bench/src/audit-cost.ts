@@ -1,12 +1,9 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { appendAudit, pendingAudit, transactAudited } from "@bulkhead/core/audit/chain";
 import { keys } from "@bulkhead/core/data/keys";
 import { tenantTable } from "@bulkhead/core/data/tables";
 import { newId } from "@bulkhead/core/ids";
-import { startOffline } from "@bulkhead/local/runtime";
+import { benchOffline } from "./offline.ts";
 import { round, summarize } from "./stats.ts";
 
 const ROUNDS = 300;
@@ -29,7 +26,7 @@ async function measure(once: () => Promise<unknown>) {
  * committed with its audit entry, a standalone append, and concurrent appends to one chain.
  */
 export async function auditCost() {
-  const offline = await startOffline({ dataDir: mkdtempSync(join(tmpdir(), "bulkhead-bench-")), memory: true, port: 0 });
+  const offline = await benchOffline();
   try {
     const base = { actor: { kind: "system" as const, sub: "bench" }, action: "apps.create", requestId: "bench" };
     const appItem = (org: string, table: string) => {

@@ -1,12 +1,9 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { MiddlewareStack } from "@smithy/types";
 import { platformTable, tenantTable } from "@bulkhead/core/data/tables";
 import { routes, type RouteDef } from "@bulkhead/core/routes";
 import { gatewayClient } from "@bulkhead/local/client";
-import { startOffline } from "@bulkhead/local/runtime";
 import { samples } from "../../../test/support/samples.ts";
+import { benchOffline } from "./offline.ts";
 
 const READS = new Set(["GetItemCommand", "QueryCommand", "BatchGetItemCommand", "TransactGetItemsCommand"]);
 const WRITES = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand", "BatchWriteItemCommand", "TransactWriteItemsCommand"]);
@@ -16,7 +13,7 @@ const WRITES = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemComman
  * handlers use, each route called once (warm) with its matrix sample.
  */
 export async function callsPerOperation() {
-  const offline = await startOffline({ dataDir: mkdtempSync(join(tmpdir(), "bulkhead-bench-")), memory: true, port: 0 });
+  const offline = await benchOffline();
   try {
     const counts = { reads: 0, writes: 0, scans: 0, other: 0 };
     const count = (stack: MiddlewareStack<any, any>) =>

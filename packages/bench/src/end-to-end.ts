@@ -1,37 +1,125 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { keys } from "@bulkhead/core/data/keys";
+import { routeById, type RouteDef, type RouteId } from "@bulkhead/core/routes";
+import { gatewayClient, type GatewayClient } from "@bulkhead/local/client";
 import { localClient } from "@bulkhead/local/dynamodb";
-import { startOffline } from "@bulkhead/local/runtime";
-import { load, loadFn } from "./http-load.ts";
+import { load, loadFn, type LoadRequest } from "./http-load.ts";
+import { benchOffline } from "./offline.ts";
+import { round } from "./stats.ts";
 
-const TOTAL = 2000;
+const ORG = "acme";
 const CONCURRENCY = 16;
+/**
+ * Untimed requests per route before its timed ones: they load the handler module, fetch the
+ * JWKS, cache the org and let V8 optimise, so the timed requests measure a warm function. Two
+ * at a time: writes at full concurrency would mostly wait on the audit chain's lost races,
+ * which warms nothing. The apps they create also give `GET /v1/apps` a full default page.
+ */
+const WARMUP = { requests: 50, concurrency: 2 };
+/**
+ * Timed requests per route (and GetItem calls for the floor): enough for a p99 that is not one
+ * outlier (the 10th, 6th and 3rd slowest), few enough for `npm run bench` to stay well under five
+ * minutes on 2 cores (writes run at tens per second: every one appends to the org's audit chain).
+ */
+const REQUESTS = { list: 1000, putCredential: 600, createApp: 300, floor: 1000 };
+/**
+ * Every credential name is written this often in the timed PUTs: the first write creates it,
+ * the others replace it (a new version of an existing item, as a rotating client would).
+ * The writes of one name are REQUESTS.putCredential / WRITES_PER_NAME requests apart, far more
+ * than the CONCURRENCY in flight, so they never race each other.
+ */
+const WRITES_PER_NAME = 2;
+
+type Route = { route: RouteDef; token: string };
+
+/** A route of the table with a member token of exactly the role it requires. */
+function memberRoute(api: GatewayClient, id: RouteId): Route {
+  const route = routeById(id);
+  if (!("member" in route.access)) throw new Error(`bench: ${id} is not a member route`);
+  return { route, token: api.tokens.member(ORG, route.access.member, "bench") };
+}
+
+function request(api: GatewayClient, { route, token }: Route, params: Record<string, string>, body?: unknown): LoadRequest {
+  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name]!));
+  return {
+    host: api.orgHost(ORG),
+    method: route.method,
+    path,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    expect: route.status,
+  };
+}
+
+/** An API-key-sized credential value. */
+const secretValue = () => randomBytes(24).toString("base64url");
 
 /**
- * Bench 3: requests/s and latency through the local gateway against DynamoDB Local, beside
- * DynamoDB Local's own GetItem round trip at the same concurrency.
+ * Bench 3: requests/s and latency through the local gateway against DynamoDB Local (every
+ * answer checked against the route's success status), beside DynamoDB Local's own GetItem
+ * round trip at the same concurrency: the floor any request that reads the table pays.
  */
 export async function endToEnd() {
-  const offline = await startOffline({ dataDir: mkdtempSync(join(tmpdir(), "bulkhead-bench-")), memory: true, port: 0 });
+  const offline = await benchOffline();
   try {
-    const host = "acme.localhost";
-    const auth = { authorization: `Bearer ${offline.issuer.mint({ sub: "bench", org: "acme", role: "owner" })}` };
-    const results: Record<string, unknown> = {};
-    results["GET /v1/apps"] = await load(offline.port, () => ({ host, method: "GET", path: "/v1/apps", headers: auth }), TOTAL, CONCURRENCY);
-    results["POST /v1/apps"] = await load(offline.port, (i) => ({
-      host, method: "POST", path: "/v1/apps", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ name: `bench-${i}` }),
-    }), TOTAL / 4, CONCURRENCY);
+    const api = gatewayClient(offline.port, offline.issuer);
+    const list = memberRoute(api, "apps.list");
+    const create = memberRoute(api, "apps.create");
+    const put = memberRoute(api, "credentials.put");
+    const newApp = async (name: string): Promise<string> => {
+      const reply = await api.call(api.orgHost(ORG), "POST", "/v1/apps", { token: create.token, body: { name } });
+      if (reply.status !== 201) throw new Error(`bench setup: POST /v1/apps answered ${reply.status}: ${reply.text}`);
+      return reply.json.id;
+    };
+    const benchApp = await newApp("bench-credentials");
+    const warmupApp = await newApp("bench-warmup");
+
+    await load(offline.port, (i) => request(api, create, {}, { name: `warmup-${i}` }), WARMUP.requests, WARMUP.concurrency);
+    await load(offline.port, (i) => request(api, put, { appId: warmupApp, name: `warmup-${i}` }, { value: secretValue() }), WARMUP.requests, WARMUP.concurrency);
+    await load(offline.port, () => request(api, list, {}), WARMUP.requests, WARMUP.concurrency);
+
+    const names = REQUESTS.putCredential / WRITES_PER_NAME;
+    const routes = {
+      "GET /v1/apps": await load(offline.port, () => request(api, list, {}), REQUESTS.list, CONCURRENCY),
+      "PUT /v1/apps/{appId}/credentials/{name}": await load(offline.port, (i) =>
+        request(api, put, { appId: benchApp, name: `bench-${i % names}` }, { value: secretValue() }), REQUESTS.putCredential, CONCURRENCY),
+      "POST /v1/apps": await load(offline.port, (i) => request(api, create, {}, { name: `bench-${i}` }), REQUESTS.createApp, CONCURRENCY),
+    };
+    await expectCredentialVersions(api, benchApp, put.token, names);
 
     const client = localClient(offline.dynamoEndpoint);
-    const key = keys.orgRecord("acme");
-    const floor = await loadFn(() => client.send(new GetItemCommand({
-      TableName: offline.config.tableName, Key: { PK: { S: key.PK }, SK: { S: key.SK } },
-    })), TOTAL, CONCURRENCY);
-    return { total: TOTAL, concurrency: CONCURRENCY, routes: results, dynamoGetItemFloor: floor };
+    const key = keys.orgRecord(ORG);
+    const getItem = () => client.send(new GetItemCommand({ TableName: offline.config.tableName, Key: { PK: { S: key.PK }, SK: { S: key.SK } } }));
+    await loadFn(getItem, WARMUP.requests, WARMUP.concurrency);
+    const floor = await loadFn(getItem, REQUESTS.floor, CONCURRENCY);
+
+    const vsFloor = Object.fromEntries(Object.entries(routes).map(([name, figures]) => [name, {
+      median: round(figures.latencyMs.median / floor.latencyMs.median),
+      p99: round(figures.latencyMs.p99 / floor.latencyMs.p99),
+    }]));
+    return { concurrency: CONCURRENCY, warmup: WARMUP, routes, dynamoGetItemFloor: floor, latencyVsFloor: vsFloor };
   } finally {
     await offline.stop();
+  }
+}
+
+/**
+ * The timed PUTs did what they claim: every name exists once, at version WRITES_PER_NAME (so
+ * the overwrites replaced it rather than failing or creating duplicates). Read through the API.
+ */
+async function expectCredentialVersions(api: GatewayClient, app: string, token: string, names: number) {
+  const versions = new Map<string, number>();
+  let cursor: string | undefined;
+  do {
+    const query = `limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const reply = await api.call(api.orgHost(ORG), "GET", `/v1/apps/${app}/credentials?${query}`, { token });
+    if (reply.status !== 200) throw new Error(`bench check: listing credentials answered ${reply.status}: ${reply.text}`);
+    for (const item of reply.json.items as { name: string; version: number }[]) versions.set(item.name, item.version);
+    cursor = reply.json.cursor;
+  } while (cursor);
+  const wrong = [...versions].filter(([, version]) => version !== WRITES_PER_NAME);
+  if (versions.size !== names || wrong.length > 0) {
+    throw new Error(`bench check: expected ${names} credentials at version ${WRITES_PER_NAME}; found ${versions.size}, wrong versions ${JSON.stringify(wrong.slice(0, 5))}`);
   }
 }

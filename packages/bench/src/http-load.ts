@@ -1,9 +1,19 @@
 import { Agent, request } from "node:http";
-import { summarize } from "./stats.ts";
+import { round, summarize } from "./stats.ts";
 
-export type LoadRequest = { host: string; method: string; path: string; headers?: Record<string, string>; body?: string };
+/** One request of a load, and the only status it may answer. */
+export type LoadRequest = { host: string; method: string; path: string; headers?: Record<string, string>; body?: string; expect: number };
 
-/** Sends `total` requests, `concurrency` at a time, over keep-alive; latency in ms. */
+const latencySummary = (samples: number[]) => {
+  const { n, median, p99, min } = summarize(samples);
+  return { n, median: round(median), p99: round(p99), min: round(min) };
+};
+
+/**
+ * Sends `total` requests, `concurrency` at a time, over keep-alive; latency in ms. Any answer
+ * other than the request's `expect` status fails the bench with that answer: a load that
+ * silently measured 4xx or 5xx responses would report the speed of refusing, not of the route.
+ */
 export async function load(port: number, make: (i: number) => LoadRequest, total: number, concurrency: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
@@ -13,23 +23,37 @@ export async function load(port: number, make: (i: number) => LoadRequest, total
     new Promise<void>((resolve, reject) => {
       const start = process.hrtime.bigint();
       const req = request({ host: "127.0.0.1", port, agent, method: spec.method, path: spec.path, headers: { host: spec.host, ...spec.headers } }, (res) => {
-        res.resume();
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        // The body is read either way (keep-alive needs it drained); it is kept only for the error.
+        res.on("data", (chunk: Buffer) => status !== spec.expect && chunks.push(chunk));
         res.on("end", () => {
           latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-          statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
-          resolve();
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (status === spec.expect) return resolve();
+          const body = Buffer.concat(chunks).toString("utf8").slice(0, 1000);
+          reject(new Error(`bench: ${spec.method} ${spec.path} answered ${status}, not ${spec.expect}: ${body}`));
         });
+        res.on("error", reject);
       });
       req.on("error", reject);
       req.end(spec.body);
     });
   const started = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < total) await one(make(next++));
-  }));
+  try {
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      try {
+        while (next < total) await one(make(next++));
+      } catch (error) {
+        next = total; // the other workers stop at their next request
+        throw error;
+      }
+    }));
+  } finally {
+    agent.destroy();
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  agent.destroy();
-  return { requestsPerSecond: Math.round(total / seconds), latencyMs: summarize(latencies), statuses: Object.fromEntries(statuses) };
+  return { requests: total, requestsPerSecond: Math.round(total / seconds), latencyMs: latencySummary(latencies), statuses: Object.fromEntries(statuses) };
 }
 
 /** The same shape of load against any async operation (for floors measured in-process). */
@@ -46,5 +70,5 @@ export async function loadFn(fn: (i: number) => Promise<unknown>, total: number,
     }
   }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { requestsPerSecond: Math.round(total / seconds), latencyMs: summarize(latencies) };
+  return { requests: total, requestsPerSecond: Math.round(total / seconds), latencyMs: latencySummary(latencies) };
 }

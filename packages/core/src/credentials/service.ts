@@ -60,6 +60,34 @@ async function currentKek(keyStore: KeyStore, table: TenantTable, app: string): 
   }
 }
 
+type StoredVersion = { version: number; createdAt: string };
+
+/**
+ * The item one write of a credential stores: version 1, or the version after `previous` (whose
+ * creation time it keeps), with the sealed value's parts as attributes of their own.
+ */
+export function credentialItem(
+  table: TenantTable,
+  target: CredentialTarget,
+  sealed: Sealed,
+  input: { description?: string },
+  at: string,
+  previous?: StoredVersion,
+) {
+  return {
+    ...keyOf(table, target),
+    type: "credential",
+    name: target.name,
+    scope: target.scope.kind,
+    sub: target.scope.kind === "user" ? target.scope.sub : undefined,
+    description: input.description,
+    version: (previous?.version ?? 0) + 1,
+    createdAt: previous?.createdAt ?? at,
+    updatedAt: at,
+    ...sealed,
+  };
+}
+
 /**
  * Creates or replaces a credential. The value is sealed before anything is written, and the
  * write commits only while the app is live, so a credential can never land in an app that is
@@ -81,19 +109,7 @@ export async function putCredential(
       TableName: table.name, Key: key, ConsistentRead: true,
       ProjectionExpression: "#version, createdAt", ExpressionAttributeNames: { "#version": "version" },
     }));
-    const at = now.toISOString();
-    const item = {
-      ...key,
-      type: "credential",
-      name: target.name,
-      scope: target.scope.kind,
-      sub: target.scope.kind === "user" ? target.scope.sub : undefined,
-      description: input.description,
-      version: (previous?.version ?? 0) + 1,
-      createdAt: previous?.createdAt ?? at,
-      updatedAt: at,
-      ...sealed,
-    };
+    const item = credentialItem(table, target, sealed, input, now.toISOString(), previous as StoredVersion | undefined);
     try {
       await table.client.send(new TransactWriteCommand({
         TransactItems: [

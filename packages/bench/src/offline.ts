@@ -1,0 +1,30 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
+import { localClient } from "@bulkhead/local/dynamodb";
+import { startOffline, type Offline } from "@bulkhead/local/runtime";
+
+/** Set by run.ts for each bench process: the endpoint of the one DynamoDB Local of the run. */
+export const SHARED_DYNAMODB_ENV = "BULKHEAD_BENCH_DYNAMODB_ENDPOINT";
+
+/**
+ * A throwaway offline stack for one bench: its own gateway, dev issuer, key store and table. Under
+ * `npm run bench` the table lives in the run's shared DynamoDB Local (starting a JVM costs
+ * seconds per bench) and is dropped afterwards; a bench run on its own starts its own.
+ */
+export async function benchOffline(): Promise<Offline> {
+  const dataDir = mkdtempSync(join(tmpdir(), "bulkhead-bench-"));
+  const shared = process.env[SHARED_DYNAMODB_ENV];
+  if (!shared) return startOffline({ dataDir, memory: true, port: 0 });
+  const tableName = `bench-${randomUUID()}`;
+  const offline = await startOffline({ dataDir, memory: true, port: 0, dynamoEndpoint: shared, tableName });
+  return {
+    ...offline,
+    stop: async () => {
+      await offline.stop();
+      await localClient(shared).send(new DeleteTableCommand({ TableName: tableName }));
+    },
+  };
+}
