@@ -157,6 +157,36 @@ describe("storing and reading credentials", () => {
     expect((await call("GET", `/v1/apps/${app}/credentials`)).json.items).toEqual([]);
   });
 
+  it("commits every write and its audit entry in one transaction, and nothing else", async () => {
+    const app = await newApp();
+    const table = tenantTable("acme");
+    const writes: { command: string; items: any[] }[] = [];
+    table.client.middlewareStack.add((next, context) => async (args) => {
+      const command = String(context.commandName);
+      if (!/^(Get|Query)/.test(command)) writes.push({ command, items: (args.input as any).TransactItems ?? [] });
+      return next(args);
+    }, { step: "initialize", name: "recordWrites" });
+    const entryOf = (items: any[]) => items.at(-1).Put.Item;
+    try {
+      expect((await call("PUT", systemPath(app, "audited"), { body: { value: secret("audited") } })).status).toBe(200);
+      expect((await call("PUT", userPath(app, "carol", "audited"), { body: { value: secret("audited-user") } })).status).toBe(200);
+      expect((await call("DELETE", systemPath(app, "audited"))).status).toBe(204);
+      expect((await call("DELETE", userPath(app, "carol", "audited"))).status).toBe(204);
+      expect(writes.map((write) => write.command)).toEqual(Array(4).fill("TransactWriteItemsCommand"));
+      const [put, putUser, del, delUser] = writes.map((write) => write.items);
+      expect(put!.map((item: any) => Object.keys(item)[0])).toEqual(["ConditionCheck", "Put", "Put"]);
+      expect(put![1].Put.Item).toMatchObject(keys.credential("acme", app, { kind: "system" }, "audited"));
+      expect(entryOf(put!)).toMatchObject({ ...keys.auditEntry("acme", entryOf(put!).seq), action: "credentials.put", target: { appId: app, name: "audited" }, outcome: { result: "ok" } });
+      expect(entryOf(putUser!)).toMatchObject({ action: "credentials.put-user", target: { appId: app, sub: "carol", name: "audited" } });
+      expect(del!.map((item: any) => Object.keys(item)[0])).toEqual(["Delete", "Put"]);
+      expect(del![0].Delete.Key).toEqual(keys.credential("acme", app, { kind: "system" }, "audited"));
+      expect(entryOf(del!)).toMatchObject({ action: "credentials.delete", target: { appId: app, name: "audited" } });
+      expect(entryOf(delUser!)).toMatchObject({ action: "credentials.delete-user", target: { appId: app, sub: "carol", name: "audited" } });
+    } finally {
+      table.client.middlewareStack.remove("recordWrites");
+    }
+  });
+
   it("answers 404 for an app that does not exist or belongs to another org, writing nothing", async () => {
     const globexApp = await newApp("globex");
     const before = JSON.stringify(await api.dumpData());

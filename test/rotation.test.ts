@@ -14,6 +14,8 @@ import { startTestApi, type TestApi } from "./support/api.ts";
 import { overriding } from "./support/key-stores.ts";
 import { pendingAudit } from "../packages/core/src/audit/chain.ts";
 
+const writerAudit = () => pendingAudit({ actor: { kind: "system", sub: "test" }, action: "credentials.put", requestId: "test" });
+
 let api: TestApi;
 let db: DynamoDBDocumentClient;
 let store: KeyStoreStandIn;
@@ -40,7 +42,7 @@ async function seedApp(count = 4, table: TenantTable = acme()): Promise<Seeded> 
     const scope: CredentialScope = i % 2 ? { kind: "user", sub: `user-${i}` } : { kind: "system" };
     const target = { app, scope, name: `cred-${i}` };
     const value = `value-${app}-${i}`;
-    await putCredential(table, store, target, { value });
+    await putCredential(table, store, target, { value }, writerAudit());
     values.set(target, value);
   }
   return { app, values };
@@ -124,7 +126,7 @@ describe("rotating one app's KEK", () => {
     // A writer that read the old current version just before the promotion commits now.
     const slowWriter = overriding(store, { current: (ref) => store.version(ref, previous!) });
     const late = { app: seeded.app, scope: { kind: "system" } as const, name: "written-late" };
-    await putCredential(acme(), slowWriter, late, { value: "late-value" });
+    await putCredential(acme(), slowWriter, late, { value: "late-value" }, writerAudit());
     seeded.values.set(late, "late-value");
     expect((await items(seeded.app)).find((i) => i.name === "written-late")!.kekVersion).toBe(previous);
 
@@ -251,7 +253,7 @@ describe("credentials written while a rotation runs", () => {
         send: async (command: { constructor: { name: string } }) => {
           if (!replaced && command.constructor.name === "TransactWriteCommand") {
             replaced = true; // the first re-wrap transaction finds one of its items changed
-            await putCredential(table, store, target!, { value: "replaced-mid-rotation" });
+            await putCredential(table, store, target!, { value: "replaced-mid-rotation" }, writerAudit());
           }
           return table.client.send(command as never);
         },

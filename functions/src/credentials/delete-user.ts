@@ -2,8 +2,8 @@ import { assertMayManageUserCredentials, deleteCredential } from "@bulkhead/core
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/credentials";
 
-export const handler = defineHandler(routes, "credentials.delete-user", async ({ params }, { table, principal }) => {
+export const handler = defineHandler(routes, "credentials.delete-user", async ({ params }, { table, principal, audit }) => {
   assertMayManageUserCredentials(principal, params.sub);
-  await deleteCredential(table!, { app: params.appId, scope: { kind: "user", sub: params.sub }, name: params.name });
+  await deleteCredential(table!, { app: params.appId, scope: { kind: "user", sub: params.sub }, name: params.name }, audit);
   return {};
 });

@@ -3,8 +3,8 @@ import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/credentials";
 
-export const handler = defineHandler(routes, "credentials.put-user", async ({ params, body }, { table, principal }) => {
+export const handler = defineHandler(routes, "credentials.put-user", async ({ params, body }, { table, principal, audit }) => {
   assertMayManageUserCredentials(principal, params.sub);
   const target = { app: params.appId, scope: { kind: "user", sub: params.sub } as const, name: params.name };
-  return { body: await putCredential(table!, keyStore(), target, body) };
+  return { body: await putCredential(table!, keyStore(), target, body, audit) };
 });

@@ -3,6 +3,6 @@ import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/credentials";
 
-export const handler = defineHandler(routes, "credentials.put", async ({ params, body }, { table }) => ({
-  body: await putCredential(table!, keyStore(), { app: params.appId, scope: { kind: "system" }, name: params.name }, body),
+export const handler = defineHandler(routes, "credentials.put", async ({ params, body }, { table, audit }) => ({
+  body: await putCredential(table!, keyStore(), { app: params.appId, scope: { kind: "system" }, name: params.name }, body, audit),
 }));

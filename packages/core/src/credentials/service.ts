@@ -1,7 +1,8 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { appListingPage } from "../app-listing.ts";
 import { getApp, LIVE_APP } from "../apps.ts";
+import { ChangeRejected, transactAudited, type PendingAudit } from "../audit/chain.ts";
+import type { AuditTarget } from "../audit/entry.ts";
 import { roleRank, type Principal } from "../auth/principal.ts";
 import { APP_LISTINGS, keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
@@ -40,6 +41,9 @@ const toMetadata = (item: Record<string, any>): CredentialMetadata => ({
 const addressOf = (table: TenantTable, target: CredentialTarget): CredentialAddress => ({ org: table.org, ...target });
 const keyOf = (table: TenantTable, target: CredentialTarget) => keys.credential(table.org, target.app, target.scope, target.name);
 const noSuchCredential = () => problems.notFound("No such credential.");
+/** What an audit entry names: the route's path ids, as the audit trail would record them. */
+const auditTarget = (target: CredentialTarget): AuditTarget =>
+  target.scope.kind === "user" ? { appId: target.app, sub: target.scope.sub, name: target.name } : { appId: target.app, name: target.name };
 const logFields = (target: CredentialTarget) => ({
   app: target.app, scope: target.scope.kind, sub: target.scope.kind === "user" ? target.scope.sub : undefined, credential: target.name,
 });
@@ -91,13 +95,15 @@ export function credentialItem(
 /**
  * Creates or replaces a credential. The value is sealed before anything is written, and the
  * write commits only while the app is live, so a credential can never land in an app that is
- * being deleted (whose KEK may already be gone).
+ * being deleted (whose KEK may already be gone). The request's audit entry commits in the same
+ * transaction.
  */
 export async function putCredential(
   table: TenantTable,
   keyStore: KeyStore,
   target: CredentialTarget,
   input: { value: string; description?: string },
+  audit: PendingAudit,
   now = new Date(),
 ): Promise<CredentialMetadata> {
   await getApp(table, target.app);
@@ -111,27 +117,23 @@ export async function putCredential(
     }));
     const item = credentialItem(table, target, sealed, input, now.toISOString(), previous as StoredVersion | undefined);
     try {
-      await table.client.send(new TransactWriteCommand({
-        TransactItems: [
-          { ConditionCheck: { TableName: table.name, Key: keys.app(table.org, target.app), ConditionExpression: LIVE_APP } },
-          {
-            Put: {
-              TableName: table.name,
-              Item: item,
-              ...(previous
-                ? { ConditionExpression: "#version = :seen", ExpressionAttributeNames: { "#version": "version" }, ExpressionAttributeValues: { ":seen": previous.version } }
-                : { ConditionExpression: "attribute_not_exists(PK)" }),
-            },
+      await transactAudited(table, audit, auditTarget(target), [
+        { ConditionCheck: { TableName: table.name, Key: keys.app(table.org, target.app), ConditionExpression: LIVE_APP } },
+        {
+          Put: {
+            TableName: table.name,
+            Item: item,
+            ...(previous
+              ? { ConditionExpression: "#version = :seen", ExpressionAttributeNames: { "#version": "version" }, ExpressionAttributeValues: { ":seen": previous.version } }
+              : { ConditionExpression: "attribute_not_exists(PK)" }),
           },
-        ],
-      }));
+        },
+      ]);
       logger.info("credential stored", { ...logFields(target), version: item.version, kekVersion: sealed.kekVersion });
       return toMetadata(item);
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const [app, credential] = error.CancellationReasons ?? [];
-      if (app?.Code === "ConditionalCheckFailed") throw problems.notFound("No such app.");
-      if (credential?.Code !== "ConditionalCheckFailed") throw error;
+      if (!(error instanceof ChangeRejected)) throw error;
+      if (error.index === 0) throw problems.notFound("No such app.");
       if (attempt >= 3) throw problems.conflict("The credential was changed concurrently; retry.");
     }
   }
@@ -148,11 +150,13 @@ export async function listCredentials(
   return { items: items.map(toMetadata), cursor };
 }
 
-export async function deleteCredential(table: TenantTable, target: CredentialTarget): Promise<void> {
+export async function deleteCredential(table: TenantTable, target: CredentialTarget, audit: PendingAudit): Promise<void> {
   try {
-    await table.client.send(new DeleteCommand({ TableName: table.name, Key: keyOf(table, target), ConditionExpression: "attribute_exists(PK)" }));
+    await transactAudited(table, audit, auditTarget(target), [
+      { Delete: { TableName: table.name, Key: keyOf(table, target), ConditionExpression: "attribute_exists(PK)" } },
+    ]);
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw noSuchCredential();
+    if (error instanceof ChangeRejected) throw noSuchCredential();
     throw error;
   }
   logger.info("credential deleted", logFields(target));
