@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as z from "zod/mini";
+import { lazySchema } from "./lazy-schema.ts";
 
 /** Labels that can never name an org: they are, or may become, platform hostnames. */
 export const RESERVED_ORG_SLUGS: ReadonlySet<string> = new Set([
@@ -19,12 +20,12 @@ export const isOrgSlug = (value: string): boolean =>
 export const isGeneratedId = (value: string): boolean => GENERATED_ID.test(value);
 export const isName = (value: string): boolean => NAME.test(value);
 
-export const orgSlugSchema = z.string().check(
+export const orgSlugSchema = lazySchema(() => z.string().check(
   z.regex(ORG_SLUG, "lower-case DNS label, 2–32 characters"),
   z.refine((s) => !RESERVED_ORG_SLUGS.has(s), "reserved name"),
-);
-export const generatedIdSchema = z.string().check(z.regex(GENERATED_ID, "26 base32 characters"));
-export const nameSchema = z.string().check(z.regex(NAME, "1–128 of A-Z a-z 0-9 _ . : @ | -, starting alphanumeric"));
+));
+export const generatedIdSchema = lazySchema(() => z.string().check(z.regex(GENERATED_ID, "26 base32 characters")));
+export const nameSchema = lazySchema(() => z.string().check(z.regex(NAME, "1–128 of A-Z a-z 0-9 _ . : @ | -, starting alphanumeric")));
 
 const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 

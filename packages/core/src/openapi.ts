@@ -9,7 +9,7 @@ function parameters(route: RouteDef) {
   const list: object[] = [];
   for (const [where, schema] of [["path", route.params], ["query", route.query], ["header", route.headers]] as const) {
     if (!schema) continue;
-    const { properties = {}, required = [] } = jsonSchema(schema, "input");
+    const { properties = {}, required = [] } = jsonSchema(schema(), "input");
     for (const [name, property] of Object.entries(properties)) {
       list.push({ name, in: where, required: where === "path" || required.includes(name), schema: property });
     }
@@ -26,7 +26,7 @@ function security(route: RouteDef) {
 export function openApiDocument() {
   const paths: Record<string, Record<string, object>> = {};
   for (const route of routes as readonly RouteDef[]) {
-    const problem = { description: "Problem", content: { "application/problem+json": { schema: jsonSchema(problemSchema, "output") } } };
+    const problem = { description: "Problem", content: { "application/problem+json": { schema: jsonSchema(problemSchema(), "output") } } };
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = {
       operationId: route.id,
@@ -35,10 +35,10 @@ export function openApiDocument() {
       "x-bulkhead-access": route.access,
       security: security(route),
       parameters: parameters(route),
-      ...(route.body && { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(route.body, "input") } } } }),
+      ...(route.body && { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(route.body(), "input") } } } }),
       responses: {
         [route.status]: route.response
-          ? { description: "Success", content: { "application/json": { schema: jsonSchema(route.response, "output") } } }
+          ? { description: "Success", content: { "application/json": { schema: jsonSchema(route.response(), "output") } } }
           : { description: "Success" },
         default: problem,
       },

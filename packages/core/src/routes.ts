@@ -1,6 +1,6 @@
-import type { ZodMiniType } from "zod/mini";
 import type { MemberRole, PlatformRole } from "./auth/principal.ts";
 import type { GrantPhase } from "./grants/phases.ts";
+import type { SchemaFactory } from "./lazy-schema.ts";
 import { routes as orgRoutes } from "./routes/org.ts";
 import { routes as appsRoutes } from "./routes/apps.ts";
 import { routes as credentialsRoutes } from "./routes/credentials.ts";
@@ -41,12 +41,13 @@ export type RouteDef = {
   readonly access: Access;
   readonly summary: string;
   readonly status: number;
-  readonly params?: ZodMiniType;
-  readonly query?: ZodMiniType;
-  readonly body?: ZodMiniType;
+  /** Schemas are factories (lazy-schema.ts): a function builds only its own route's, on first use. */
+  readonly params?: SchemaFactory;
+  readonly query?: SchemaFactory;
+  readonly body?: SchemaFactory;
   /** Request headers the handler reads (names in lower case); others pass untouched. */
-  readonly headers?: ZodMiniType;
-  readonly response?: ZodMiniType;
+  readonly headers?: SchemaFactory;
+  readonly response?: SchemaFactory;
   /**
    * For a platform-host route that acts on one org: the validated input field (path or body)
    * naming that org, whose audit chain records the route's successful calls.
@@ -59,7 +60,7 @@ export type RouteDef = {
  * dispatches by it, and the OpenAPI document is generated from it. A route's handler lives at
  * `functions/src/<id with "." as "/">.ts` and exports `handler`. Each entry is written once, in
  * its area's module under routes/, which the handler imports instead of this table: a function
- * bundles only its own area's schemas (zod schemas are top-level calls esbuild cannot drop).
+ * bundles only its own area's schemas, and builds only its own route's, when it first uses them.
  */
 export const routes = [
   ...orgRoutes,

@@ -1,69 +1,70 @@
 import * as z from "zod/mini";
 import { generatedIdSchema, nameSchema, orgSlugSchema } from "./ids.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 // zod/mini rather than classic zod: the same validation at a twentieth of the bundle size.
+// Each schema is a factory (lazy-schema.ts): a function builds only the ones its route uses.
 
-export const timestamp = z.iso.datetime();
+export const timestamp = lazySchema(() => z.iso.datetime());
 export const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
 /**
  * How an app is built: one shell command run in the build environment, from the source's root.
  * Not a place for secrets: it is stored and shown as written.
  */
-export const buildSettingsSchema = z.strictObject({
+export const buildSettingsSchema = lazySchema(() => z.strictObject({
   command: z.string().check(
     z.trim(), z.minLength(1), z.maxLength(4096),
     z.refine((command) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(command), "no control characters besides tab and newline"),
   ),
-});
+}));
 
-export const appSchema = z.object({
-  id: generatedIdSchema,
+export const appSchema = lazySchema(() => z.object({
+  id: generatedIdSchema(),
   name: z.string(),
   description: z.optional(z.string()),
   build: z.optional(z.object({ command: z.string() })),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-});
+  createdAt: timestamp(),
+  updatedAt: timestamp(),
+}));
 
-export const createAppBody = z.strictObject({ name: text(100), description: z.optional(text(1000)), build: z.optional(buildSettingsSchema) });
-export const updateAppBody = z.strictObject({
+export const createAppBody = lazySchema(() => z.strictObject({ name: text(100), description: z.optional(text(1000)), build: z.optional(buildSettingsSchema()) }));
+export const updateAppBody = lazySchema(() => z.strictObject({
   name: z.optional(text(100)),
   description: z.optional(z.nullable(text(1000))),
-  build: z.optional(z.nullable(buildSettingsSchema)),
-}).check(z.refine((body) => Object.keys(body).length > 0, "at least one field is required"));
-export const appParams = z.strictObject({ appId: generatedIdSchema });
-export const listQuery = z.strictObject({
+  build: z.optional(z.nullable(buildSettingsSchema())),
+}).check(z.refine((body) => Object.keys(body).length > 0, "at least one field is required")));
+export const appParams = lazySchema(() => z.strictObject({ appId: generatedIdSchema() }));
+export const listQuery = lazySchema(() => z.strictObject({
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
-});
-export const appListSchema = z.object({ items: z.array(appSchema), cursor: z.optional(z.string()) });
+}));
+export const appListSchema = lazySchema(() => z.object({ items: z.array(appSchema()), cursor: z.optional(z.string()) }));
 
-export const orgSchema = z.object({
-  slug: orgSlugSchema,
+export const orgSchema = lazySchema(() => z.object({
+  slug: orgSlugSchema(),
   name: z.string(),
   status: z.enum(["active", "suspended"]),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-});
-export const createOrgBody = z.strictObject({ slug: orgSlugSchema, name: text(200) });
-export const orgParams = z.strictObject({ slug: orgSlugSchema });
+  createdAt: timestamp(),
+  updatedAt: timestamp(),
+}));
+export const createOrgBody = lazySchema(() => z.strictObject({ slug: orgSlugSchema(), name: text(200) }));
+export const orgParams = lazySchema(() => z.strictObject({ slug: orgSlugSchema() }));
 
 /** What a forced rotation reports: never key material, only which version is current now. */
-export const rotationResultSchema = z.object({
-  app: generatedIdSchema,
+export const rotationResultSchema = lazySchema(() => z.object({
+  app: generatedIdSchema(),
   outcome: z.enum(["rotated", "resumed"]),
   kekVersion: z.string(),
-  kekRotatedAt: timestamp,
+  kekRotatedAt: timestamp(),
   rewrapped: z.number().check(z.int(), z.minimum(0)),
   retired: z.number().check(z.int(), z.minimum(0)),
-});
+}));
 
-export const problemSchema = z.object({
+export const problemSchema = lazySchema(() => z.object({
   type: z.string(),
   title: z.string(),
   status: z.number(),
   detail: z.optional(z.string()),
   requestId: z.string(),
-});
-
+}));

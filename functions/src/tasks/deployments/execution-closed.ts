@@ -5,7 +5,7 @@ import { deploymentIdSchema } from "@bulkhead/core/deployments/schemas";
 import { defineTask } from "@bulkhead/core/workflows/task-handler";
 
 /** EventBridge's "Step Functions Execution Status Change" event; the offline executor sends the same shape. */
-const ids = z.object({ org: orgSlugSchema, appId: generatedIdSchema, deploymentId: deploymentIdSchema });
+const ids = z.object({ org: orgSlugSchema(), appId: generatedIdSchema(), deploymentId: deploymentIdSchema() });
 const executionInput = z.pipe(z.string(), z.transform((text: string, ctx) => {
   let parsed;
   try {
@@ -21,7 +21,7 @@ const executionInput = z.pipe(z.string(), z.transform((text: string, ctx) => {
 }));
 const event = z.pipe(
   z.object({
-    detail: z.object({ status: z.enum(["ABORTED", "TIMED_OUT", "FAILED"]), name: deploymentIdSchema, input: executionInput }),
+    detail: z.object({ status: z.enum(["ABORTED", "TIMED_OUT", "FAILED"]), name: deploymentIdSchema(), input: executionInput }),
   }),
   z.transform(({ detail }) => ({ ...detail.input, status: detail.status, name: detail.name })),
 );

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { generatedIdSchema, nameSchema, orgSlugSchema } from "../ids.ts";
+import { lazySchema } from "../lazy-schema.ts";
 
 export const MEMBER_ROLES = ["viewer", "developer", "admin", "owner"] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];
@@ -12,19 +13,20 @@ export type Principal =
   | { kind: "runtime"; sub: string; org: string; app: string };
 
 /** A claim that must not be present: each principal kind carries exactly its own claims. */
-const absent = z.optional(z.never());
+const absent = lazySchema(() => z.optional(z.never()));
 
-const member = z.object({ sub: nameSchema, org: orgSlugSchema, role: z.enum(MEMBER_ROLES), platform: absent, app: absent });
-const platform = z.object({ sub: nameSchema, platform: z.literal(true), role: z.enum(PLATFORM_ROLES), org: absent, app: absent });
-const runtime = z.object({ sub: nameSchema, org: orgSlugSchema, role: z.literal("runtime"), app: generatedIdSchema, platform: absent });
+// Built when the first token is verified, not at import (lazy-schema.ts).
+const member = lazySchema(() => z.object({ sub: nameSchema(), org: orgSlugSchema(), role: z.enum(MEMBER_ROLES), platform: absent(), app: absent() }));
+const platform = lazySchema(() => z.object({ sub: nameSchema(), platform: z.literal(true), role: z.enum(PLATFORM_ROLES), org: absent(), app: absent() }));
+const runtime = lazySchema(() => z.object({ sub: nameSchema(), org: orgSlugSchema(), role: z.literal("runtime"), app: generatedIdSchema(), platform: absent() }));
 
 /** Maps verified claims to exactly one kind of principal, or undefined when they fit none. */
 export function principalFromClaims(claims: Record<string, unknown>): Principal | undefined {
-  const asMember = member.safeParse(claims);
+  const asMember = member().safeParse(claims);
   if (asMember.success) return { kind: "member", sub: asMember.data.sub, org: asMember.data.org, role: asMember.data.role };
-  const asPlatform = platform.safeParse(claims);
+  const asPlatform = platform().safeParse(claims);
   if (asPlatform.success) return { kind: "platform", sub: asPlatform.data.sub, role: asPlatform.data.role };
-  const asRuntime = runtime.safeParse(claims);
+  const asRuntime = runtime().safeParse(claims);
   if (asRuntime.success) return { kind: "runtime", sub: asRuntime.data.sub, org: asRuntime.data.org, app: asRuntime.data.app };
   return undefined;
 }

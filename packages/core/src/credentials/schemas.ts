@@ -1,31 +1,32 @@
 import * as z from "zod/mini";
 import { nameSchema, generatedIdSchema } from "../ids.ts";
+import { lazySchema } from "../lazy-schema.ts";
 import { text, timestamp } from "../schemas.ts";
 
 /** A credential value: non-empty, well-formed Unicode, at most 32 KiB once encoded as UTF-8. */
 export const MAX_CREDENTIAL_BYTES = 32 * 1024;
-const credentialValue = z.string().check(
+const credentialValue = lazySchema(() => z.string().check(
   z.minLength(1),
   z.refine((value) => value.isWellFormed(), "must be well-formed Unicode"),
   z.refine((value) => Buffer.byteLength(value, "utf8") <= MAX_CREDENTIAL_BYTES, `at most ${MAX_CREDENTIAL_BYTES} bytes of UTF-8`),
-);
+));
 
-export const putCredentialBody = z.strictObject({ value: credentialValue, description: z.optional(text(1000)) });
-export const credentialParams = z.strictObject({ appId: generatedIdSchema, name: nameSchema });
-export const userCredentialParams = z.strictObject({ appId: generatedIdSchema, sub: nameSchema, name: nameSchema });
-export const runtimeCredentialParams = z.strictObject({ name: nameSchema });
-export const runtimeUserCredentialParams = z.strictObject({ sub: nameSchema, name: nameSchema });
+export const putCredentialBody = lazySchema(() => z.strictObject({ value: credentialValue(), description: z.optional(text(1000)) }));
+export const credentialParams = lazySchema(() => z.strictObject({ appId: generatedIdSchema(), name: nameSchema() }));
+export const userCredentialParams = lazySchema(() => z.strictObject({ appId: generatedIdSchema(), sub: nameSchema(), name: nameSchema() }));
+export const runtimeCredentialParams = lazySchema(() => z.strictObject({ name: nameSchema() }));
+export const runtimeUserCredentialParams = lazySchema(() => z.strictObject({ sub: nameSchema(), name: nameSchema() }));
 
 /** What humans and operators may see of a credential: that it exists, never its value. */
-const credentialFields = {
+const credentialFields = () => ({
   name: z.string(),
   scope: z.enum(["system", "user"]),
   sub: z.optional(z.string()),
   description: z.optional(z.string()),
   version: z.number().check(z.int(), z.minimum(1)),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-};
-export const credentialSchema = z.object(credentialFields);
-export const credentialListSchema = z.object({ items: z.array(credentialSchema), cursor: z.optional(z.string()) });
-export const runtimeCredentialSchema = z.object({ ...credentialFields, value: z.string() });
+  createdAt: timestamp(),
+  updatedAt: timestamp(),
+});
+export const credentialSchema = lazySchema(() => z.object(credentialFields()));
+export const credentialListSchema = lazySchema(() => z.object({ items: z.array(credentialSchema()), cursor: z.optional(z.string()) }));
+export const runtimeCredentialSchema = lazySchema(() => z.object({ ...credentialFields(), value: z.string() }));

@@ -1,46 +1,47 @@
 import * as z from "zod/mini";
 import { generatedIdSchema } from "../ids.ts";
+import { lazySchema } from "../lazy-schema.ts";
 import { DEPLOYMENT_ID } from "./ids.ts";
 import { DEPLOYMENT_STATUSES } from "./status.ts";
 
 /** The deployment routes' schemas, kept apart from the shared schemas.ts. */
-const timestamp = z.iso.datetime();
+const timestamp = lazySchema(() => z.iso.datetime());
 
-export const deploymentIdSchema = z.string().check(z.regex(DEPLOYMENT_ID, "a ULID (26 Crockford base32 characters)"));
+export const deploymentIdSchema = lazySchema(() => z.string().check(z.regex(DEPLOYMENT_ID, "a ULID (26 Crockford base32 characters)")));
 /** A source version: a commit, tag or upload name. One path segment: no `/`, cannot start with `.`. */
-export const sourceRefSchema = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "1–128 of A-Z a-z 0-9 . _ -, starting alphanumeric"));
+export const sourceRefSchema = lazySchema(() => z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "1–128 of A-Z a-z 0-9 . _ -, starting alphanumeric")));
 /** `hosted` (the platform's own account) or the id of a target the org registered. */
-export const targetIdSchema = z.string().check(z.regex(/^(?:hosted|[a-z2-7]{26})$/, "\"hosted\" or a target id"));
+export const targetIdSchema = lazySchema(() => z.string().check(z.regex(/^(?:hosted|[a-z2-7]{26})$/, "\"hosted\" or a target id")));
 
-export const createDeploymentBody = z.strictObject({
-  source: z.strictObject({ ref: sourceRefSchema }),
-  target: z.optional(targetIdSchema),
-});
+export const createDeploymentBody = lazySchema(() => z.strictObject({
+  source: z.strictObject({ ref: sourceRefSchema() }),
+  target: z.optional(targetIdSchema()),
+}));
 /** Headers are not strict: every request carries many; only these are read. */
-export const idempotencyHeaders = z.object({
+export const idempotencyHeaders = lazySchema(() => z.object({
   "idempotency-key": z.optional(z.string().check(z.regex(/^[\x21-\x7e]{1,255}$/, "1–255 visible ASCII characters"))),
-});
-export const deploymentParams = z.strictObject({ appId: generatedIdSchema, deploymentId: deploymentIdSchema });
+}));
+export const deploymentParams = lazySchema(() => z.strictObject({ appId: generatedIdSchema(), deploymentId: deploymentIdSchema() }));
 
-export const deploymentSchema = z.object({
-  id: deploymentIdSchema,
-  appId: generatedIdSchema,
+export const deploymentSchema = lazySchema(() => z.object({
+  id: deploymentIdSchema(),
+  appId: generatedIdSchema(),
   status: z.enum(DEPLOYMENT_STATUSES),
   source: z.object({ ref: z.string() }),
   target: z.object({ id: z.string(), kind: z.enum(["hosted", "byoi"]) }),
   createdBy: z.string(),
-  createdAt: timestamp,
-  updatedAt: timestamp,
+  createdAt: timestamp(),
+  updatedAt: timestamp(),
   timestamps: z.object({
-    queuedAt: timestamp,
-    buildStartedAt: z.optional(timestamp),
-    buildFinishedAt: z.optional(timestamp),
-    deployStartedAt: z.optional(timestamp),
-    finishedAt: z.optional(timestamp),
+    queuedAt: timestamp(),
+    buildStartedAt: z.optional(timestamp()),
+    buildFinishedAt: z.optional(timestamp()),
+    deployStartedAt: z.optional(timestamp()),
+    finishedAt: z.optional(timestamp()),
   }),
   failureReason: z.optional(z.string()),
   artifact: z.optional(z.object({ location: z.string(), sha256: z.string() })),
   buildLog: z.optional(z.object({ excerpt: z.string(), truncated: z.boolean() })),
-  release: z.optional(z.object({ id: z.string(), appliedAt: timestamp })),
-});
-export const deploymentListSchema = z.object({ items: z.array(deploymentSchema), cursor: z.optional(z.string()) });
+  release: z.optional(z.object({ id: z.string(), appliedAt: timestamp() })),
+}));
+export const deploymentListSchema = lazySchema(() => z.object({ items: z.array(deploymentSchema()), cursor: z.optional(z.string()) }));

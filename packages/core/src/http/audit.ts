@@ -59,7 +59,7 @@ function chainOf(route: RouteDef, state: RequestState, status: number): string |
  * at auth comes before validation, so they are checked here; invalid ones are never recorded).
  */
 function defaultTarget(route: RouteDef, event: ApiEvent, org: string): AuditTarget {
-  const parsed = route.params?.safeParse(event.pathParameters ?? {});
+  const parsed = route.params?.().safeParse(event.pathParameters ?? {});
   const params = (parsed?.success ? parsed.data : {}) as AuditTarget;
   return route.auditOrgFrom ? { ...params, [route.auditOrgFrom]: org } : { ...params };
 }

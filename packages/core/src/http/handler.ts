@@ -16,7 +16,7 @@ import { problemResponder } from "./problem-response.ts";
 import { requestIdOf, type ApiContext, type ApiEvent, type ApiResult, type VendorGrant } from "./state.ts";
 import { tenant } from "./tenant.ts";
 
-type Infer<T> = T extends z.ZodMiniType ? z.output<T> : undefined;
+type Infer<T> = T extends () => z.ZodMiniType ? z.output<ReturnType<T>> : undefined;
 type Input<R extends RouteDef> = {
   params: R extends { params: infer P } ? Infer<P> : Record<string, never>;
   query: R extends { query: infer Q } ? Infer<Q> : Record<string, never>;

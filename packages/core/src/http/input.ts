@@ -28,10 +28,10 @@ export const validateInput = (route: RouteDef): MiddlewareObj<any, any, Error, a
   before: (request: ApiRequest) => {
     const { pathParameters, queryStringParameters, body, headers } = request.event;
     request.context.input = {
-      params: route.params ? route.params.parse(pathParameters ?? {}) : {},
-      query: route.query ? route.query.parse(queryStringParameters ?? {}) : {},
-      body: route.body ? route.body.parse(body) : undefined,
-      headers: route.headers ? route.headers.parse(headers ?? {}) : {},
+      params: route.params ? route.params().parse(pathParameters ?? {}) : {},
+      query: route.query ? route.query().parse(queryStringParameters ?? {}) : {},
+      body: route.body ? route.body().parse(body) : undefined,
+      headers: route.headers ? route.headers().parse(headers ?? {}) : {},
     };
   },
 });

@@ -18,9 +18,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-if (!orgSlugSchema.safeParse(values.org).success) fail("--org <org slug> is required");
-if (!generatedIdSchema.safeParse(values.app).success) fail("--app <app id> is required");
-if (!sourceRefSchema.safeParse(values.ref).success) fail("--ref <source ref> is required (e.g. v1)");
+if (!orgSlugSchema().safeParse(values.org).success) fail("--org <org slug> is required");
+if (!generatedIdSchema().safeParse(values.app).success) fail("--app <app id> is required");
+if (!sourceRefSchema().safeParse(values.ref).success) fail("--ref <source ref> is required (e.g. v1)");
 
 const dataDir = process.env.BULKHEAD_DATA_DIR ?? ".bulkhead";
 const folder = localObjectStore(join(dataDir, "objects")).path("bulkhead-artifacts", `${values.org}/${values.app}/sources/${values.ref}/`);
