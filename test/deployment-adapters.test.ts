@@ -16,15 +16,17 @@ import { lambdaAliasTargets } from "../packages/core/src/deployments/cloud/lambd
 import { cloudWatchBuildLogs } from "../packages/core/src/deployments/cloud/logs.ts";
 import { executionArnFor, sfnExecutions } from "../packages/core/src/deployments/cloud/sfn.ts";
 import { stsRoleAssumer } from "../packages/core/src/deployments/cloud/sts.ts";
-import { appNames } from "../packages/core/src/deployments/names.ts";
-import { buildRolePolicy, buildRoleTrustPolicy, deploySessionPolicy, sessionTags } from "../packages/core/src/deployments/policies.ts";
+import { deploymentAppNames, releaseSession, workflowBuildRole } from "../packages/core/src/deployments/documents.ts";
+import { artifactKey, artifactPath } from "../packages/core/src/deployments/names.ts";
+import type { PolicyDocument } from "../packages/core/src/iam/document.ts";
+import { RELEASE_ACTIONS } from "../packages/core/src/iam/phases.ts";
 import type { ResolvedTarget } from "../packages/core/src/deployments/ports.ts";
 import { TASK_ERRORS } from "../packages/core/src/workflows/errors.ts";
 
 /** The cloud adapters, each against aws-sdk-client-mock: the exact requests they send, and how they read answers. */
 const STATE_MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:bulkhead-prod-Deployment";
 const CONFIG = { region: "eu-west-1", accountId: "123456789012", buildProject: "bulkhead-build", artifactBucket: "bulkhead-artifacts-prod" };
-const names = appNames("acme", "a".repeat(26));
+const names = deploymentAppNames({ org: "acme", appId: "a".repeat(26) });
 const DEPLOYMENT = "01J9Z6W0C8M3Q9N6R2B7T4V5X1";
 const TARGET: ResolvedTarget = {
   id: "hosted", kind: "hosted", roleArn: "arn:aws:iam::210987654321:role/bulkhead-deploy-hosted_prod", externalId: "ext-3b1f0c6a9d2e4f7a8b5c1d0e9f8a7b6c",
@@ -46,7 +48,7 @@ describe("Step Functions executions", () => {
   it("starts an execution named by the deployment id, with the ids as input", async () => {
     mocks.sfn.on(StartExecutionCommand).resolves({ executionArn: executionArnFor(STATE_MACHINE, DEPLOYMENT), startDate: new Date() });
     const port = sfnExecutions({ stateMachineArn: STATE_MACHINE });
-    const input = { org: "acme", appId: names.appId, deploymentId: DEPLOYMENT };
+    const input = { org: "acme", appId: names.app, deploymentId: DEPLOYMENT };
     const { executionArn } = await port.start(DEPLOYMENT, input);
     expect(executionArn).toBe(`arn:aws:states:eu-west-1:123456789012:execution:bulkhead-prod-Deployment:${DEPLOYMENT}`);
     expect(mocks.sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
@@ -55,7 +57,7 @@ describe("Step Functions executions", () => {
 
   it("treats a name already used as that one execution", async () => {
     mocks.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: "exists", $metadata: {} }));
-    const { executionArn } = await sfnExecutions({ stateMachineArn: STATE_MACHINE }).start(DEPLOYMENT, { org: "acme", appId: names.appId, deploymentId: DEPLOYMENT });
+    const { executionArn } = await sfnExecutions({ stateMachineArn: STATE_MACHINE }).start(DEPLOYMENT, { org: "acme", appId: names.app, deploymentId: DEPLOYMENT });
     expect(executionArn).toBe(executionArnFor(STATE_MACHINE, DEPLOYMENT));
   });
 
@@ -74,10 +76,9 @@ describe("STS AssumeRole", () => {
   it("sends the role, ExternalId, session name, 900 s, session tags and the phase's session policy", async () => {
     const expiration = new Date(Date.now() + 900_000);
     mocks.sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: "ASIAEXAMPLEEXAMPLE01", SecretAccessKey: "s", SessionToken: "t", Expiration: expiration } });
-    const policy = JSON.stringify(deploySessionPolicy(names, TARGET, { bucket: CONFIG.artifactBucket, key: `${names.artifactPath(DEPLOYMENT)}/artifact.zip` }));
+    const { policy, tags } = releaseSession({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact: { bucket: CONFIG.artifactBucket, key: artifactKey(names, DEPLOYMENT) } });
     const credentials = await stsRoleAssumer().assumeRole({
-      roleArn: TARGET.roleArn, externalId: TARGET.externalId, sessionName: DEPLOYMENT, durationSeconds: 900,
-      tags: sessionTags("acme", names.appId, DEPLOYMENT), policy,
+      roleArn: TARGET.roleArn, externalId: TARGET.externalId, sessionName: DEPLOYMENT, durationSeconds: 900, tags, policy,
     });
     expect(credentials).toEqual({ accessKeyId: "ASIAEXAMPLEEXAMPLE01", secretAccessKey: "s", sessionToken: "t", expiration });
     expect(mocks.sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
@@ -85,84 +86,86 @@ describe("STS AssumeRole", () => {
       ExternalId: TARGET.externalId,
       RoleSessionName: DEPLOYMENT,
       DurationSeconds: 900,
-      Tags: [{ Key: "org", Value: "acme" }, { Key: "app", Value: names.appId }, { Key: "deployment", Value: DEPLOYMENT }],
+      Tags: [{ Key: "org", Value: "acme" }, { Key: "app", Value: names.app }, { Key: "deployment", Value: DEPLOYMENT }],
       Policy: policy,
     });
   });
 
   it("the deploy session policy names only this app's function and this deployment's artifact, and denies destruction", () => {
-    const policy = deploySessionPolicy(names, TARGET, { bucket: CONFIG.artifactBucket, key: `${names.artifactPath(DEPLOYMENT)}/artifact.zip` });
-    const allowed = policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => [s.Resource].flat() as string[]);
+    const session = releaseSession({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact: { bucket: CONFIG.artifactBucket, key: artifactKey(names, DEPLOYMENT) } });
+    const policy = JSON.parse(session.policy) as PolicyDocument;
+    const allowed = policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Resource ?? []);
     expect(allowed).toEqual([
-      `arn:aws:lambda:eu-west-1:210987654321:function:bh-acme-${names.appId}`,
-      `arn:aws:lambda:eu-west-1:210987654321:function:bh-acme-${names.appId}:*`,
-      `arn:aws:s3:::bulkhead-artifacts-prod/acme/${names.appId}/${DEPLOYMENT}/artifact.zip`,
+      `arn:aws:lambda:eu-west-1:210987654321:function:bh-acme-${names.app}`,
+      `arn:aws:lambda:eu-west-1:210987654321:function:bh-acme-${names.app}:*`,
+      `arn:aws:s3:::bulkhead-artifacts-prod/acme/${names.app}/${DEPLOYMENT}/artifact.zip`,
     ]);
-    const denied = policy.Statement.filter((s) => s.Effect === "Deny").flatMap((s) => [s.Action].flat());
-    expect(denied).toEqual(expect.arrayContaining(["lambda:Delete*", "iam:*", "sts:*", "s3:Delete*"]));
-    expect(JSON.stringify(policy).length).toBeLessThanOrEqual(2048);
+    expect(policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action ?? [])).toEqual([...RELEASE_ACTIONS, "s3:GetObject"]);
+    const denied = policy.Statement.filter((s) => s.Effect === "Deny").flatMap((s) => s.Action ?? []);
+    expect(denied).toEqual(expect.arrayContaining(["s3:DeleteBucket", "iam:Put*", "iam:PassRole", "logs:DeleteLogGroup"]));
+    expect(session.policy.length).toBeLessThanOrEqual(2048);
   });
 });
 
 describe("IAM build roles", () => {
-  const request = {
-    names, path: "/bulkhead/build/", trustPolicy: buildRoleTrustPolicy(CONFIG), policy: buildRolePolicy(names, CONFIG),
-  };
-  const arn = `arn:aws:iam::123456789012:role/bulkhead/build/${names.buildRoleName}`;
+  const documents = workflowBuildRole(CONFIG, names);
+  const request = { names, path: "/bulkhead/build/", trustPolicy: documents.trust!, policy: documents.policy };
+  const arn = `arn:aws:iam::123456789012:role/bulkhead/build/${names.buildRole}`;
 
   it("creates a missing role on the build path, tagged, with its trust, then puts its policy", async () => {
     mocks.iam.on(GetRoleCommand).rejects(new NoSuchEntityException({ message: "no", $metadata: {} }));
-    mocks.iam.on(CreateRoleCommand).resolves({ Role: { Arn: arn, RoleName: names.buildRoleName, Path: "/bulkhead/build/", RoleId: "r", CreateDate: new Date() } });
+    mocks.iam.on(CreateRoleCommand).resolves({ Role: { Arn: arn, RoleName: names.buildRole, Path: "/bulkhead/build/", RoleId: "r", CreateDate: new Date() } });
     expect(await iamBuildRoles().ensure(request)).toEqual({ arn, created: true });
     expect(mocks.iam).toHaveReceivedCommandWith(CreateRoleCommand, {
-      RoleName: names.buildRoleName,
+      RoleName: names.buildRole,
       Path: "/bulkhead/build/",
       AssumeRolePolicyDocument: JSON.stringify(request.trustPolicy),
-      Tags: [{ Key: "bulkhead:org", Value: "acme" }, { Key: "bulkhead:app", Value: names.appId }],
+      Tags: [{ Key: "bulkhead:org", Value: "acme" }, { Key: "bulkhead:app", Value: names.app }],
     });
     expect(mocks.iam).toHaveReceivedCommandWith(PutRolePolicyCommand, {
-      RoleName: names.buildRoleName, PolicyName: "bulkhead-build", PolicyDocument: JSON.stringify(request.policy),
+      RoleName: names.buildRole, PolicyName: "bulkhead-build", PolicyDocument: JSON.stringify(request.policy),
     });
-    expect(names.buildRoleName.length).toBeLessThanOrEqual(64);
+    expect(names.buildRole.length).toBeLessThanOrEqual(64);
   });
 
   it("re-applies trust and policy to the app's existing role", async () => {
     mocks.iam.on(GetRoleCommand).resolves({ Role: {
-      Arn: arn, RoleName: names.buildRoleName, Path: "/bulkhead/build/", RoleId: "r", CreateDate: new Date(),
-      Tags: [{ Key: "bulkhead:org", Value: "acme" }, { Key: "bulkhead:app", Value: names.appId }],
+      Arn: arn, RoleName: names.buildRole, Path: "/bulkhead/build/", RoleId: "r", CreateDate: new Date(),
+      Tags: [{ Key: "bulkhead:org", Value: "acme" }, { Key: "bulkhead:app", Value: names.app }],
     } });
     expect(await iamBuildRoles().ensure(request)).toEqual({ arn, created: false });
     expect(mocks.iam).toHaveReceivedCommandTimes(CreateRoleCommand, 0);
-    expect(mocks.iam).toHaveReceivedCommandWith(UpdateAssumeRolePolicyCommand, { RoleName: names.buildRoleName, PolicyDocument: JSON.stringify(request.trustPolicy) });
+    expect(mocks.iam).toHaveReceivedCommandWith(UpdateAssumeRolePolicyCommand, { RoleName: names.buildRole, PolicyDocument: JSON.stringify(request.trustPolicy) });
     expect(mocks.iam).toHaveReceivedCommandTimes(PutRolePolicyCommand, 1);
   });
 
   it("adopts a role a concurrent build just created", async () => {
     mocks.iam.on(GetRoleCommand)
       .rejectsOnce(new NoSuchEntityException({ message: "no", $metadata: {} }))
-      .resolves({ Role: { Arn: arn, RoleName: names.buildRoleName, Path: "/bulkhead/build/", RoleId: "r", CreateDate: new Date(),
-        Tags: [{ Key: "bulkhead:org", Value: "acme" }, { Key: "bulkhead:app", Value: names.appId }] } });
+      .resolves({ Role: { Arn: arn, RoleName: names.buildRole, Path: "/bulkhead/build/", RoleId: "r", CreateDate: new Date(),
+        Tags: [{ Key: "bulkhead:org", Value: "acme" }, { Key: "bulkhead:app", Value: names.app }] } });
     mocks.iam.on(CreateRoleCommand).rejects(new EntityAlreadyExistsException({ message: "exists", $metadata: {} }));
     expect(await iamBuildRoles().ensure(request)).toEqual({ arn, created: false });
   });
 
   it("refuses a same-named role that is not this app's build role", async () => {
-    mocks.iam.on(GetRoleCommand).resolves({ Role: { Arn: arn, RoleName: names.buildRoleName, Path: "/", RoleId: "r", CreateDate: new Date(), Tags: [] } });
+    mocks.iam.on(GetRoleCommand).resolves({ Role: { Arn: arn, RoleName: names.buildRole, Path: "/", RoleId: "r", CreateDate: new Date(), Tags: [] } });
     await expect(iamBuildRoles().ensure(request)).rejects.toThrow(/not this app's build role/);
     expect(mocks.iam).toHaveReceivedCommandTimes(PutRolePolicyCommand, 0);
   });
 
   it("the build role's policy reaches only the app's own prefix, repository and log group", () => {
-    const other = appNames("acme", "b".repeat(26));
+    expect(arn).toBe(documents.arn);
+    const other = deploymentAppNames({ org: "acme", appId: "b".repeat(26) });
     const text = JSON.stringify(request.policy);
-    expect(text).not.toContain(other.appId);
-    const resources = request.policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => [s.Resource].flat() as string[]);
+    expect(text).not.toContain(other.app);
+    const resources = request.policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Resource ?? []);
     for (const resource of resources) {
-      const scoped = resource.includes(`acme/${names.appId}`) || resource === "arn:aws:s3:::bulkhead-artifacts-prod" || resource === "*";
+      const scoped = resource.includes(`acme/${names.app}`) || resource === "arn:aws:s3:::bulkhead-artifacts-prod" || resource === "*";
       expect(scoped, resource).toBe(true);
     }
-    const wildcard = request.policy.Statement.filter((s) => s.Effect === "Allow" && s.Resource === "*");
-    expect(wildcard.map((s) => s.Action)).toEqual(["ecr:GetAuthorizationToken"]);
+    const wildcard = request.policy.Statement.filter((s) => s.Effect === "Allow" && s.Resource?.includes("*"));
+    expect(wildcard.flatMap((s) => s.Action)).toEqual(["ecr:GetAuthorizationToken"]);
     expect(request.trustPolicy.Statement[0]!.Condition).toEqual({
       StringEquals: { "aws:SourceAccount": "123456789012" },
       ArnLike: { "aws:SourceArn": "arn:aws:codebuild:eu-west-1:123456789012:project/bulkhead-build" },
@@ -193,7 +196,7 @@ describe("CloudWatch build logs", () => {
     mocks.logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [{ logStreamName: `${DEPLOYMENT}/uuid` }] });
     mocks.logs.on(GetLogEventsCommand).resolves({ events: [{ message: "line 1\n" }, { message: "line 2\n" }] });
     expect(await cloudWatchBuildLogs().tail({ logGroup: names.buildLogGroup, streamPrefix: DEPLOYMENT }, 4096)).toEqual({ text: "line 1\nline 2\n", truncated: false });
-    expect(mocks.logs).toHaveReceivedCommandWith(DescribeLogStreamsCommand, { logGroupName: `/bulkhead/acme/${names.appId}/build`, logStreamNamePrefix: DEPLOYMENT });
+    expect(mocks.logs).toHaveReceivedCommandWith(DescribeLogStreamsCommand, { logGroupName: `/bulkhead/acme/${names.app}/build`, logStreamNamePrefix: DEPLOYMENT });
     expect(mocks.logs).toHaveReceivedCommandWith(GetLogEventsCommand, { logStreamName: `${DEPLOYMENT}/uuid`, startFromHead: false });
   });
 
@@ -208,7 +211,7 @@ describe("CloudWatch build logs", () => {
 
 describe("Lambda alias target", () => {
   const sha256 = "ab".repeat(32);
-  const artifact = { location: `arn:aws:s3:::${CONFIG.artifactBucket}/${names.artifactPath(DEPLOYMENT)}/artifact.zip`, sha256 };
+  const artifact = { location: `arn:aws:s3:::${CONFIG.artifactBucket}/${artifactPath(names, DEPLOYMENT)}/artifact.zip`, sha256 };
   const credentials = { accessKeyId: "ASIAEXAMPLEEXAMPLE01", secretAccessKey: "secret", sessionToken: "token", expiration: new Date(Date.now() + 900_000) };
 
   it("publishes the artifact with the assumed credentials, checks its SHA-256, then moves the alias", async () => {
@@ -220,12 +223,12 @@ describe("Lambda alias target", () => {
       return new LambdaClient({ region, credentials: creds });
     });
     const result = await port.apply({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact, credentials });
-    expect(result).toEqual({ releaseId: `bh-acme-${names.appId}:7` });
+    expect(result).toEqual({ releaseId: `bh-acme-${names.app}:7` });
     expect(clients).toEqual([{ region: "eu-west-1", credentials }]);
     expect(mocks.lambda).toHaveReceivedCommandWith(UpdateFunctionCodeCommand, {
-      FunctionName: `bh-acme-${names.appId}`, S3Bucket: CONFIG.artifactBucket, S3Key: `acme/${names.appId}/${DEPLOYMENT}/artifact.zip`, Publish: true,
+      FunctionName: `bh-acme-${names.app}`, S3Bucket: CONFIG.artifactBucket, S3Key: `acme/${names.app}/${DEPLOYMENT}/artifact.zip`, Publish: true,
     });
-    expect(mocks.lambda).toHaveReceivedCommandWith(UpdateAliasCommand, { FunctionName: `bh-acme-${names.appId}`, Name: "live", FunctionVersion: "7" });
+    expect(mocks.lambda).toHaveReceivedCommandWith(UpdateAliasCommand, { FunctionName: `bh-acme-${names.app}`, Name: "live", FunctionVersion: "7" });
   });
 
   it("refuses to move the alias when the published code is not the artifact", async () => {

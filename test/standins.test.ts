@@ -3,8 +3,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { appNames } from "../packages/core/src/deployments/names.ts";
-import { deploySessionPolicy, sessionTags } from "../packages/core/src/deployments/policies.ts";
+import { deploymentAppNames, releaseSession } from "../packages/core/src/deployments/documents.ts";
+import { artifactKey as artifactKeyOf } from "../packages/core/src/deployments/names.ts";
+import { deploySessionTags } from "../packages/core/src/iam/customer-deploy-trust.ts";
+import type { AppNames } from "../packages/core/src/iam/names.ts";
 import type { ResolvedTarget } from "../packages/core/src/deployments/ports.ts";
 import { codeBuildStandIn } from "../packages/local/src/standins/codebuild.ts";
 import { localLogGroups } from "../packages/local/src/standins/logs.ts";
@@ -19,13 +21,16 @@ const ROLE = "arn:aws:iam::000000000000:role/bulkhead/deploy/hosted-deploy";
 const EXTERNAL_ID = "x".repeat(40);
 const CALLER = "arn:aws:iam::000000000000:role/bulkhead-deployer";
 const DEPLOYMENT = "01J9Z6W0C8M3Q9N6R2B7T4V5X1";
-const names = appNames("acme", "a".repeat(26));
+const names = deploymentAppNames({ org: "acme", appId: "a".repeat(26) });
 const target: ResolvedTarget = { id: "hosted", kind: "hosted", roleArn: ROLE, externalId: EXTERNAL_ID, region: "us-east-1", accountId: "000000000000" };
-const artifactKey = `${names.artifactPath(DEPLOYMENT)}/artifact.zip`;
+const artifactKey = artifactKeyOf(names, DEPLOYMENT);
+/** The session policy the workflow would pass for `app`'s release (deployments/documents.ts). */
+const sessionPolicyFor = (app: AppNames) => releaseSession({ target, names: app, deploymentId: DEPLOYMENT, artifact: { bucket: "b", key: artifactKeyOf(app, DEPLOYMENT) } }).policy;
+const sessionTags = (org: string, app: string, deployment: string) => deploySessionTags({ org, app, deployment });
 const request = (overrides: object = {}) => ({
   roleArn: ROLE, externalId: EXTERNAL_ID, sessionName: DEPLOYMENT, durationSeconds: 900,
-  tags: sessionTags("acme", names.appId, DEPLOYMENT),
-  policy: JSON.stringify(deploySessionPolicy(names, target, { bucket: "b", key: artifactKey })),
+  tags: sessionTags("acme", names.app, DEPLOYMENT),
+  policy: sessionPolicyFor(names),
   ...overrides,
 });
 
@@ -40,7 +45,7 @@ describe("STS stand-in", () => {
     await expect(sts.assumeRole(request({ sessionName: "has space" }))).rejects.toMatchObject({ name: "ValidationError" });
     const credentials = await sts.assumeRole(request());
     expect(credentials.accessKeyId).toMatch(/^ASIA[0-9A-F]{16}$/);
-    expect(sts.session(credentials)).toMatchObject({ roleArn: ROLE, sessionName: DEPLOYMENT, tags: { org: "acme", app: names.appId, deployment: DEPLOYMENT } });
+    expect(sts.session(credentials)).toMatchObject({ roleArn: ROLE, sessionName: DEPLOYMENT, tags: { org: "acme", app: names.app, deployment: DEPLOYMENT } });
     expect(sts.session({ ...credentials, secretAccessKey: "forged" })).toBeUndefined();
     now += 900_000;
     expect(sts.session(credentials)).toBeUndefined();
@@ -68,8 +73,8 @@ describe("STS stand-in: a customer's trust policy", () => {
     sts.trustPolicy(CUSTOMER_ROLE, pasted);
     expect((await sts.assumeRole(byoi())).accessKeyId).toMatch(/^ASIA/);
     await expect(sts.assumeRole(byoi({ externalId: "u".repeat(43) }))).rejects.toMatchObject({ name: "AccessDenied" });
-    await expect(sts.assumeRole(byoi({ tags: sessionTags("globex", names.appId, DEPLOYMENT) }))).rejects.toMatchObject({ name: "AccessDenied" });
-    await expect(sts.assumeRole(byoi({ tags: [...sessionTags("acme", names.appId, DEPLOYMENT), { key: "admin", value: "true" }] })))
+    await expect(sts.assumeRole(byoi({ tags: sessionTags("globex", names.app, DEPLOYMENT) }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(sts.assumeRole(byoi({ tags: [...sessionTags("acme", names.app, DEPLOYMENT), { key: "admin", value: "true" }] })))
       .rejects.toMatchObject({ name: "AccessDenied" });
     const otherCaller = stsStandIn({ callerArn: "arn:aws:iam::000000000000:role/someone-else" });
     otherCaller.trustPolicy(CUSTOMER_ROLE, pasted);
@@ -107,7 +112,7 @@ describe("target stand-in", () => {
     writeFileSync(store.path("b", artifactKey), zip);
     const sts = stsStandIn({ callerArn: CALLER });
     sts.trust(ROLE, EXTERNAL_ID);
-    const credentials = await sts.assumeRole(request({ policy: JSON.stringify(deploySessionPolicy(policyFor, target, { bucket: "b", key: artifactKey })) }));
+    const credentials = await sts.assumeRole(request({ policy: sessionPolicyFor(policyFor) }));
     const deployer = targetStandIn({ root: join(root, "targets"), sts, store });
     const artifact = { location: `arn:aws:s3:::b/${artifactKey}`, sha256: createHash("sha256").update(zip).digest("hex") };
     return { deployer, credentials, artifact };
@@ -115,11 +120,11 @@ describe("target stand-in", () => {
 
   it("applies with the session's credentials and records no credential", async () => {
     const { deployer, credentials, artifact } = await setup();
-    expect(await deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, credentials })).toEqual({ releaseId: `${names.functionName}:${DEPLOYMENT}` });
+    expect(await deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, credentials })).toEqual({ releaseId: `${names.releaseFunction}:${DEPLOYMENT}` });
   });
 
   it("refuses a session whose policy is for another app", async () => {
-    const { deployer, credentials, artifact } = await setup(appNames("acme", "b".repeat(26)));
+    const { deployer, credentials, artifact } = await setup(deploymentAppNames({ org: "acme", appId: "b".repeat(26) }));
     await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, credentials })).rejects.toMatchObject({ name: "AccessDenied" });
   });
 

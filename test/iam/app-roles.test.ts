@@ -2,12 +2,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { appBuildRole, appRuntimeRole } from "../../packages/core/src/iam/app-roles.ts";
 import { arn, awsLocation } from "../../packages/core/src/iam/arn.ts";
-import { appNames, appScope, platformNames, type AppScope } from "../../packages/core/src/iam/names.ts";
+import { appNames, appScope, BUILD_ROLE_PATH, platformNames, type AppScope } from "../../packages/core/src/iam/names.ts";
 import { ACCOUNT, decide, OTHER_ACCOUNT, PROPERTY_RUNS, REGION, sessionArn, twoApps, type Decision } from "../support/iam.ts";
 
 const location = awsLocation({ account: ACCOUNT, region: REGION });
 const platform = platformNames({ stage: "test", account: ACCOUNT, region: REGION });
 const roleInput = (scope: AppScope) => ({ location, scope: appScope(scope), table: platform.table, artifactBucket: platform.artifactBucket });
+const buildRoleInput = (scope: AppScope) => ({ location, scope: appScope(scope), artifactBucket: platform.artifactBucket, buildProject: platform.buildProject });
 
 type Probe = { what: string; action: string; resource: string; context?: Record<string, string | string[]> };
 
@@ -30,6 +31,9 @@ function runtimeProbes(scope: AppScope): Probe[] {
 function buildProbes(scope: AppScope): Probe[] {
   const n = appNames(scope);
   return [
+    { what: "source read", action: "s3:GetObject", resource: `arn:aws:s3:::${platform.artifactBucket}/${n.sourcePrefix}r1/index.js` },
+    { what: "source list", action: "s3:ListBucket", resource: arn.bucket(location, platform.artifactBucket), context: { "s3:prefix": `${n.sourcePrefix}r1/` } },
+    { what: "build log group", action: "logs:CreateLogGroup", resource: arn.logGroup(location, n.buildLogGroup) },
     { what: "artifact write", action: "s3:PutObject", resource: `arn:aws:s3:::${platform.artifactBucket}/${n.artifactPrefix}d1/bundle.zip` },
     { what: "image push", action: "ecr:PutImage", resource: arn.repository(location, n.repository) },
     { what: "layer upload", action: "ecr:UploadLayerPart", resource: arn.repository(location, n.repository) },
@@ -77,7 +81,8 @@ describe("an app's runtime role", () => {
     const n = appNames(scope);
     const table = arn.table(location, platform.table);
     const got = await decisions(role.name, role.policy, [
-      ...buildProbes(scope),
+      // Reading its own sources is reading its own artifact prefix, which the runtime may.
+      ...buildProbes(scope).filter((p) => !p.what.startsWith("source")),
       { what: "item write", action: "dynamodb:PutItem", resource: table, context: { "dynamodb:LeadingKeys": [n.dataPartition] } },
     ]);
     expectEvery(got, "Denied");
@@ -108,7 +113,7 @@ describe("an app's build role", () => {
   it("writes its own prefix, repository and build log, and nothing of any other app or org", async () => {
     await fc.assert(
       fc.asyncProperty(twoApps, async ({ mine, theirs }) => {
-        const role = appBuildRole(roleInput(mine));
+        const role = appBuildRole(buildRoleInput(mine));
         const own = await decisions(role.name, role.policy, buildProbes(mine));
         expectEvery(own, "Allowed");
         const other = await decisions(role.name, role.policy, [...buildProbes(theirs), ...runtimeProbes(theirs)]);
@@ -120,15 +125,29 @@ describe("an app's build role", () => {
 
   it("cannot read its own KEK or write the runtime log", async () => {
     const scope = appScope({ org: "acme", app: "web" });
-    const role = appBuildRole(roleInput(scope));
+    const role = appBuildRole(buildRoleInput(scope));
     const got = await decisions(role.name, role.policy, runtimeProbes(scope).filter((p) => p.what === "KEK value" || p.what === "log events"));
     expectEvery(got, "Denied");
   });
 
-  it("is assumable by CodeBuild for its own project only", async () => {
+  it("never rewrites or deletes its own sources", async () => {
     const scope = appScope({ org: "acme", app: "web" });
-    const other = appNames(appScope({ org: "acme", app: "web2" }));
-    const role = appBuildRole(roleInput(scope));
+    const role = appBuildRole(buildRoleInput(scope));
+    const source = `arn:aws:s3:::${platform.artifactBucket}/${appNames(scope).sourcePrefix}r1/index.js`;
+    for (const action of ["s3:PutObject", "s3:DeleteObject"]) {
+      expect(await decide({ principal: sessionArn(role.name), action, resource: source, identity: [role.policy] }), action).toBe("ExplicitlyDenied");
+    }
+  });
+
+  it("lives under the build path, where the state machine may pass it", () => {
+    const role = appBuildRole(buildRoleInput(appScope({ org: "acme", app: "web" })));
+    expect(role.arn).toBe(`arn:aws:iam::${ACCOUNT}:role/bulkhead/build/${role.name}`);
+    expect(role.arn.startsWith(arn.rolesUnder(location, BUILD_ROLE_PATH).slice(0, -1))).toBe(true);
+  });
+
+  it("is assumable by CodeBuild for the platform's build project only", async () => {
+    const scope = appScope({ org: "acme", app: "web" });
+    const role = appBuildRole(buildRoleInput(scope));
     const assume = (sourceArn: string, sourceAccount = ACCOUNT) =>
       decide({
         principal: "codebuild.amazonaws.com",
@@ -137,8 +156,9 @@ describe("an app's build role", () => {
         context: { "aws:SourceArn": sourceArn, "aws:SourceAccount": sourceAccount },
         resourcePolicy: role.trust,
       });
-    expect(await assume(arn.codeBuildProject(location, appNames(scope).buildProject))).toBe("Allowed");
-    expect(await assume(arn.codeBuildProject(location, other.buildProject))).not.toBe("Allowed");
-    expect(await assume(arn.codeBuildProject(location, appNames(scope).buildProject), OTHER_ACCOUNT)).not.toBe("Allowed");
+    expect(await assume(arn.codeBuildProject(location, platform.buildProject))).toBe("Allowed");
+    expect(await assume(arn.codeBuildProject(location, `${platform.buildProject}2`))).not.toBe("Allowed");
+    expect(await assume(arn.codeBuildProject(location, platformNames({ stage: "other", account: ACCOUNT, region: REGION }).buildProject))).not.toBe("Allowed");
+    expect(await assume(arn.codeBuildProject(location, platform.buildProject), OTHER_ACCOUNT)).not.toBe("Allowed");
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { arn, awsLocation } from "../../packages/core/src/iam/arn.ts";
 import { hostedDeployRole } from "../../packages/core/src/iam/deploy.ts";
 import { policyDocument } from "../../packages/core/src/iam/document.ts";
-import { platformNames } from "../../packages/core/src/iam/names.ts";
+import { appNames, appScope, platformNames } from "../../packages/core/src/iam/names.ts";
 import { taskRole } from "../../packages/core/src/iam/workflows.ts";
 import { tasks } from "../../packages/core/src/workflows/tasks.ts";
 import { ACCOUNT, decide, OTHER_ACCOUNT, REGION, sessionArn } from "../support/iam.ts";
@@ -38,14 +38,15 @@ describe("workflow task roles", () => {
 
   it("the prepare task creates build roles only with the build boundary, and cannot lift it", async () => {
     const prepare = roleOf("builds.prepare");
-    const buildRole = `arn:aws:iam::${ACCOUNT}:role/bulkhead/build/bhb-acme-x`;
+    const buildRoleName = appNames(appScope({ org: "acme", app: "web" })).buildRole;
+    const buildRole = `arn:aws:iam::${ACCOUNT}:role/bulkhead/build/${buildRoleName}`;
     const boundary = arn.managedPolicy(location, platform.buildRoleBoundary);
     const run = (action: string, context: Record<string, string>, resource = buildRole) =>
       decide({ principal: sessionArn(prepare.name), action, resource, context, identity: [prepare.policy] });
     expect(await run("iam:CreateRole", { "iam:PermissionsBoundary": boundary })).toBe("Allowed");
     expect(await run("iam:CreateRole", {})).toBe("ImplicitlyDenied");
     expect(await run("iam:CreateRole", { "iam:PermissionsBoundary": arn.managedPolicy(location, "AdministratorAccess") })).toBe("ImplicitlyDenied");
-    expect(await run("iam:CreateRole", { "iam:PermissionsBoundary": boundary }, arn.role(location, "bhb-acme-x"))).toBe("ImplicitlyDenied");
+    expect(await run("iam:CreateRole", { "iam:PermissionsBoundary": boundary }, arn.role(location, buildRoleName))).toBe("ImplicitlyDenied");
     expect(await run("iam:DeleteRolePermissionsBoundary", {})).toBe("ImplicitlyDenied");
     expect(await run("iam:PutRolePermissionsBoundary", { "iam:PermissionsBoundary": boundary })).toBe("ImplicitlyDenied");
   });

@@ -1,5 +1,6 @@
 import type { DeploymentsConfig } from "./config.ts";
-import { ARTIFACT_NAME, type AppNames } from "./names.ts";
+import type { AppNames } from "../iam/names.ts";
+import { ARTIFACT_NAME, artifactPath } from "./names.ts";
 
 /** How an app is built: one shell command, run from the source's root. Absent: the default build. */
 export type BuildSettings = { command: string };
@@ -58,17 +59,17 @@ export function prepareBuildSpec(input: {
     buildspec: buildspecFor(input.settings),
     environment: [
       { Name: "BULKHEAD_ORG", Value: names.org, Type: "PLAINTEXT" },
-      { Name: "BULKHEAD_APP", Value: names.appId, Type: "PLAINTEXT" },
+      { Name: "BULKHEAD_APP", Value: names.app, Type: "PLAINTEXT" },
       { Name: "BULKHEAD_DEPLOYMENT", Value: deploymentId, Type: "PLAINTEXT" },
       { Name: "BULKHEAD_SOURCE_REF", Value: input.sourceRef, Type: "PLAINTEXT" },
-      { Name: "BULKHEAD_IMAGE_REPOSITORY", Value: names.imageRepository, Type: "PLAINTEXT" },
+      { Name: "BULKHEAD_IMAGE_REPOSITORY", Value: names.repository, Type: "PLAINTEXT" },
     ],
     artifactBucket: config.artifactBucket,
-    artifactPath: names.artifactPath(deploymentId),
+    artifactPath: artifactPath(names, deploymentId),
     artifactName: ARTIFACT_NAME,
     logGroup: names.buildLogGroup,
     logStreamPrefix: deploymentId,
-    imageRepository: names.imageRepository,
+    imageRepository: names.repository,
     timeoutMinutes: input.limits.timeoutMinutes,
     queuedTimeoutMinutes: input.limits.queuedTimeoutMinutes,
     roleCreated: input.role.created,

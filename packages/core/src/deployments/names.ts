@@ -1,31 +1,18 @@
-/**
- * Per-app names of everything a build or a deploy touches. Each IAM policy is scoped to these
- * names, so one app's build or deploy role cannot reach another app's artifacts, images, logs
- * or function (DESIGN.md, isolation layer 6). Org slugs and ids never contain `/` or `#`.
- */
-export type AppNames = ReturnType<typeof appNames>;
+import type { AppNames } from "../iam/names.ts";
 
-export function appNames(org: string, appId: string) {
-  return {
-    org,
-    appId,
-    /** Object-store prefix of every artifact of the app; one deployment writes below `<prefix><deploymentId>/`. */
-    artifactPrefix: `${org}/${appId}/`,
-    artifactPath: (deploymentId: string) => `${org}/${appId}/${deploymentId}`,
-    /** Where the app's source versions are uploaded: one folder per ref. */
-    sourcePrefix: `${org}/${appId}/sources/`,
-    imageRepository: `bulkhead/${org}/${appId}`,
-    buildLogGroup: `/bulkhead/${org}/${appId}/build`,
-    /** ≤ 64 characters: 4 + 32 (longest org) + 1 + 26. */
-    buildRoleName: `bhb-${org}-${appId}`,
-    /** The app's function in its target account: ≤ 64 characters. */
-    functionName: `bh-${org}-${appId}`,
-    functionAlias: "live",
-  };
-}
+/**
+ * What a deployment adds to its app's names (iam/names.ts appNames, the one definition every
+ * policy is scoped to): where one deployment's artifact goes, inside the app's artifact prefix.
+ */
 
 /** The artifact a build writes: always one ZIP, so its SHA-256 is the release's identity. */
 export const ARTIFACT_NAME = "artifact.zip";
+
+/** The folder one deployment's build writes its artifact to: `<org>/<app>/<deploymentId>`. */
+export const artifactPath = (names: Pick<AppNames, "artifactPrefix">, deploymentId: string): string => `${names.artifactPrefix}${deploymentId}`;
+
+/** The key of one deployment's artifact. */
+export const artifactKey = (names: Pick<AppNames, "artifactPrefix">, deploymentId: string): string => `${artifactPath(names, deploymentId)}/${ARTIFACT_NAME}`;
 
 /** Splits CodeBuild's artifact location (`arn:aws:s3:::bucket/key`) into bucket and key. */
 export function parseArtifactLocation(location: string): { bucket: string; key: string } | undefined {

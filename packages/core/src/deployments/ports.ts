@@ -1,4 +1,4 @@
-import type { AppNames } from "./names.ts";
+import type { AppNames } from "../iam/names.ts";
 import type { Artifact, TargetRef } from "./records.ts";
 
 /**

@@ -7,8 +7,8 @@ import { asTaskError, taskError } from "../workflows/errors.ts";
 import { prepareBuildSpec, type BuildSpec } from "./build-spec.ts";
 import { deploymentsConfig } from "./config.ts";
 import { failureReason, type CaughtError } from "./failure.ts";
-import { appNames, parseArtifactLocation } from "./names.ts";
-import { buildRolePolicy, buildRoleTrustPolicy, deploySessionPolicy, MAX_SESSION_POLICY_CHARS, sessionTags } from "./policies.ts";
+import { deploymentAppNames, releaseSession, workflowBuildRole } from "./documents.ts";
+import { artifactPath, parseArtifactLocation } from "./names.ts";
 import { port, type ExecutionInput, type GrantCheck, type TemporaryCredentials } from "./ports.ts";
 import { getDeploymentRecord, transition, TransitionRefused, type BuildLog, type DeploymentRecord, type RecordedFields } from "./records.ts";
 import type { DeploymentStatus, TransitionName } from "./status.ts";
@@ -52,13 +52,14 @@ export async function beginBuild(ids: ExecutionInput): Promise<object> {
 export async function prepareBuild(ids: ExecutionInput, limits: { timeoutMinutes: number; queuedTimeoutMinutes: number }): Promise<BuildSpec> {
   const record = await requireStatus(ids, "BUILDING");
   const config = deploymentsConfig();
-  const names = appNames(ids.org, ids.appId);
+  const names = deploymentAppNames(ids);
+  const documents = workflowBuildRole(config, names);
   const buildRoles = await port("buildRoles");
   const role = await buildRoles.ensure({
     names,
     path: config.buildRolePath,
-    trustPolicy: buildRoleTrustPolicy(config),
-    policy: buildRolePolicy(names, config),
+    trustPolicy: documents.trust!,
+    policy: documents.policy,
     permissionsBoundary: config.buildRolePermissionsBoundary,
   }).catch((error: unknown) => {
     throw asTaskError(error, "the app's build role could not be prepared");
@@ -96,7 +97,7 @@ export async function buildLogExcerpt(logGroup: string, streamPrefix: string): P
 /** The artifact must lie under this deployment's own prefix: anything else is refused, not recorded. */
 function checkArtifact(ids: ExecutionInput, location: string) {
   const parsed = parseArtifactLocation(location);
-  const expected = `${appNames(ids.org, ids.appId).artifactPath(ids.deploymentId)}/`;
+  const expected = `${artifactPath(deploymentAppNames(ids), ids.deploymentId)}/`;
   if (!parsed || parsed.bucket !== deploymentsConfig().artifactBucket || !parsed.key.startsWith(expected)) {
     throw taskError("internal", "the build reported an artifact outside this deployment's prefix");
   }
@@ -148,9 +149,14 @@ export async function applyRelease(
   const record = await requireStatus(ids, "DEPLOYING");
   const target = await liveTarget(ids, record);
   const location = checkArtifact(ids, artifact.artifactLocation);
-  const names = appNames(ids.org, ids.appId);
-  const policy = JSON.stringify(deploySessionPolicy(names, target, location));
-  if (policy.length > MAX_SESSION_POLICY_CHARS) throw taskError("internal", "the deploy session policy is too large");
+  const names = deploymentAppNames(ids);
+  let session: ReturnType<typeof releaseSession>;
+  try {
+    session = releaseSession({ target, names, deploymentId: ids.deploymentId, artifact: location });
+  } catch (error) {
+    logger.error("no release session policy", { error: error as Error });
+    throw taskError("internal", "the deploy session policy could not be built");
+  }
 
   const { grantId } = await checkGrant(ids, record, "before-assume-role");
   // The vendor's actions in the customer's (or the platform's) account go into the org's chain:
@@ -168,8 +174,8 @@ export async function applyRelease(
     externalId: target.externalId,
     sessionName: ids.deploymentId,
     durationSeconds: DEPLOY_SESSION_SECONDS,
-    tags: sessionTags(ids.org, ids.appId, ids.deploymentId),
-    policy,
+    tags: session.tags,
+    policy: session.policy,
   }).catch((error: unknown) => {
     throw asTaskError(error, `the deploy role of target ${target.id} could not be assumed`);
   }));

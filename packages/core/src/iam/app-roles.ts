@@ -1,7 +1,7 @@
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type RoleDocuments } from "./document.ts";
 import { denyScan, ITEM_READ_ACTIONS, leadingKeys, partitionAndBelow } from "./dynamodb.ts";
-import { appNames, type AppScope } from "./names.ts";
+import { appNames, BUILD_ROLE_PATH, type AppScope } from "./names.ts";
 import { codeBuildTrust, lambdaTrust } from "./trust.ts";
 
 /** Where an app's roles live: the account's table and artifact bucket (the platform's, or a customer's). */
@@ -66,25 +66,53 @@ export function appRuntimeRole(input: AppRoleInput): RoleDocuments {
   };
 }
 
-/** The identity an app's build runs as: write its artifact prefix, push its repository, write its build log. */
-export function appBuildRole(input: AppRoleInput): RoleDocuments {
+export type AppBuildRoleInput = {
+  /** The platform's account and region: builds run there, whatever the deploy target. */
+  location: AwsLocation;
+  scope: AppScope;
+  artifactBucket: string;
+  /** The platform's build project: every app's build runs in it under that app's role. */
+  buildProject: string;
+};
+
+/** What one build may do to its own sources (read) and its own artifact prefix (write). */
+const SOURCE_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"] as const;
+export const ARTIFACT_WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload"] as const;
+/** CodeBuild reads the bucket's location and ACL before it uploads an artifact. */
+export const ARTIFACT_BUCKET_READS = ["s3:GetBucketAcl", "s3:GetBucketLocation"] as const;
+export const BUILD_LOG_ACTIONS = ["logs:CreateLogGroup", ...LOG_WRITE_ACTIONS] as const;
+
+/**
+ * The identity an app's build runs as, which the deploy workflow creates (or converges) before each
+ * build: read its own sources, write its own artifact prefix but never its sources, push its own
+ * repository, write its own build log group. Nothing of another app, no table, no secret, no IAM.
+ * Capped further by the build boundary (workflows.ts buildRoleBoundary).
+ */
+export function appBuildRole(input: AppBuildRoleInput): RoleDocuments {
   const { location: l, scope } = input;
   const n = appNames(scope);
+  const bucket = arn.bucket(l, input.artifactBucket);
+  const sources = arn.objects(l, input.artifactBucket, n.sourcePrefix);
   const policy = policyDocument([
-    { Sid: "WriteOwnArtifacts", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [arn.objects(l, input.artifactBucket, n.artifactPrefix)] },
+    { Sid: "ReadOwnSources", Effect: "Allow", Action: [...SOURCE_READ_ACTIONS], Resource: [sources] },
+    { Sid: "ListOwnSources", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucket], Condition: { StringLike: { "s3:prefix": [`${n.sourcePrefix}*`] } } },
+    { Sid: "WriteOwnArtifacts", Effect: "Allow", Action: [...ARTIFACT_WRITE_ACTIONS], Resource: [arn.objects(l, input.artifactBucket, n.artifactPrefix)] },
+    // The sources lie inside the artifact prefix: what was uploaded is what gets built, so never rewritten.
+    { Sid: "NeverRewriteSources", Effect: "Deny", Action: [...ARTIFACT_WRITE_ACTIONS, "s3:DeleteObject"], Resource: [sources] },
+    { Sid: "ArtifactBucketLocation", Effect: "Allow", Action: [...ARTIFACT_BUCKET_READS], Resource: [bucket] },
     { Sid: "PushOwnRepository", Effect: "Allow", Action: [...ECR_PUSH_ACTIONS, ...ECR_PULL_ACTIONS], Resource: [arn.repository(l, n.repository)] },
     // AWS requires "*": GetAuthorizationToken has no resource type. The token alone grants nothing;
     // every push is checked against PushOwnRepository.
     { Sid: "RegistryLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
-    { Sid: "WriteBuildLogs", Effect: "Allow", Action: [...LOG_WRITE_ACTIONS], Resource: [arn.logStreams(l, n.buildLogGroup)] },
+    { Sid: "WriteBuildLogs", Effect: "Allow", Action: [...BUILD_LOG_ACTIONS], Resource: [arn.logGroup(l, n.buildLogGroup), arn.logStreams(l, n.buildLogGroup)] },
   ]);
   return {
     kind: "role",
     name: n.buildRole,
-    arn: arn.role(l, n.buildRole),
+    arn: arn.role(l, `${BUILD_ROLE_PATH.slice(1)}${n.buildRole}`),
     description: `Build of app ${scope.org}/${scope.app}`,
     policy,
-    trust: codeBuildTrust(l.account, arn.codeBuildProject(l, n.buildProject)),
+    trust: codeBuildTrust(l.account, arn.codeBuildProject(l, input.buildProject)),
     sessionTags: [],
   };
 }

@@ -26,6 +26,11 @@ export const arn = {
     if (!prefix.endsWith("/")) throw new Error(`object prefix must end with "/": ${prefix}`);
     return `arn:${l.partition}:s3:::${bucket}/${prefix}*`;
   },
+  /** One object: its key may hold no policy wildcard or variable, so it matches itself alone. */
+  object: (l: AwsLocation, bucket: string, key: string) => {
+    if (/[*?$]/.test(key)) throw new Error(`object key holds a wildcard: ${key}`);
+    return `arn:${l.partition}:s3:::${bucket}/${key}`;
+  },
   repository: (l: AwsLocation, name: string) => `arn:${l.partition}:ecr:${l.region}:${l.account}:repository/${name}`,
   logGroup: (l: AwsLocation, name: string) => `arn:${l.partition}:logs:${l.region}:${l.account}:log-group:${name}`,
   /** The group's streams (`…:log-stream:<name>`); `:` cannot occur in a log group name. */

@@ -4,6 +4,10 @@ import { allowTagging, refuseUnsafeTagValues } from "./session-tags.ts";
 /** The session tags every deploy session carries, set by the platform's AssumeRole call. */
 export const DEPLOY_SESSION_TAGS = ["org", "app", "deployment"] as const;
 
+/** The tags of one deploy session, in DEPLOY_SESSION_TAGS order: CloudTrail in the target shows who acted. */
+export const deploySessionTags = (values: Record<(typeof DEPLOY_SESSION_TAGS)[number], string>): { key: string; value: string }[] =>
+  DEPLOY_SESSION_TAGS.map((key) => ({ key, value: values[key] }));
+
 /** AWS accepts 2–1224 characters of this set; the platform generates at least 32. */
 const EXTERNAL_ID = /^[A-Za-z0-9+=,.@:/_-]{32,1224}$/;
 

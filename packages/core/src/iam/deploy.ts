@@ -2,8 +2,8 @@ import { arn, type AwsLocation } from "./arn.ts";
 import { assertExternalId, customerDeployTrust, DEPLOY_SESSION_TAGS } from "./customer-deploy-trust.ts";
 import { customerDeployRoleName } from "./deploy-role-name.ts";
 import { policyDocument, type RoleDocuments, type Statement } from "./document.ts";
-import type { AppScope, PlatformNames } from "./names.ts";
-import { customerPolicy } from "./phases.ts";
+import { artifactPrefixOf, releaseFunctionName, type AppScope, type PlatformNames } from "./names.ts";
+import { customerPolicy, RELEASE_ACTIONS } from "./phases.ts";
 import { allowTagging, refuseUnsafeTagValues, tagOnly } from "./session-tags.ts";
 import { lambdaTrust } from "./trust.ts";
 
@@ -47,6 +47,8 @@ export type CustomerDeployRoleInput = {
   scope: AppScope;
   deployerRoleArn: string;
   externalId: string;
+  /** The platform's artifact bucket, which deploy sessions read releases from. */
+  artifactBucket: string;
 };
 
 /**
@@ -63,7 +65,7 @@ export function customerDeployRole(input: CustomerDeployRoleInput): RoleDocument
     name,
     arn: arn.role(target, name),
     description: `Deploy target of org ${scope.org}: assumed by the platform deployer only`,
-    policy: customerPolicy({ target, scope }),
+    policy: customerPolicy({ target, scope, artifactBucket: input.artifactBucket }),
     trust,
     sessionTags: [...DEPLOY_SESSION_TAGS],
   };
@@ -76,7 +78,7 @@ export function customerDeployRole(input: CustomerDeployRoleInput): RoleDocument
  */
 export const hostedDeployRoleName = (stage: string): string => customerDeployRoleName(`hosted_${stage}`);
 
-/** What a hosted deploy session's tags name; the release's function is `bh-<org>-<app>` (deployments/names.ts). */
+/** What a hosted deploy session's tags name: names.ts derives the release function and artifact prefix from them. */
 const SESSION_ORG = "${aws:PrincipalTag/org}";
 const SESSION_APP = "${aws:PrincipalTag/app}";
 
@@ -90,20 +92,20 @@ export type HostedDeployRoleInput = {
 
 /**
  * Assumed by the platform deployer only, with the hosted target's ExternalId and the deploy
- * session tags. A session reaches only the function and the artifacts of the org and app its
- * tags name: app ids hold no `-`, so `bh-<org>-<app>` names one app of one org.
+ * session tags. A session reaches only the release function and the artifacts of the org and app
+ * its tags name: app references hold no `-`, so releaseFunctionName names one app of one org.
  */
 export function hostedDeployRole(input: HostedDeployRoleInput): RoleDocuments {
   const { location: l, platform } = input;
   const externalId = assertExternalId(input.externalId);
   const name = hostedDeployRoleName(platform.stage);
-  const fn = arn.lambda(l, `bh-${SESSION_ORG}-${SESSION_APP}`);
+  const fn = arn.lambda(l, releaseFunctionName(SESSION_ORG, SESSION_APP));
   const tagged = { Null: { "aws:PrincipalTag/org": "false", "aws:PrincipalTag/app": "false" } };
   const policy = policyDocument([
     {
       Sid: "UpdateTaggedAppFunction",
       Effect: "Allow",
-      Action: ["lambda:GetFunction", "lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:GetAlias", "lambda:UpdateAlias"],
+      Action: [...RELEASE_ACTIONS],
       Resource: [fn, `${fn}:*`],
       Condition: tagged,
     },
@@ -111,7 +113,7 @@ export function hostedDeployRole(input: HostedDeployRoleInput): RoleDocuments {
       Sid: "ReadTaggedAppArtifacts",
       Effect: "Allow",
       Action: ["s3:GetObject"],
-      Resource: [arn.objects(l, input.artifactBucket, `${SESSION_ORG}/${SESSION_APP}/`)],
+      Resource: [arn.objects(l, input.artifactBucket, artifactPrefixOf(SESSION_ORG, SESSION_APP))],
       Condition: tagged,
     },
   ]);

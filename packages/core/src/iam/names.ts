@@ -6,11 +6,13 @@ import { isOrgSlug } from "../ids.ts";
 export type AppScope = { readonly org: string; readonly app: string };
 
 /**
- * An app reference is a DNS-label-like token (generated ids are 26 base32 characters). It never
- * holds `#`, `/`, `*`, `?`, `$` or `:`, so it cannot break out of a key, a path or an ARN, and it
- * cannot act as a policy wildcard or variable.
+ * An app reference: the platform's generated ids (26 base32 characters), or a short alphanumeric
+ * ref for reviews (`npm run policies -- --app web`). It never holds `#`, `/`, `*`, `?`, `$`, `:`
+ * or `-`, so it cannot break out of a key, a path or an ARN, cannot act as a policy wildcard or
+ * variable, and `bh-<org>-<app>` splits at its last `-` into one org and one app. At most 28
+ * characters, so that name fits Lambda's 64 with the longest org slug (3 + 32 + 1 + 28).
  */
-const APP_REF = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+const APP_REF = /^[a-z0-9]{1,28}$/;
 
 export function appScope(input: { org: string; app: string }): AppScope {
   if (!isOrgSlug(input.org)) throw new Error(`not an org slug: "${input.org}"`);
@@ -39,16 +41,42 @@ export function appKey(scope: AppScope): string {
  */
 export const APP_NAME_PREFIX = "bulkhead-app-";
 
+const MAX_ROLE_NAME = 64;
+const MAX_FUNCTION_NAME = 64;
+
+function bounded(name: string, max: number, what: string): string {
+  if (name.length > max) throw new Error(`${what} "${name}" is longer than ${max} characters`);
+  return name;
+}
+
+/**
+ * The app's release function: the one function the deploy workflow updates and points its alias
+ * at. Unlike the key-named resources it is derivable from the org and the app alone, so the hosted
+ * deploy role can name it from a session's tags (`${aws:PrincipalTag/org}`), which cannot hash.
+ * `bh-` is outside both `bulkhead-app-` and `bulkhead-<stage>-`.
+ */
+export const releaseFunctionName = (org: string, app: string): string => `bh-${org}-${app}`;
+
+/** Where an app's sources and artifacts live in the artifact bucket; tag-derivable like the release function. */
+export const artifactPrefixOf = (org: string, app: string): string => `${org}/${app}/`;
+
+/** The IAM path of every per-app build role: the state machine may pass only roles under it. */
+export const BUILD_ROLE_PATH = "/bulkhead/build/";
+
 /** The names of everything one app owns. Identical in the platform's account and a customer's. */
 export function appNames(scope: AppScope) {
   const { org, app } = scope;
   const key = appKey(scope);
+  const artifactPrefix = artifactPrefixOf(org, app);
   return {
     org,
     app,
     key,
     credentialStoreSecret: `bulkhead/${org}/${app}/kek`,
-    artifactPrefix: `${org}/${app}/`,
+    /** Everything of the app in the artifact bucket: its sources and each deployment's artifact. */
+    artifactPrefix,
+    /** Uploaded source versions, one folder per ref: builds read them and never rewrite them. */
+    sourcePrefix: `${artifactPrefix}sources/`,
     repository: `bulkhead/${org}/${app}`,
     logGroupPrefix: `/bulkhead/${org}/${app}/`,
     runtimeLogGroup: `/bulkhead/${org}/${app}/runtime`,
@@ -56,9 +84,12 @@ export function appNames(scope: AppScope) {
     metricsNamespace: `bulkhead/${org}/${app}`,
     dataPartition: appPartition(org, app),
     runtimeRole: `${APP_NAME_PREFIX}${key}-runtime`,
+    /** In the platform's account, under BUILD_ROLE_PATH; builds run in the platform's one build project. */
     buildRole: `${APP_NAME_PREFIX}${key}-build`,
-    buildProject: `${APP_NAME_PREFIX}${key}-build`,
-    /** The app's compute: Lambda functions named `bulkhead-app-<key>-<name>`. */
+    /** The function releases go to (see releaseFunctionName), and the alias that marks the live one. */
+    releaseFunction: bounded(releaseFunctionName(org, app), MAX_FUNCTION_NAME, "function name"),
+    releaseAlias: "live",
+    /** The app's further compute: Lambda functions named `bulkhead-app-<key>-<name>`. */
     functionPrefix: `${APP_NAME_PREFIX}${key}-`,
     alarmPrefix: `${APP_NAME_PREFIX}${key}-`,
   } as const;
@@ -69,12 +100,6 @@ export type AppNames = ReturnType<typeof appNames>;
 const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
 /** `bulkhead-app-…` and `bulkhead-deploy-…` name per-app and per-org resources, never a stage's. */
 const RESERVED_STAGES: ReadonlySet<string> = new Set(["app", "deploy"]);
-const MAX_ROLE_NAME = 64;
-
-function bounded(name: string, max: number, what: string): string {
-  if (name.length > max) throw new Error(`${what} "${name}" is longer than ${max} characters`);
-  return name;
-}
 
 /** Names of the platform's own resources in one stage. Deterministic, so documents can be reviewed before deploy. */
 export function platformNames(input: { stage: string; account: string; region: string }) {
@@ -90,16 +115,16 @@ export function platformNames(input: { stage: string; account: string; region: s
     artifactBucket: bounded(`${prefix}-artifacts-${input.account}-${input.region}`, 63, "bucket name"),
     deployerRole: bounded(`${prefix}-deployer`, MAX_ROLE_NAME, "role name"),
     tenantDataRole: bounded(`${prefix}-tenant-data`, MAX_ROLE_NAME, "role name"),
-    functionName: (routeId: string) => bounded(`${prefix}-${slug(routeId)}`, 64, "function name"),
+    functionName: (routeId: string) => bounded(`${prefix}-${slug(routeId)}`, MAX_FUNCTION_NAME, "function name"),
     functionRole: (routeId: string) => bounded(`${prefix}-${slug(routeId)}`, MAX_ROLE_NAME, "role name"),
     /** Lambda's conventional group, outside `/bulkhead/`, which is the per-app namespace. */
     functionLogGroup: (routeId: string) => `/aws/lambda/${prefix}-${slug(routeId)}`,
     /** Workflow task functions (workflows/tasks.ts): `task-` keeps them apart from route functions. */
-    taskFunction: (taskId: string) => bounded(`${prefix}-task-${slug(taskId)}`, 64, "function name"),
+    taskFunction: (taskId: string) => bounded(`${prefix}-task-${slug(taskId)}`, MAX_FUNCTION_NAME, "function name"),
     taskRole: (taskId: string) => bounded(`${prefix}-task-${slug(taskId)}`, MAX_ROLE_NAME, "role name"),
     taskLogGroup: (taskId: string) => `/aws/lambda/${prefix}-task-${slug(taskId)}`,
     /** Scheduled jobs (iam/jobs.ts): `job-` keeps them apart from routes and tasks. */
-    jobFunction: (jobId: string) => bounded(`${prefix}-job-${slug(jobId)}`, 64, "function name"),
+    jobFunction: (jobId: string) => bounded(`${prefix}-job-${slug(jobId)}`, MAX_FUNCTION_NAME, "function name"),
     jobRole: (jobId: string) => bounded(`${prefix}-job-${slug(jobId)}`, MAX_ROLE_NAME, "role name"),
     jobLogGroup: (jobId: string) => `/aws/lambda/${prefix}-job-${slug(jobId)}`,
     /** Named, not generated: functions link its ARN without waiting on its definition. */

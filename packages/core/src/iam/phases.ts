@@ -1,7 +1,7 @@
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type PolicyDocument, type Statement } from "./document.ts";
 import { ECR_PUSH_ACTIONS } from "./app-roles.ts";
-import { APP_NAME_PREFIX, appNames, type AppScope } from "./names.ts";
+import { APP_NAME_PREFIX, appNames, releaseFunctionName, type AppScope } from "./names.ts";
 
 /** A grant's phase. Observe is the steady state and read-only; the others are elevations. */
 export const PHASES = ["Install", "Observe", "Deploy", "Operate"] as const;
@@ -47,11 +47,26 @@ function guardrails(t: AwsLocation): Statement[] {
   ];
 }
 
-/** The resource-scoped statements each phase adds, for one app in the target account. */
-function appStatements(t: AwsLocation, scope: AppScope): Record<Phase, Statement[]> {
+/** What applying one release takes: new code from the artifact, published, and the alias moved to it. */
+export const RELEASE_ACTIONS = ["lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:UpdateAlias"] as const;
+
+/** A function and its versions and aliases (`…:function:<name>:<qualifier>`). */
+const withQualifiers = (functionArn: string): string[] => [functionArn, `${functionArn}:*`];
+
+/**
+ * Lambda fetches S3 code with the caller's permissions: a deploy session must be allowed to read
+ * the artifact in the platform's bucket (cross-account for a customer's target).
+ */
+const readArtifacts = (sid: string, objects: string): Statement => ({ Sid: sid, Effect: "Allow", Action: ["s3:GetObject"], Resource: [objects] });
+
+/**
+ * The resource-scoped statements each phase adds, for one app in the target account. The app's
+ * functions are its release function (the one the deploy workflow updates) and its key-named ones.
+ */
+function appStatements(t: AwsLocation, scope: AppScope, artifactBucket: string): Record<Phase, Statement[]> {
   const n = appNames(scope);
   const logGroups = [n.runtimeLogGroup, n.buildLogGroup].flatMap((g) => [arn.logGroup(t, g), arn.logStreams(t, g)]);
-  const functions = arn.lambda(t, `${n.functionPrefix}*`);
+  const functions = [arn.lambda(t, `${n.functionPrefix}*`), ...withQualifiers(arn.lambda(t, n.releaseFunction))];
   const repository = arn.repository(t, n.repository);
   const secret = arn.secret(t, n.credentialStoreSecret);
   const alarms = arn.alarm(t, `${n.alarmPrefix}*`);
@@ -65,13 +80,13 @@ function appStatements(t: AwsLocation, scope: AppScope): Record<Phase, Statement
   return {
     Observe: [
       { Sid: "ReadOwnLogs", Effect: "Allow", Action: ["logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents"], Resource: logGroups },
-      { Sid: "DescribeOwnFunctions", Effect: "Allow", Action: ["lambda:GetFunction", "lambda:GetFunctionConfiguration"], Resource: [functions] },
+      { Sid: "DescribeOwnFunctions", Effect: "Allow", Action: ["lambda:GetFunction", "lambda:GetFunctionConfiguration"], Resource: functions },
       { Sid: "DescribeOwnImages", Effect: "Allow", Action: ["ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:ListImages"], Resource: [repository] },
       // Metadata only: the value (GetSecretValue) is never part of a grant.
       { Sid: "DescribeOwnCredentialStore", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"], Resource: [secret] },
-      { Sid: "DescribeOwnRoles", Effect: "Allow", Action: ["iam:GetRole"], Resource: [arn.role(t, n.runtimeRole), arn.role(t, n.buildRole)] },
+      // The build role is not here: builds run in the platform's account, never in a target.
+      { Sid: "DescribeOwnRoles", Effect: "Allow", Action: ["iam:GetRole"], Resource: [arn.role(t, n.runtimeRole)] },
       { Sid: "DescribeOwnAlarms", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms"], Resource: [alarms] },
-      { Sid: "DescribeOwnBuilds", Effect: "Allow", Action: ["codebuild:BatchGetBuilds", "codebuild:BatchGetProjects"], Resource: [arn.codeBuildProject(t, n.buildProject)] },
     ],
     Install: [
       {
@@ -81,7 +96,7 @@ function appStatements(t: AwsLocation, scope: AppScope): Record<Phase, Statement
         Resource: [repository],
       },
       { Sid: "CreateOwnLogGroups", Effect: "Allow", Action: ["logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:TagResource"], Resource: logGroups },
-      { Sid: "CreateOwnFunctions", Effect: "Allow", Action: ["lambda:CreateFunction", "lambda:TagResource"], Resource: [functions] },
+      { Sid: "CreateOwnFunctions", Effect: "Allow", Action: ["lambda:CreateFunction", "lambda:TagResource"], Resource: functions },
       passRuntimeRole,
     ],
     Deploy: [
@@ -91,13 +106,14 @@ function appStatements(t: AwsLocation, scope: AppScope): Record<Phase, Statement
       {
         Sid: "UpdateOwnFunctions",
         Effect: "Allow",
-        Action: ["lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:CreateAlias", "lambda:UpdateAlias"],
-        Resource: [functions],
+        Action: [...RELEASE_ACTIONS, "lambda:UpdateFunctionConfiguration", "lambda:CreateAlias"],
+        Resource: functions,
       },
+      readArtifacts("ReadOwnArtifacts", arn.objects(t, artifactBucket, n.artifactPrefix)),
       passRuntimeRole,
     ],
     Operate: [
-      { Sid: "OperateOwnFunctions", Effect: "Allow", Action: ["lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:UpdateAlias"], Resource: [functions] },
+      { Sid: "OperateOwnFunctions", Effect: "Allow", Action: ["lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:UpdateAlias"], Resource: functions },
       { Sid: "SetOwnLogRetention", Effect: "Allow", Action: ["logs:PutRetentionPolicy"], Resource: logGroups },
       { Sid: "ManageOwnAlarms", Effect: "Allow", Action: ["cloudwatch:PutMetricAlarm"], Resource: [alarms] },
       // Starts a rotation of the app's KEK; the value stays unreadable.
@@ -114,15 +130,16 @@ const withObserve = (phase: Phase, s: Record<Phase, Statement[]>): Statement[] =
  * The platform's namespace, per service. Region and account are wildcards to stay inside AWS's
  * session policy size cap; the session's own account and the role's exact ARNs still apply.
  */
-function namespace(partition: string): Record<string, string> {
+function namespace(partition: string): Record<string, string[]> {
   return {
-    logs: `arn:${partition}:logs:*:*:log-group:/bulkhead/*`,
-    lambda: `arn:${partition}:lambda:*:*:function:${APP_NAME_PREFIX}*`,
-    ecr: `arn:${partition}:ecr:*:*:repository/bulkhead/*`,
-    secretsmanager: `arn:${partition}:secretsmanager:*:*:secret:bulkhead/*`,
-    iam: `arn:${partition}:iam::*:role/${APP_NAME_PREFIX}*`,
-    cloudwatch: `arn:${partition}:cloudwatch:*:*:alarm:${APP_NAME_PREFIX}*`,
-    codebuild: `arn:${partition}:codebuild:*:*:project/${APP_NAME_PREFIX}*`,
+    logs: [`arn:${partition}:logs:*:*:log-group:/bulkhead/*`],
+    lambda: [`arn:${partition}:lambda:*:*:function:${APP_NAME_PREFIX}*`, `arn:${partition}:lambda:*:*:function:${releaseFunctionName("*", "*")}`],
+    ecr: [`arn:${partition}:ecr:*:*:repository/bulkhead/*`],
+    secretsmanager: [`arn:${partition}:secretsmanager:*:*:secret:bulkhead/*`],
+    iam: [`arn:${partition}:iam::*:role/${APP_NAME_PREFIX}*`],
+    cloudwatch: [`arn:${partition}:cloudwatch:*:*:alarm:${APP_NAME_PREFIX}*`],
+    // The platform's artifact buckets (platformNames artifactBucket).
+    s3: [`arn:${partition}:s3:::bulkhead-*-artifacts-*/*`],
   };
 }
 
@@ -135,20 +152,18 @@ function namespace(partition: string): Record<string, string> {
  */
 export function phaseSessionPolicy(phase: Phase, target: AwsLocation): PolicyDocument {
   // Any valid app yields the same actions; the scope only shapes ARNs, which are not used here.
-  const statements = withObserve(phase, appStatements(target, { org: "actions", app: "only" }));
+  const statements = withObserve(phase, appStatements(target, { org: "actions", app: "only" }, "actions-only"));
   const scoped = statements.filter((s) => !s.Resource?.includes("*"));
   const unscoped = statements.filter((s) => s.Resource?.includes("*"));
   const actions = [...new Set(scoped.flatMap((s) => s.Action ?? []))];
   const services = [...new Set(actions.map((action) => action.split(":")[0]!))];
   const places = namespace(target.partition);
   const document = policyDocument([
-    { Sid: `${phase}Actions`, Effect: "Allow", Action: actions, Resource: services.map((service) => places[service]!) },
+    { Sid: `${phase}Actions`, Effect: "Allow", Action: actions, Resource: services.flatMap((service) => places[service]!) },
     ...unscoped,
     ...guardrails(target),
   ]);
-  const size = JSON.stringify(document).length;
-  if (size > SESSION_POLICY_MAX_CHARS) throw new Error(`${phase} session policy is ${size} characters, over AWS's ${SESSION_POLICY_MAX_CHARS}`);
-  return document;
+  return withinSessionCap(`the ${phase} session policy`, document);
 }
 
 /**
@@ -156,9 +171,9 @@ export function phaseSessionPolicy(phase: Phase, target: AwsLocation): PolicyDoc
  * holding only for sessions tagged with this org and app, plus the guardrail denies. The role is
  * the customer's: this document is the ceiling no session policy can raise.
  */
-export function customerPolicy(input: { target: AwsLocation; scope: AppScope }): PolicyDocument {
+export function customerPolicy(input: { target: AwsLocation; scope: AppScope; artifactBucket: string }): PolicyDocument {
   const { target, scope } = input;
-  const s = appStatements(target, scope);
+  const s = appStatements(target, scope, input.artifactBucket);
   const bySid = new Map<string, Statement>();
   for (const phase of PHASES) for (const statement of s[phase]) bySid.set(statement.Sid, statement);
   const forThisApp = (statement: Statement): Statement => ({
@@ -173,4 +188,28 @@ export function customerPolicy(input: { target: AwsLocation; scope: AppScope }):
     },
   });
   return policyDocument([...[...bySid.values()].map(forThisApp), ...guardrails(target)]);
+}
+
+/** Refuses a session policy AWS would refuse at AssumeRole. */
+function withinSessionCap(what: string, document: PolicyDocument): PolicyDocument {
+  const size = JSON.stringify(document).length;
+  if (size > SESSION_POLICY_MAX_CHARS) throw new Error(`${what} is ${size} characters, over AWS's ${SESSION_POLICY_MAX_CHARS}`);
+  return document;
+}
+
+/**
+ * The session policy of one release, which the deploy workflow passes when it assumes the
+ * target's deploy role (a customer's, or the hosted one): the Deploy phase narrowed to applying
+ * this deployment's artifact to this app's release function. Whatever the role allows, the
+ * session can touch no other app, no other artifact, and nothing but these actions.
+ */
+export function releaseSessionPolicy(input: { target: AwsLocation; scope: AppScope; artifact: { bucket: string; key: string } }): PolicyDocument {
+  const { target, scope, artifact } = input;
+  const n = appNames(scope);
+  if (!artifact.key.startsWith(n.artifactPrefix)) throw new Error(`artifact ${artifact.key} is not under ${n.artifactPrefix}`);
+  return withinSessionCap("the release session policy", policyDocument([
+    { Sid: "ApplyReleaseToOwnFunction", Effect: "Allow", Action: [...RELEASE_ACTIONS], Resource: withQualifiers(arn.lambda(target, n.releaseFunction)) },
+    readArtifacts("ReadThisArtifact", arn.object(target, artifact.bucket, artifact.key)),
+    ...guardrails(target),
+  ]));
 }

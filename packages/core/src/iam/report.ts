@@ -1,3 +1,4 @@
+import { artifactKey } from "../deployments/names.ts";
 import { routes } from "../routes.ts";
 import { appBuildRole, appRuntimeRole } from "./app-roles.ts";
 import { arn, awsLocation } from "./arn.ts";
@@ -5,7 +6,7 @@ import { customerDeployRole, DEPLOY_SESSION_TAGS, deployerRole } from "./deploy.
 import type { RoleDocuments } from "./document.ts";
 import { partitionAndBelow } from "./dynamodb.ts";
 import { appNames, appScope, platformNames } from "./names.ts";
-import { PHASES, phaseSessionPolicy, type Phase } from "./phases.ts";
+import { PHASES, phaseSessionPolicy, releaseSessionPolicy, type Phase } from "./phases.ts";
 import { artifactBucketPolicy, functionAccess } from "./platform.ts";
 import { tenantDataRole } from "./tenant-data.ts";
 
@@ -23,6 +24,8 @@ export type PolicyReportInput = {
 };
 
 export const EXTERNAL_ID_PLACEHOLDER = "REPLACE-WITH-THE-TARGETS-GENERATED-EXTERNAL-ID";
+/** The release session policy is per deployment; the report shows it for an example deployment id. */
+export const EXAMPLE_DEPLOYMENT_ID = "01J00000000000000000000000";
 
 export type PolicyReport = ReturnType<typeof policyReport>;
 
@@ -37,6 +40,7 @@ export function policyReport(input: PolicyReportInput) {
   const platform = platformNames({ stage: input.stage, account: location.account, region: location.region });
   const n = appNames(scope);
   const appInput = { location, scope, table: platform.table, artifactBucket: platform.artifactBucket };
+  const exampleArtifact = artifactKey(n, EXAMPLE_DEPLOYMENT_ID);
 
   const orgFunctionRoles = routes
     .filter((route) => functionAccess(route).tenantData)
@@ -47,6 +51,7 @@ export function policyReport(input: PolicyReportInput) {
     scope,
     deployerRoleArn: deployer.arn,
     externalId: input.externalId ?? EXTERNAL_ID_PLACEHOLDER,
+    artifactBucket: platform.artifactBucket,
   });
   const phase = (p: Phase): RoleDocuments => ({
     kind: "session-policy",
@@ -77,16 +82,29 @@ export function policyReport(input: PolicyReportInput) {
     },
     metricsNamespace: n.metricsNamespace,
     table: { name: platform.table, arn: arn.table(location, platform.table), partitions: partitionAndBelow(n.dataPartition) },
-    compute: { functionPrefix: n.functionPrefix, arn: arn.lambda(location, `${n.functionPrefix}*`) },
+    compute: {
+      /** In the deploy target's account: the function the deploy workflow releases to, and its live alias. */
+      releaseFunction: { name: n.releaseFunction, alias: n.releaseAlias, arn: arn.lambda(target, n.releaseFunction) },
+      functionPrefix: n.functionPrefix,
+      arn: arn.lambda(target, `${n.functionPrefix}*`),
+    },
   };
 
   const roles: Record<string, RoleDocuments> = {
     runtime: appRuntimeRole(appInput),
-    build: appBuildRole(appInput),
+    build: appBuildRole({ location, scope, artifactBucket: platform.artifactBucket, buildProject: platform.buildProject }),
     tenantData: tenantDataRole({ location, platform, callerRoleArns: orgFunctionRoles }),
     deployer,
     customerDeploy,
     ...Object.fromEntries(PHASES.map((p) => [`phase:${p}`, phase(p)])),
+    release: {
+      kind: "session-policy",
+      name: customerDeploy.name,
+      arn: customerDeploy.arn,
+      description: `Session policy the deploy workflow passes to apply deployment ${EXAMPLE_DEPLOYMENT_ID} (an example id): the Deploy phase narrowed to this release`,
+      policy: releaseSessionPolicy({ target, scope, artifact: { bucket: platform.artifactBucket, key: exampleArtifact } }),
+      sessionTags: [...DEPLOY_SESSION_TAGS],
+    },
   };
   return { resources, roles };
 }

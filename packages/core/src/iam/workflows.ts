@@ -1,15 +1,15 @@
 import { tasks, type TaskDef, type TaskNeed } from "../workflows/tasks.ts";
-import { ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from "./app-roles.ts";
+import { ARTIFACT_BUCKET_READS, ARTIFACT_WRITE_ACTIONS, BUILD_LOG_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from "./app-roles.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { deployerStatements } from "./deploy.ts";
 import { policyDocument, type PolicyDocument, type RoleDocuments, type Statement } from "./document.ts";
 import { denyScan } from "./dynamodb.ts";
-import type { PlatformNames } from "./names.ts";
+import { BUILD_ROLE_PATH, type PlatformNames } from "./names.ts";
 import { tenantDataAccess } from "./platform.ts";
 import { lambdaTrust } from "./trust.ts";
 
-/** The IAM path of every per-app build role (deployments/cloud/iam.ts creates them there). */
-export const BUILD_ROLE_PATH = "/bulkhead/build/";
+/** deployments/cloud/iam.ts creates every per-app build role (app-roles.ts appBuildRole) under this path. */
+export { BUILD_ROLE_PATH };
 
 /**
  * The rule Step Functions itself creates and uses to learn that a `codebuild:startBuild.sync`
@@ -56,7 +56,7 @@ function needStatements(i: WorkflowRoleInput, need: TaskNeed): Statement[] {
         Sid: "ReadBuildLogs",
         Effect: "Allow",
         Action: ["logs:DescribeLogStreams", "logs:GetLogEvents"],
-        // Build log groups are `/bulkhead/<org>/<app>/build` (deployments/names.ts).
+        // Build log groups are `/bulkhead/<org>/<app>/build` (names.ts appNames).
         Resource: [arn.logGroup(l, "/bulkhead/*/build"), arn.logStreams(l, "/bulkhead/*/build")],
       }];
     case "sts:target-roles":
@@ -149,19 +149,19 @@ export function buildProjectRoleTrust(input: WorkflowRoleInput): PolicyDocument 
 
 /**
  * The permissions boundary of every per-app build role: the union of what any app's build may do
- * (deployments/policies.ts narrows each role to its own app inside it). A build role can never
+ * (app-roles.ts appBuildRole narrows each role to its own app inside it). A build role can never
  * exceed it, whatever policy the prepare task writes.
  */
 export function buildRoleBoundary(input: WorkflowRoleInput): PolicyDocument {
   const { location: l, platform } = input;
   const bucket = platform.artifactBucket;
   return policyDocument([
-    { Sid: "AppSourcesAndArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], Resource: [`${arn.bucket(l, bucket)}/*`] },
-    { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketAcl", "s3:GetBucketLocation"], Resource: [arn.bucket(l, bucket)] },
+    { Sid: "AppSourcesAndArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion", ...ARTIFACT_WRITE_ACTIONS], Resource: [`${arn.bucket(l, bucket)}/*`] },
+    { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", ...ARTIFACT_BUCKET_READS], Resource: [arn.bucket(l, bucket)] },
     {
       Sid: "AppBuildLogs",
       Effect: "Allow",
-      Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+      Action: [...BUILD_LOG_ACTIONS],
       Resource: [arn.logGroup(l, "/bulkhead/*/build"), arn.logStreams(l, "/bulkhead/*/build")],
     },
     { Sid: "AppImages", Effect: "Allow", Action: [...ECR_PUSH_ACTIONS, ...ECR_PULL_ACTIONS], Resource: [arn.repository(l, "bulkhead/*")] },

@@ -10,7 +10,7 @@ import type { BuildRolePort } from "@bulkhead/core/deployments/ports";
 export function buildRolesStandIn(options: { root: string; accountId: string }): BuildRolePort {
   return {
     async ensure(request) {
-      const name = request.names.buildRoleName;
+      const name = request.names.buildRole;
       const dir = join(options.root, ...request.path.split("/").filter(Boolean));
       const file = join(dir, `${name}.json`);
       const created = !existsSync(file);
@@ -21,7 +21,7 @@ export function buildRolesStandIn(options: { root: string; accountId: string }):
         trustPolicy: request.trustPolicy,
         policy: request.policy,
         permissionsBoundary: request.permissionsBoundary,
-        tags: { "bulkhead:org": request.names.org, "bulkhead:app": request.names.appId },
+        tags: { "bulkhead:org": request.names.org, "bulkhead:app": request.names.app },
       }, null, 2)}\n`);
       return { arn, created };
     },

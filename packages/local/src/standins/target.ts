@@ -24,13 +24,13 @@ export function targetStandIn(options: { root: string; sts: StsStandIn; store: L
     async apply({ target, names, deploymentId, artifact, credentials }) {
       const session = options.sts.session(credentials);
       if (!session || session.roleArn !== target.roleArn) throw new StandInAccessDenied("The security token included in the request is invalid");
-      if (session.tags.org !== names.org || session.tags.app !== names.appId) throw new StandInAccessDenied("session tags do not match the app");
-      const functionArn = `arn:aws:lambda:${target.region}:${target.accountId}:function:${names.functionName}`;
+      if (session.tags.org !== names.org || session.tags.app !== names.app) throw new StandInAccessDenied("session tags do not match the app");
+      const functionArn = `arn:aws:lambda:${target.region}:${target.accountId}:function:${names.releaseFunction}`;
       const location = parseArtifactLocation(artifact.location);
       if (!location) throw taskError("internal", "the artifact location is not an S3 object");
       for (const [action, resource] of [
         ["lambda:UpdateFunctionCode", functionArn],
-        ["lambda:UpdateAlias", `${functionArn}:${names.functionAlias}`],
+        ["lambda:UpdateAlias", `${functionArn}:${names.releaseAlias}`],
         ["s3:GetObject", `arn:aws:s3:::${location.bucket}/${location.key}`],
       ] as const) {
         if (!isAllowed(session.policy, action, resource)) {
@@ -42,20 +42,20 @@ export function targetStandIn(options: { root: string; sts: StsStandIn; store: L
       const sha256 = createHash("sha256").update(readFileSync(file)).digest("hex");
       if (sha256 !== artifact.sha256) throw taskError("releaseMismatch", "the target's code does not match the built artifact's SHA-256");
 
-      const dir = releaseDir(target.id, names.org, names.appId);
+      const dir = releaseDir(target.id, names.org, names.app);
       mkdirSync(join(dir, "releases"), { recursive: true });
       const release = {
         deploymentId,
         artifact: { location: artifact.location, sha256 },
         function: functionArn,
-        alias: names.functionAlias,
+        alias: names.releaseAlias,
         session: { roleArn: session.roleArn, sessionName: session.sessionName, tags: session.tags },
         appliedAt: new Date().toISOString(),
       };
       writeFileSync(join(dir, "releases", `${deploymentId}.json`), `${JSON.stringify(release, null, 2)}\n`);
       writeFileSync(join(dir, "live.json.tmp"), `${JSON.stringify(release, null, 2)}\n`);
       renameSync(join(dir, "live.json.tmp"), join(dir, "live.json"));
-      return { releaseId: `${names.functionName}:${deploymentId}` };
+      return { releaseId: `${names.releaseFunction}:${deploymentId}` };
     },
   };
 }

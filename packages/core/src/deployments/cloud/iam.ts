@@ -22,14 +22,14 @@ export function iamBuildRoles(client = new IAMClient({})): BuildRolePort {
   };
   const assertOurs = (role: Role, request: BuildRoleRequest) => {
     const tag = (key: string) => role.Tags?.find((t) => t.Key === key)?.Value;
-    if (role.Path !== request.path || tag("bulkhead:org") !== request.names.org || tag("bulkhead:app") !== request.names.appId) {
+    if (role.Path !== request.path || tag("bulkhead:org") !== request.names.org || tag("bulkhead:app") !== request.names.app) {
       throw new Error(`role ${role.RoleName} exists but is not this app's build role`);
     }
   };
 
   return {
     async ensure(request) {
-      const name = request.names.buildRoleName;
+      const name = request.names.buildRole;
       const trust = JSON.stringify(request.trustPolicy);
       let role = await read(name);
       let created = false;
@@ -39,10 +39,10 @@ export function iamBuildRoles(client = new IAMClient({})): BuildRolePort {
             RoleName: name,
             Path: request.path,
             AssumeRolePolicyDocument: trust,
-            Description: `Builds of app ${request.names.appId} of org ${request.names.org}`,
+            Description: `Builds of app ${request.names.app} of org ${request.names.org}`,
             MaxSessionDuration: 3600,
             PermissionsBoundary: request.permissionsBoundary,
-            Tags: [{ Key: "bulkhead:org", Value: request.names.org }, { Key: "bulkhead:app", Value: request.names.appId }],
+            Tags: [{ Key: "bulkhead:org", Value: request.names.org }, { Key: "bulkhead:app", Value: request.names.app }],
           }))).Role;
           created = true;
         } catch (error) {

@@ -20,7 +20,7 @@ export function lambdaAliasTargets(clientFor = (region: string, credentials: Tem
       const client = clientFor(target.region, credentials);
       try {
         const updated = await client.send(new UpdateFunctionCodeCommand({
-          FunctionName: names.functionName,
+          FunctionName: names.releaseFunction,
           S3Bucket: location.bucket,
           S3Key: location.key,
           Publish: true,
@@ -29,11 +29,11 @@ export function lambdaAliasTargets(clientFor = (region: string, credentials: Tem
           throw taskError("releaseMismatch", "the target's code does not match the built artifact's SHA-256");
         }
         await client.send(new UpdateAliasCommand({
-          FunctionName: names.functionName,
-          Name: names.functionAlias,
+          FunctionName: names.releaseFunction,
+          Name: names.releaseAlias,
           FunctionVersion: updated.Version,
         }));
-        return { releaseId: `${names.functionName}:${updated.Version}` };
+        return { releaseId: `${names.releaseFunction}:${updated.Version}` };
       } catch (error) {
         // An update still settling is a passing state, not a refusal.
         if ((error as Error).name === "ResourceConflictException") throw taskError("transient", "the target function is being updated; retrying");
