@@ -15,6 +15,6 @@ export const handler = defineHandler(routes, "apps.rotate", async ({ params }, {
     case "busy":
       throw problems.rotationBusy();
     default:
-      throw problems.notFound("No such app.");
+      throw problems.appNotFound();
   }
 });

@@ -19,8 +19,6 @@ const toApp = (item: Record<string, any>): App => ({
   id: item.id, name: item.name, description: item.description, build: item.build, createdAt: item.createdAt, updatedAt: item.updatedAt,
 });
 
-export const appNotFound = () => problems.notFound("No such app.");
-
 /**
  * An app being deleted carries `deletingSince`: it is gone for every reader, and no credential
  * write can commit against it (they are conditioned on LIVE_APP).
@@ -77,7 +75,7 @@ export async function getApp(table: TenantTable, appId: string, options: { consi
     Key: keys.app(table.org, appId),
     ConsistentRead: options.consistent,
   }));
-  if (!isLiveApp(Item)) throw appNotFound();
+  if (!isLiveApp(Item)) throw problems.appNotFound();
   return toApp(Item);
 }
 
@@ -159,6 +157,7 @@ export async function updateApp(
 export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: string, audit: PendingAudit, now = new Date()): Promise<void> {
   const deletingSince = "SET deletingSince = if_not_exists(deletingSince, :at)";
   const at = { ":at": now.toISOString() };
+  const heads = keys.appListingHeads(table.org, appId);
   await rejectedAsNotFound(transactAudited(table, audit, target(appId), [
     {
       Update: {
@@ -170,7 +169,7 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
       },
     },
     // Unconditional: an app made before heads existed gets them here, already marked.
-    ...keys.appListingHeads(table.org, appId).map((Key) => ({
+    ...heads.map((Key) => ({
       Update: {
         TableName: table.name,
         Key,
@@ -183,9 +182,9 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
   await shredCredentialStore(keyStore, { org: table.org, app: appId });
   // Everything else the app's partition holds goes too (credentials, deployment records,
   // idempotency keys); its listing heads go last, with the app item, and say "deleting" until then.
-  const removed = await purgePartition(table, appPartition(table.org, appId), keys.appListingHeads(table.org, appId));
+  const removed = await purgePartition(table, appPartition(table.org, appId), heads);
   logger.info("app items removed", { app: appId, count: removed });
-  await writeAtomically(table, [keys.app(table.org, appId), ...keys.appListingHeads(table.org, appId)]
+  await writeAtomically(table, [keys.app(table.org, appId), ...heads]
     .map((Key) => ({ Delete: { TableName: table.name, Key } })));
 }
 
@@ -194,7 +193,7 @@ async function rejectedAsNotFound<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;
   } catch (error) {
-    if (error instanceof ChangeRejected) throw appNotFound();
+    if (error instanceof ChangeRejected) throw problems.appNotFound();
     throw error;
   }
 }

@@ -30,6 +30,8 @@ export const problems = {
   orgSuspended: () => new HttpProblem(403, "org-suspended", "Organization suspended", "This organization is suspended."),
   unknownHost: () => new HttpProblem(404, "unknown-host", "Unknown host", "No organization is served at this host."),
   notFound: (detail = "No such resource.") => new HttpProblem(404, "not-found", "Not found", detail),
+  /** An app that does not exist, or is being deleted. */
+  appNotFound: () => new HttpProblem(404, "not-found", "Not found", "No such app."),
   routeNotFound: () => new HttpProblem(404, "route-not-found", "Not found", "No route matches this method and path."),
   conflict: (detail: string) => new HttpProblem(409, "conflict", "Conflict", detail),
   idempotencyKeyReused: () =>

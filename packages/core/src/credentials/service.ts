@@ -133,7 +133,7 @@ export async function putCredential(
       return toMetadata(item);
     } catch (error) {
       if (!(error instanceof ChangeRejected)) throw error;
-      if (error.index === 0) throw problems.notFound("No such app.");
+      if (error.index === 0) throw problems.appNotFound();
       if (attempt >= 3) throw problems.conflict("The credential was changed concurrently; retry.");
     }
   }
