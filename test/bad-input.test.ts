@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type CallOptions, type TestApi } from "./support/api.ts";
+import { auditSettled } from "./support/samples.ts";
 import { DEPLOY_ROLE_NAME_RULE } from "../packages/core/src/iam/deploy-role-name.ts";
 
 let api: TestApi;
@@ -12,23 +13,26 @@ beforeAll(async () => {
 });
 afterAll(() => api?.stop());
 
-const ENTRY_ATTRIBUTES = ["PK", "SK", "action", "actor", "hash", "org", "outcome", "prevHash", "requestId", "seq", "sourceIp", "target", "time", "v"];
-const isAudit = (item: Record<string, any>) => item.PK === "ORG#acme#AUDIT";
+const ENTRY_ATTRIBUTES = ["PK", "SK", "action", "actor", "id", "nodes", "org", "outcome", "requestId", "seq", "sourceIp", "target", "time", "v"];
+/** The log's partitions: its entries and heads, and its records waiting to be sequenced. */
+const isAudit = (item: Record<string, any>) => String(item.PK).startsWith("ORG#acme#AUDIT");
 const withoutAudit = (items: Record<string, any>[]) => JSON.stringify(items.filter((item) => !isAudit(item)));
-const auditEntries = (items: Record<string, any>[]) => items.filter(isAudit).sort((a, b) => a.seq - b.seq);
+const auditEntries = (items: Record<string, any>[]) => items.filter((item) => isAudit(item) && String(item.SK).startsWith("SEQ#")).sort((a, b) => a.seq - b.seq);
+/** The table once every audit record committed so far is sequenced. */
+const settledTable = async () => (await auditSettled(api, "acme"), api.dumpTable());
 
 /**
  * The refusal changes nothing but the audit chain: a refused write leaves exactly one `failed`
  * entry with its status (and never any of the body), a refused read leaves none.
  */
 async function expectRefusedUnchanged(method: string, path: string, options: CallOptions, status: number, type?: string) {
-  const before = await api.dumpTable();
+  const before = await settledTable();
   const reply = await api.call(api.orgHost("acme"), method, path, { token, ...options });
   expect(reply.status, reply.text).toBe(status);
   expect(reply.headers["content-type"]).toBe("application/problem+json");
   expect(reply.json).toMatchObject({ status, title: expect.any(String), requestId: expect.any(String) });
   if (type) expect(reply.json.type).toBe(`urn:bulkhead:problem:${type}`);
-  const after = await api.dumpTable();
+  const after = await settledTable();
   expect(withoutAudit(after)).toBe(withoutAudit(before));
   const added = auditEntries(after).slice(auditEntries(before).length);
   // Reads are not chained; neither is a request with no verified principal (an enrollment token).

@@ -44,8 +44,8 @@ export async function startTestApi(options: { workflows?: OfflineWorkflowOptions
     return items;
   };
 
-  /** The table without audit chains: what a refused request must leave exactly as it was. */
-  const dumpData = async () => (await dumpTable()).filter((item) => !String(item.PK).endsWith("#AUDIT"));
+  /** The table without audit logs (entries, heads, unsequenced records): what a refused request must leave exactly as it was. */
+  const dumpData = async () => (await dumpTable()).filter((item) => !/#AUDIT(#PENDING)?$/.test(String(item.PK)));
 
   const partition = async (pk: string) =>
     (await db.send(new QueryCommand({

@@ -62,6 +62,23 @@ export const activeGrant = async (api: GatewayClient, org: string, phase = "Depl
 export const newEnrollmentToken = async (api: GatewayClient, org: string, body: object = {}): Promise<string> =>
   expectStatus(await api.call(api.orgHost(org), "POST", "/v1/enrollments", { token: api.tokens.member(org, "admin"), body }), 201).json.token;
 
+/**
+ * Waits until every audit record of `org` committed so far is sequenced (through the API, as a
+ * client waiting for its own record would), and returns the log's newest seq.
+ */
+export async function auditSettled(api: GatewayClient, org: string, timeoutMs = 15_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reply = expectStatus(await api.call(api.orgHost(org), "GET", "/v1/audit?limit=1", { token: api.tokens.member(org, "admin") }), 200);
+    if (reply.json.pending === 0) return reply.json.items[0]?.seq ?? 0;
+    if (Date.now() > deadline) throw new Error(`audit of ${org} still has ${reply.json.pending} pending record(s)`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Makes sure the org's log has an entry (an audited app creation), sequenced; returns the log's size. */
+const loggedSomething = async (api: GatewayClient, org: string): Promise<number> => (await newApp(api, org), auditSettled(api, org));
+
 /** Stores a credential (system scope, or user scope for `sub`) with an owner token; returns its app. */
 const newCredential = async (api: GatewayClient, org: string, name: string, sub?: string): Promise<string> => {
   const app = await newApp(api, org);
@@ -151,6 +168,9 @@ export const samples: Record<RouteId, Sample> = {
   "audit.verify": async () => ({ path: "/v1/audit/verify" }),
   "audit.export": async () => ({ path: "/v1/audit/export?limit=50" }),
   "audit.checkpoints": async () => ({ path: "/v1/audit/checkpoints" }),
+  "audit.heads": async () => ({ path: "/v1/audit/heads" }),
+  "audit.inclusion": async (api, org) => ({ path: `/v1/audit/proof/inclusion?seq=1&treeSize=${await loggedSomething(api, org)}` }),
+  "audit.consistency": async (api, org) => ({ path: `/v1/audit/proof/consistency?from=1&to=${await loggedSomething(api, org)}` }),
   "deployments.create": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}/deployments`, body: { source: { ref: "v1" } } }),
   "deployments.list": async (api, org) => ({ path: `/v1/apps/${(await newDeployment(api, org)).appId}/deployments` }),
   "deployments.get": async (api, org) => {

@@ -1,4 +1,4 @@
-import { listCheckpoints } from "@bulkhead/core/audit/checkpoints";
+import { listCheckpoints } from "@bulkhead/core/audit/anchors";
 import { checkpointSigner } from "@bulkhead/core/audit/signer";
 import { cursorKey } from "@bulkhead/core/config";
 import { defineHandler } from "@bulkhead/core/http/handler";

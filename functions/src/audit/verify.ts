@@ -1,8 +1,8 @@
-import { verifyAuditChain } from "@bulkhead/core/audit/checkpoints";
+import { verifyAuditLog } from "@bulkhead/core/audit/anchors";
 import { checkpointSigner } from "@bulkhead/core/audit/signer";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/audit";
 
 export const handler = defineHandler(routes, "audit.verify", async (_input, { table }) => ({
-  body: await verifyAuditChain(table!, await checkpointSigner()),
+  body: await verifyAuditLog(table!, await checkpointSigner()),
 }));

@@ -103,9 +103,11 @@ const indexDefinition = (index: (typeof indexes)[number]): GlobalSecondaryIndex 
   Projection: { ProjectionType: "KEYS_ONLY" },
 });
 
+const STREAM = { StreamEnabled: true, StreamViewType: TABLE_SCHEMA.streamView } as const;
+
 /**
- * Creates the table from the shared schema unless it exists, and adds any index the schema
- * gained since a persistent data dir's table was made.
+ * Creates the table from the shared schema unless it exists, and adds any index (or the stream)
+ * the schema gained since a persistent data dir's table was made.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
@@ -117,6 +119,9 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         AttributeDefinitions: attributeDefinitions,
         GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
       }));
+    }
+    if (!Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: STREAM }));
     }
     return;
   } catch (error) {
@@ -131,6 +136,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       { AttributeName: TABLE_SCHEMA.sortKey, KeyType: "RANGE" },
     ],
     GlobalSecondaryIndexes: indexes.map(indexDefinition),
+    StreamSpecification: STREAM,
   }));
   await client.send(new UpdateTimeToLiveCommand({
     TableName: tableName,

@@ -11,6 +11,7 @@ import { runKeyRotation } from "@bulkhead/core/credentials/rotation";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { logger } from "@bulkhead/core/log";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
+import { startAuditStream } from "./audit-stream.ts";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
 import { createGateway } from "./gateway.ts";
 import { DEV_ISSUER, loadDevIssuer, type DevIssuer } from "./issuer.ts";
@@ -146,6 +147,10 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     root: REPO_ROOT, dataDir, config: deploymentsConfig, deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN, ...options.workflows,
   });
 
+  // The audit sequencer's feed, as the event source mapping is in the cloud: started before
+  // anything is written, so no request path ever sequences its own record.
+  const auditStream = await startAuditStream({ endpoint: dynamo.endpoint, tableName });
+
   for (const org of SEED_ORGS) {
     if (!(await readOrg(org.slug))) await createOrg(org);
   }
@@ -169,6 +174,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
       await new Promise((done) => server.close(done));
       server.closeAllConnections();
       await deployments.stop();
+      await auditStream.stop();
       await dynamo.stop();
     },
   };

@@ -1,13 +1,57 @@
-import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { decodeCursor, encodeCursor } from "../data/cursor.ts";
-import { auditPartition, keys } from "../data/keys.ts";
+import { auditPartition, auditRecordPartition, keys, type ItemKey } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { canonicalJson, type AuditEntry } from "./entry.ts";
+import { canonicalJson, type LogEntry } from "./entry.ts";
+import type { SignedTreeHead } from "./tree-heads.ts";
 
-/** An item as stored, without the table's key attributes: for an entry, exactly what was hashed. */
+/** An item as stored, without the table's key attributes. */
 export function withoutKeys<T>(item: Record<string, unknown>): T {
   const { PK: _pk, SK: _sk, ...rest } = item;
   return rest as T;
+}
+
+/** An entry item as the log shows it: exactly what its leaf hash covers (no keys, no tree nodes). */
+export function entryOf(item: Record<string, unknown>): LogEntry {
+  const { PK: _pk, SK: _sk, nodes: _nodes, ...entry } = item;
+  return entry as LogEntry;
+}
+
+/** A tree head item as the API shows it: the signed head, without the frontier the sequencer keeps on it. */
+export function treeHeadOf(item: Record<string, unknown>): SignedTreeHead {
+  const { PK: _pk, SK: _sk, frontier: _frontier, ...head } = item;
+  return head as SignedTreeHead;
+}
+
+const MAX_BATCH_GET = 100;
+
+/** The items under `itemKeys` that exist, by sort key: consistent BatchGets of at most 100 keys, unprocessed keys retried. */
+export async function readItems(table: TenantTable, itemKeys: readonly ItemKey[]): Promise<Map<string, Record<string, any>>> {
+  const found = new Map<string, Record<string, any>>();
+  let pending = [...itemKeys];
+  while (pending.length) {
+    const { Responses = {}, UnprocessedKeys = {} } = await table.client.send(new BatchGetCommand({
+      RequestItems: { [table.name]: { Keys: pending.slice(0, MAX_BATCH_GET), ConsistentRead: true } },
+    }));
+    for (const item of Responses[table.name] ?? []) found.set(String(item.SK), item);
+    pending = [...((UnprocessedKeys[table.name]?.Keys ?? []) as ItemKey[]), ...pending.slice(MAX_BATCH_GET)];
+  }
+  return found;
+}
+
+/** Counted up to this many: enough for a client to see whether its own record is still waiting. */
+export const PENDING_COUNT_LIMIT = 1000;
+
+/** How many of the org's records are committed but not yet sequenced (at most PENDING_COUNT_LIMIT). */
+export async function pendingCount(table: TenantTable): Promise<number> {
+  const { Count = 0 } = await table.client.send(new QueryCommand({
+    TableName: table.name,
+    KeyConditionExpression: "PK = :pk",
+    ExpressionAttributeValues: { ":pk": auditRecordPartition(table.org) },
+    Select: "COUNT",
+    Limit: PENDING_COUNT_LIMIT,
+  }));
+  return Count;
 }
 
 /** The key condition of a Query for the items under `prefix` in the org's audit partition. */
@@ -24,8 +68,9 @@ export const auditStartKey = (table: TenantTable, cursorKey: string, cursor: str
   cursor ? decodeCursor(cursorKey, table.org, cursor, { partition: auditPartition(table.org), sortPrefix: prefix }) : undefined;
 
 /**
- * Every item of the org's audit partition in key order, read consistently: its checkpoints, then
- * its chain in seq order (data/keys.ts). One Query per DynamoDB page (1 MB).
+ * Every item of the org's audit partition in key order, read consistently: its legacy
+ * checkpoints, its signed tree heads, then its entries in seq order (data/keys.ts). One Query
+ * per DynamoDB page (1 MB).
  */
 export async function* readAuditPartition(table: TenantTable): AsyncGenerator<Record<string, unknown>> {
   let start: Record<string, unknown> | undefined;
@@ -85,7 +130,7 @@ const FILTERED_READ = 500;
  */
 export async function queryAudit(table: TenantTable, cursorKey: string, filter: AuditFilter, page: AuditPage) {
   const filtered = filterExpression(filter);
-  const items: AuditEntry[] = [];
+  const items: LogEntry[] = [];
   let start = auditStartKey(table, cursorKey, page.cursor, keys.auditEntryPrefix);
   for (let round = 0; round < MAX_QUERY_PAGES && items.length < page.limit; round++) {
     const wanted = page.limit - items.length;
@@ -98,7 +143,7 @@ export async function queryAudit(table: TenantTable, cursorKey: string, filter: 
       ConsistentRead: page.consistent,
     }));
     const taken = Items.slice(0, wanted);
-    items.push(...taken.map((item) => withoutKeys<AuditEntry>(item)));
+    items.push(...taken.map(entryOf));
     const last = taken.at(-1);
     start = Items.length > wanted && last ? { PK: last.PK, SK: last.SK } : LastEvaluatedKey;
     if (!start) break;

@@ -1,9 +1,9 @@
 import { checkpointSignerConfig } from "../config.ts";
-import type { CheckpointAlgorithm } from "./verify.ts";
+import type { SignatureAlgorithm } from "./tree-heads.ts";
 
 /** The port behind which checkpoints are signed: KMS in the cloud, a stand-in key offline. */
 export interface CheckpointSigner {
-  readonly algorithm: CheckpointAlgorithm;
+  readonly algorithm: SignatureAlgorithm;
   /** The key's id as recorded in checkpoints, and its public key (SPKI PEM) for verifiers. */
   describe(): Promise<{ keyId: string; publicKeyPem: string }>;
   sign(payload: Buffer): Promise<Buffer>;

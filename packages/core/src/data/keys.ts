@@ -12,8 +12,16 @@ export type ItemKey = { PK: string; SK: string };
 
 export const orgPartition = (org: string): string => `ORG#${org}`;
 export const appPartition = (org: string, appId: string): string => `ORG#${org}#APP#${appId}`;
-/** One partition per org holds its audit chain and the signed checkpoints of it. */
+/** One partition per org holds its audit log: sequenced entries, signed tree heads, legacy checkpoints. */
 export const auditPartition = (org: string): string => `ORG#${org}#AUDIT`;
+/**
+ * Unsequenced audit records, one item each, written in the transactions of the changes they
+ * record: no two writers ever touch the same item. Its own partition, so the table's stream
+ * orders an org's records by commit in one shard, apart from the sequencer's own writes.
+ */
+export const auditRecordPartition = (org: string): string => `ORG#${org}#AUDIT#PENDING`;
+
+const AUDIT_RECORD_PREFIX = "AUDIT-RECORD#";
 
 /** Zero-padded so that sort-key order is seq order (room for 10^12 entries). */
 const SEQ_DIGITS = 12;
@@ -69,11 +77,20 @@ export const keys = {
     SK: `CRED#${credentialScopeKey(scope)}#${name}`,
   }),
   credentialPrefix: APP_LISTINGS.credentials.prefix,
-  /** In the audit partition `CHECKPOINT#…` sorts before `SEQ#…`: one ascending read meets every checkpoint before the chain. */
+  /**
+   * In the audit partition `CHECKPOINT#…` (legacy chain checkpoints) and `HEAD#…` (signed tree
+   * heads) sort before `SEQ#…`: one ascending read meets every anchor before the first entry.
+   */
   auditEntry: (org: string, seq: number): ItemKey => ({ PK: auditPartition(org), SK: `SEQ#${padSeq(seq)}` }),
   auditEntryPrefix: "SEQ#",
   auditCheckpoint: (org: string, seq: number): ItemKey => ({ PK: auditPartition(org), SK: `CHECKPOINT#${padSeq(seq)}` }),
   auditCheckpointPrefix: "CHECKPOINT#",
+  /** The signed head of the org's tree at `treeSize`, with the tree's right edge (its frontier). */
+  auditTreeHead: (org: string, treeSize: number): ItemKey => ({ PK: auditPartition(org), SK: `HEAD#${padSeq(treeSize)}` }),
+  auditTreeHeadPrefix: "HEAD#",
+  /** An unsequenced record, by its ULID. The prefix is unique in the table: the stream filter matches on it. */
+  auditRecord: (org: string, id: string): ItemKey => ({ PK: auditRecordPartition(org), SK: `${AUDIT_RECORD_PREFIX}${id}` }),
+  auditRecordPrefix: AUDIT_RECORD_PREFIX,
   /** Deployments sort by their time-ordered id, so a reverse Query lists newest first. */
   deployment: (org: string, appId: string, deploymentId: string): ItemKey =>
     ({ PK: appPartition(org, appId), SK: `DEPLOY#${deploymentId}` }),

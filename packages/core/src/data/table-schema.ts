@@ -7,6 +7,8 @@ export const TABLE_SCHEMA = {
   sortKey: "SK",
   /** Expiring items (enrollment tokens, leases) carry epoch seconds here. */
   ttlAttribute: "expiresAt",
+  /** The table's stream carries keys only: it tells the audit sequencer which records committed, in order. */
+  streamView: "KEYS_ONLY",
   /**
    * Sparse global secondary indexes, all platform-level: the partition attribute holds one fixed
    * value, items project only their keys, and only the handle built for an index may query it.

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from "@middy/core";
 import { appendAudit, type PendingAudit } from "../audit/chain.ts";
-import { outcomeOfStatus, type AuditActor, type AuditDraft, type AuditEntry, type AuditTarget } from "../audit/entry.ts";
+import { outcomeOfStatus, type AuditActor, type AuditDraft, type AuditRecord, type AuditTarget } from "../audit/entry.ts";
 import type { Principal } from "../auth/principal.ts";
 import { tenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
@@ -20,8 +20,8 @@ import { requestIdOf, type ApiContext, type ApiEvent, type ApiRequest, type Requ
  * tokens of another org (that org's identities must not enter this org's chain), and unknown or
  * suspended orgs (there is no chain to write to).
  *
- * A service that can commit its change and the entry in one transaction does so through the
- * handler's `audit` (see transactAudited); this middleware then writes nothing more. Entries
+ * A service that can commit its change and the record in one transaction does so through the
+ * handler's `audit` (see transactAudited); this middleware then writes nothing more. Records
  * carry ids and names only: never the body, a token or a value.
  */
 export const isMutating = (route: Pick<RouteDef, "method">): boolean => route.method !== "GET";
@@ -92,8 +92,8 @@ export class RequestAuditTrail implements RequestAudit {
     return draftFor(this.route, this.event, this.context.principal!, target, outcomeOfStatus(this.route.status));
   }
 
-  written(entry: AuditEntry): void {
-    this.state.entry = entry;
+  written(record: AuditRecord): void {
+    this.state.record = record;
   }
 }
 
@@ -102,14 +102,14 @@ export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any,
     const state = request.context;
     const audit = (state.audit ??= {});
     // Once per request: a failure in `after` reaches onError, which must not append again.
-    if (audit.entry || audit.attempted) return;
+    if (audit.record || audit.attempted) return;
     audit.attempted = true;
     const status = request.response?.statusCode ?? 500;
     const org = chainOf(route, state, status);
     if (!org) return;
     const problem = request.error ? toProblem(request.error).slug : undefined;
     const target = audit.target ?? defaultTarget(route, request.event, org);
-    audit.entry = await appendAudit(tenantTable(org), draftFor(route, request.event, state.caller!, target, outcomeOfStatus(status, problem)));
+    audit.record = await appendAudit(tenantTable(org), draftFor(route, request.event, state.caller!, target, outcomeOfStatus(status, problem)));
   };
   return {
     after: record,
@@ -117,7 +117,7 @@ export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any,
       try {
         await record(request);
       } catch (error) {
-        // Fail loud: a request whose entry could not be written answers 500, never silently.
+        // Fail loud: a request whose record could not be written answers 500, never silently.
         logger.error("audit append failed", { error: error as Error, route: route.id });
         request.response = problemResponse(problems.internal(), requestIdOf(request.event));
       }

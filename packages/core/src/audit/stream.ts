@@ -1,0 +1,100 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { auditRecordPartition, keys, type ItemKey } from "../data/keys.ts";
+import { tenantTable, type TenantTable } from "../data/tables.ts";
+import { logger } from "../log.ts";
+import type { AuditRecord } from "./entry.ts";
+import { readItems, withoutKeys } from "./read.ts";
+import { sequenceRecords, type SequencerOptions } from "./sequencer.ts";
+
+/**
+ * The sequencer's feed: the table's stream, filtered to new audit records. Declared once: infra
+ * gives the pattern to the event source mapping (Lambda applies it before invoking), and the
+ * offline stream reader applies the same pattern with matchesFilter.
+ */
+export const AUDIT_RECORD_FILTER = {
+  eventName: ["INSERT"],
+  dynamodb: { Keys: { SK: { S: [{ prefix: keys.auditRecordPrefix }] } } },
+} as const;
+
+/** How the event source mapping feeds the sequencer (infra/storage.ts; the offline reader reads the same batch size). */
+export const AUDIT_STREAM_SETTINGS = {
+  batchSize: 100,
+  /** A failing batch is split in two and retried, so one bad record cannot hold back the others for long. */
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 10,
+  /** TRIM_HORIZON: records committed before the mapping existed are sequenced too. */
+  startingPosition: "TRIM_HORIZON",
+} as const;
+
+/** The slice of a DynamoDB stream record the sequencer reads (Lambda's and the Streams API's shapes agree here). */
+export type StreamRecord = {
+  eventName?: string;
+  dynamodb?: { Keys?: Record<string, unknown>; SequenceNumber?: string };
+};
+
+type Pattern = { readonly [key: string]: Pattern | readonly (string | { readonly prefix: string })[] };
+
+/**
+ * Lambda event filtering, for the subset of its pattern language AUDIT_RECORD_FILTER uses: a
+ * field matches a list of exact values or `{ prefix }`, and objects match field by field.
+ */
+export function matchesFilter(pattern: Pattern, value: unknown): boolean {
+  return Object.entries(pattern).every(([field, expected]) => {
+    const actual = (value as Record<string, unknown> | undefined)?.[field];
+    if (!Array.isArray(expected)) return matchesFilter(expected as Pattern, actual);
+    return typeof actual === "string" && expected.some((option) => typeof option === "string" ? option === actual : actual.startsWith(option.prefix));
+  });
+}
+
+/** The org a record partition belongs to, or undefined for any other partition. */
+function orgOfRecordPartition(pk: string): string | undefined {
+  const org = /^ORG#([^#]+)#AUDIT#PENDING$/.exec(pk)?.[1];
+  return org && auditRecordPartition(org) === pk ? org : undefined;
+}
+
+/**
+ * The audit records a stream batch names, by org, each org's in stream (commit) order. The
+ * stream carries keys only: a record's content is read from the table, which is what the
+ * writer committed, and a record already sequenced is simply no longer there.
+ */
+export function recordKeysByOrg(records: readonly StreamRecord[]): Map<string, ItemKey[]> {
+  const byOrg = new Map<string, ItemKey[]>();
+  for (const record of records) {
+    if (!matchesFilter(AUDIT_RECORD_FILTER, record) || !record.dynamodb?.Keys) continue;
+    const key = unmarshall(record.dynamodb.Keys as Record<string, AttributeValue>) as ItemKey;
+    const org = orgOfRecordPartition(String(key.PK));
+    if (!org) {
+      logger.error("audit stream record outside an org's record partition", { partition: String(key.PK) });
+      continue;
+    }
+    byOrg.set(org, [...(byOrg.get(org) ?? []), key]);
+  }
+  return byOrg;
+}
+
+/** The records still waiting under `recordKeys`, in the keys' order. */
+async function readWaitingRecords(table: TenantTable, recordKeys: readonly ItemKey[]): Promise<AuditRecord[]> {
+  const found = await readItems(table, recordKeys);
+  // The partition names the org; a record claiming another org is not sequenced anywhere.
+  return recordKeys.map((key) => found.get(key.SK)).filter((item) => item?.org === table.org).map((item) => withoutKeys<AuditRecord>(item!));
+}
+
+/**
+ * One stream batch: each org's records sequenced through that org's own table handle (its key
+ * guard and, in the cloud, its session-tagged credentials). Orgs are independent; if any fails,
+ * the batch fails after the others are done, and its redelivery skips what was sequenced.
+ */
+export async function sequenceStreamBatch(records: readonly StreamRecord[], options: SequencerOptions): Promise<{ orgs: number; entries: number }> {
+  const byOrg = recordKeysByOrg(records);
+  const results = await Promise.allSettled([...byOrg].map(async ([org, recordKeys]) => {
+    const table = tenantTable(org);
+    return sequenceRecords(table, await readWaitingRecords(table, recordKeys), options);
+  }));
+  const failed = results.filter((result) => result.status === "rejected");
+  if (failed.length) {
+    for (const failure of failed) logger.error("audit sequencing failed", { error: (failure as PromiseRejectedResult).reason as Error });
+    throw new Error(`audit sequencing failed for ${failed.length} of ${byOrg.size} org(s)`);
+  }
+  return { orgs: byOrg.size, entries: results.reduce((sum, result) => sum + (result as PromiseFulfilledResult<number>).value, 0) };
+}
