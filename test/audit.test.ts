@@ -11,6 +11,7 @@ import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { REPO_ROOT } from "../packages/local/src/runtime.ts";
 import { startTestApi, type CallOptions, type TestApi } from "./support/api.ts";
 import { commandsSent } from "./support/commands.ts";
+import { auditSettled } from "./support/samples.ts";
 import { keyStore } from "../packages/core/src/credentials/select-key-store.ts";
 
 let api: TestApi;
@@ -33,10 +34,20 @@ async function newOrg(prefix: string): Promise<string> {
   return slug;
 }
 
-/** The org's chain as stored, in seq order. */
-async function storedChain(org: string): Promise<Record<string, any>[]> {
+/** The org's log as stored, in seq order, once every record committed so far is sequenced. */
+async function storedChain(org: string, options: { settle?: boolean } = {}): Promise<Record<string, any>[]> {
+  if (options.settle !== false) await recordsSequenced(org);
   return (await api.partition(`ORG#${org}#AUDIT`)).filter((item) => String(item.SK).startsWith("SEQ#"));
 }
+/** Waits until the org has no record waiting (read from the table: it also works for a suspended org). */
+async function recordsSequenced(org: string) {
+  for (let tries = 0; (await api.partition(`ORG#${org}#AUDIT#PENDING`)).length; tries++) {
+    if (tries > 500) throw new Error(`records of ${org} are not being sequenced`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+/** An entry as the API and the export show it: without keys and tree nodes. */
+const shown = ({ PK: _pk, SK: _sk, nodes: _nodes, ...entry }: Record<string, any>) => entry;
 
 const verify = async (org: string) => {
   const reply = await onOrg(org, "GET", "/v1/audit/verify", { token: member(org, "admin") });
@@ -50,41 +61,56 @@ async function createApp_(org: string, name: string, role: "developer" | "admin"
   return reply.json.id as string;
 }
 
-describe("appending under concurrency", () => {
-  it("50 concurrent appends leave seq contiguous and one valid chain (no duplicate, no fork)", async () => {
+describe("writing under concurrency", () => {
+  it("50 concurrent appends are each sequenced exactly once: seq contiguous, one valid log", async () => {
     const org = await newOrg("concurrent");
     const table = tenantTable(org);
-    const entries = await Promise.all(Array.from({ length: 50 }, (_, i) => appendAudit(table, {
+    const records = await Promise.all(Array.from({ length: 50 }, (_, i) => appendAudit(table, {
       actor: { kind: "system", sub: "load-test" }, action: "test.append", target: { n: String(i) }, outcome: { result: "ok" }, requestId: `r-${i}`,
     })));
-    expect(entries.map((e) => e.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
+    expect(new Set(records.map((r) => r.id)).size).toBe(50);
     const stored = await storedChain(org);
     expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
-    for (let i = 1; i < stored.length; i++) expect(stored[i]!.prevHash).toBe(stored[i - 1]!.hash);
-    expect(new Set(stored.map((e) => e.target.n).filter(Boolean)).size).toBe(50);
-    expect(await verify(org)).toMatchObject({ ok: true, entries: 51, head: { seq: 51, hash: stored[50]!.hash } });
+    expect(stored.slice(1).map((e) => e.id).sort()).toEqual(records.map((r) => r.id).sort());
+    expect(stored.slice(1).map(shown).sort((a, b) => a.id.localeCompare(b.id))).toEqual(records.map((r) => ({ ...r, seq: expect.any(Number) })).sort((a, b) => a.id.localeCompare(b.id)));
+    expect(await verify(org)).toMatchObject({ ok: true, entries: 51, treeSize: 51, pending: 0 });
   });
 
-  it("50 concurrent requests, audited in their own transactions or by the middleware, interleave into one chain", async () => {
+  it("64 concurrent requests, audited in their own transactions or by the middleware, each leave exactly one entry", async () => {
     const org = await newOrg("concurrent-http");
-    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => i % 5 === 4
+    const replies = await Promise.all(Array.from({ length: 64 }, (_, i) => i % 4 === 3
       ? onOrg(org, "DELETE", `/v1/apps/${"a".repeat(26)}`, { token: member(org, "viewer") })
       : onOrg(org, "POST", "/v1/apps", { token: member(org, "developer"), body: { name: `app-${i}` } })));
-    expect(replies.filter((r) => r.status === 201)).toHaveLength(40);
-    expect(replies.filter((r) => r.status === 403)).toHaveLength(10);
+    expect(replies.filter((r) => r.status === 201)).toHaveLength(48);
+    expect(replies.filter((r) => r.status === 403)).toHaveLength(16);
     const stored = await storedChain(org);
-    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
-    const created = new Set(replies.filter((r) => r.status === 201).map((r) => r.json.id));
-    expect(new Set(stored.filter((e) => e.action === "apps.create").map((e) => e.target.appId))).toEqual(created);
-    expect(stored.filter((e) => e.action === "apps.delete" && e.outcome.result === "denied")).toHaveLength(10);
-    expect(await verify(org)).toMatchObject({ ok: true, entries: 51 });
+    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 65 }, (_, i) => i + 1));
+    // Every committed change has exactly one entry, and every refusal its own.
+    const created = replies.filter((r) => r.status === 201).map((r) => r.json.id).sort();
+    expect(stored.filter((e) => e.action === "apps.create").map((e) => e.target.appId).sort()).toEqual(created);
+    expect(stored.filter((e) => e.action === "apps.delete" && e.outcome.result === "denied").map((e) => e.requestId).sort())
+      .toEqual(replies.filter((r) => r.status === 403).map((r) => r.json.requestId).sort());
+    const apps = (await api.partition(`ORG#${org}`)).filter((item) => String(item.SK).startsWith("APP#"));
+    expect(apps.map((app) => app.id).sort()).toEqual(created);
+    expect(await verify(org)).toMatchObject({ ok: true, entries: 65 });
+    // Every head the sequencer signed verifies offline against the export.
+    const heads = (await onOrg(org, "GET", "/v1/audit/heads?limit=100", { token: member(org, "admin") })).json;
+    expect(heads.items[0]).toMatchObject({ org, treeSize: 65 });
+    const dir = mkdtempSync(join(tmpdir(), "bulkhead-heads-"));
+    writeFileSync(join(dir, "heads.json"), JSON.stringify(heads));
+    writeFileSync(join(dir, "key.pem"), heads.publicKey.pem);
+    const exported = await onOrg(org, "GET", "/v1/audit/export", { token: member(org, "admin") });
+    writeFileSync(join(dir, "audit.jsonl"), exported.text);
+    const offline = offlineVerify(join(dir, "audit.jsonl"), "--heads", join(dir, "heads.json"), "--public-key", join(dir, "key.pem"));
+    expect(offline.code, offline.out).toBe(0);
+    expect(offline.out).toContain(`matches ${heads.items.length} signed tree head(s)`);
   });
 });
 
 describe("app changes commit with their entry", () => {
   const base = { actor: { kind: "member" as const, sub: "svc", org: "", role: "admin" }, action: "apps.create", requestId: "req-tx" };
 
-  it("in one TransactWriteItems: the app item, its listing heads and the entry, after one consistent read of the head", async () => {
+  it("in one TransactWriteItems of the app item, its listing heads and the record, with no read of the log", async () => {
     const org = await newOrg("tx");
     const table = tenantTable(org);
     const sent: { command: string; input: any }[] = [];
@@ -95,16 +121,23 @@ describe("app changes commit with their entry", () => {
     try {
       const audit = pendingAudit({ ...base, actor: { ...base.actor, org } }, { result: "ok", status: 201 });
       const app = await createApp(table, keyStore(), { name: "atomic" }, audit);
-      expect(sent.map((s) => s.command)).toEqual(["QueryCommand", "TransactWriteItemsCommand"]);
-      expect(sent[0]!.input).toMatchObject({ ConsistentRead: true, ScanIndexForward: false, Limit: 1 });
-      const items = sent[1]!.input.TransactItems;
+      // The first command is the commit; whatever follows is the sequencer, which shares the handle.
+      expect(sent[0]!.command).toBe("TransactWriteItemsCommand");
+      const items = sent[0]!.input.TransactItems;
       expect(items).toHaveLength(4);
       expect(items[0].Put.Item).toMatchObject({ ...keys.app(org, app.id), name: "atomic" });
       expect(items.slice(1, 3).map((item: any) => item.Put)).toEqual(keys.appListingHeads(org, app.id).map((key) => ({
         TableName: table.name, Item: { ...key, type: "app-listing-head", appId: app.id }, ConditionExpression: "attribute_not_exists(PK)",
       })));
-      expect(items[3].Put).toMatchObject({ Item: { ...keys.auditEntry(org, 2), action: "apps.create", target: { appId: app.id } }, ConditionExpression: "attribute_not_exists(PK)" });
-      expect(audit.entry).toMatchObject({ seq: 2, target: { appId: app.id } });
+      const record = audit.record!;
+      expect(items[3].Put).toEqual({
+        TableName: table.name,
+        Item: { ...keys.auditRecord(org, record.id), ...record },
+        ConditionExpression: "attribute_not_exists(PK)",
+      });
+      expect(record).toMatchObject({ v: 2, org, action: "apps.create", target: { appId: app.id } });
+      expect(record).not.toHaveProperty("seq");
+      expect((await storedChain(org)).at(-1)).toMatchObject({ seq: 2, id: record.id, target: { appId: app.id } });
     } finally {
       table.client.middlewareStack.remove("recordCommands");
     }
@@ -134,7 +167,7 @@ describe("app changes commit with their entry", () => {
     const org = await newOrg("tx-refused");
     const audit = pendingAudit({ ...base, action: "apps.delete", actor: { ...base.actor, org } });
     await expect(deleteApp(tenantTable(org), keyStore(), "b".repeat(26), audit)).rejects.toMatchObject({ status: 404 });
-    expect(audit.entry).toBeUndefined();
+    expect(audit.record).toBeUndefined();
     expect(await storedChain(org)).toHaveLength(1);
   });
 });
@@ -205,11 +238,12 @@ describe("what each request leaves in the chain", () => {
       ["orgs.resume", "ok", { slug: org }],
     ]);
     expect(chain.every((e) => e.actor.kind === "platform" && e.actor.role === "platform-admin")).toBe(true);
-    expect(await storedChain("never-created")).toEqual([]);
+    expect(await storedChain("never-created", { settle: false })).toEqual([]);
+    expect(await api.partition("ORG#never-created#AUDIT#PENDING")).toEqual([]);
   });
 
   it("no token and no secret value is ever in the table's audit items", async () => {
-    const audit = (await api.dumpTable()).filter((item) => String(item.PK).endsWith("#AUDIT"));
+    const audit = (await api.dumpTable()).filter((item) => String(item.PK).includes("#AUDIT"));
     expect(audit.length).toBeGreaterThan(100);
     const text = JSON.stringify(audit);
     expect(tokensUsed.size).toBeGreaterThan(5);
@@ -226,18 +260,23 @@ describe("audited steps (for workflows)", () => {
   it("write the intent before acting and the outcome after", async () => {
     const org = await newOrg("steps");
     const table = tenantTable(org);
-    const seenDuring = await auditedStep(table, step, async () => (await storedChain(org)).at(-1));
-    expect(seenDuring).toMatchObject({ seq: 2, outcome: { result: "started" } });
+    // While the step acts, its intent is committed (waiting, or already sequenced).
+    const seenDuring = await auditedStep(table, step, async () => [
+      ...await api.partition(`ORG#${org}#AUDIT#PENDING`),
+      ...await api.partition(`ORG#${org}#AUDIT`),
+    ].find((item) => item.requestId === "exec-1"));
+    expect(seenDuring).toMatchObject({ outcome: { result: "started" } });
     await expect(auditedStep(table, { ...step, requestId: "exec-2" }, async () => {
       throw new RangeError("secret detail that must not be recorded");
     })).rejects.toThrow(RangeError);
     const chain = await storedChain(org);
     expect(chain.slice(1).map((e) => [e.seq, e.requestId, e.outcome])).toEqual([
       [2, "exec-1", { result: "started" }],
-      [3, "exec-1", { result: "ok", intentSeq: 2 }],
+      [3, "exec-1", { result: "ok", intentId: chain[1]!.id }],
       [4, "exec-2", { result: "started" }],
-      [5, "exec-2", { result: "failed", problem: "RangeError", intentSeq: 4 }],
+      [5, "exec-2", { result: "failed", problem: "RangeError", intentId: chain[3]!.id }],
     ]);
+    expect(chain[1]!.id).toBe(seenDuring!.id);
     expect(JSON.stringify(chain)).not.toContain("secret detail");
   });
 });
@@ -248,6 +287,7 @@ describe("reading the chain", () => {
     org = await newOrg("reading");
     for (let i = 0; i < 6; i++) await createApp_(org, `r-${i}`, i % 2 ? "admin" : "developer");
     await onOrg(org, "DELETE", `/v1/apps/${"e".repeat(26)}`, { token: member(org, "admin") });
+    await auditSettled(api, org);
   });
   const list = (query: string, token = member(org, "admin")) => onOrg(org, "GET", `/v1/audit${query}`, { token });
 
@@ -256,8 +296,8 @@ describe("reading the chain", () => {
     expect(all.status).toBe(200);
     expect(all.json.items.map((e: any) => e.seq)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
     expect((await list("?limit=100&order=asc")).json.items.map((e: any) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    const stored = (await storedChain(org)).map(({ PK: _pk, SK: _sk, ...entry }) => entry);
-    expect((await list("?limit=100&order=asc")).json.items).toEqual(stored);
+    const stored = (await storedChain(org)).map(shown);
+    expect((await list("?limit=100&order=asc")).json).toEqual({ items: stored, pending: 0 });
   });
 
   it("filters by action, actor and time", async () => {
@@ -297,6 +337,7 @@ describe("reading the chain", () => {
     const globexPage = await onOrg("globex", "GET", "/v1/audit?limit=1", { token: member("globex", "admin") });
     await createApp_("globex", "g1");
     await createApp_("globex", "g2");
+    await auditSettled(api, "globex");
     const globexCursor = (await onOrg("globex", "GET", "/v1/audit?limit=1", { token: member("globex", "admin") })).json.cursor;
     expect(globexPage.status).toBe(200);
     expect(globexCursor).toBeTruthy();
@@ -332,6 +373,7 @@ describe("export, verify, and tampering in the table", () => {
   let org: string;
   let dir: string;
   let original: Record<string, any>[];
+  let originalHeads: Record<string, any>[];
   const N = 12;
 
   beforeAll(async () => {
@@ -340,8 +382,9 @@ describe("export, verify, and tampering in the table", () => {
     const appIds: string[] = [];
     for (let i = 0; i < 7; i++) appIds.push(await createApp_(org, `t-${i}`));
     for (const id of appIds.slice(0, 4)) await onOrg(org, "DELETE", `/v1/apps/${id}`, { token: member(org, "admin") });
-    expect(await storedChain(org)).toHaveLength(N);
     original = await storedChain(org);
+    expect(original).toHaveLength(N);
+    originalHeads = (await api.partition(`ORG#${org}#AUDIT`)).filter((item) => String(item.SK).startsWith("HEAD#"));
   });
 
   const exportTo = async (name: string, limit = 1000) => {
@@ -359,144 +402,215 @@ describe("export, verify, and tampering in the table", () => {
     return { file, text: lines.join("") };
   };
 
+  const table = () => api.offline.config.tableName;
   const restore = async () => {
-    for (const item of await storedChain(org)) await api.db.send(new DeleteCommand({ TableName: api.offline.config.tableName, Key: { PK: item.PK, SK: item.SK } }));
-    for (const item of original) await api.db.send(new PutCommand({ TableName: api.offline.config.tableName, Item: item }));
+    for (const item of await api.partition(`ORG#${org}#AUDIT`)) await api.db.send(new DeleteCommand({ TableName: table(), Key: { PK: item.PK, SK: item.SK } }));
+    for (const item of [...original, ...originalHeads]) await api.db.send(new PutCommand({ TableName: table(), Item: item }));
     expect(await verify(org)).toMatchObject({ ok: true, entries: N });
   };
   const entryKey = (seq: number) => keys.auditEntry(org, seq);
+  let headArgs: string[];
 
-  /** The API's verify and the offline verifier (on a fresh export) both name `seq`. */
-  async function expectBothFailAt(seq: number, name: string, checkpointArgs: string[] = []) {
+  /**
+   * The API's verify names `seq` (the nodes stored on each entry pin its content). The offline
+   * verifier has only the export and the pinned heads: it names the first head that covers `seq`,
+   * or `seq` itself when the damage shows in the order of the entries.
+   */
+  async function expectBothFailAt(seq: number, name: string, offlineAt = seq) {
     const result = await verify(org);
     expect(result, name).toMatchObject({ ok: false, seq });
-    expect(result.checkpoint).toBeUndefined();
     const { file } = await exportTo(`${name}.jsonl`);
-    const offline = offlineVerify(file, ...checkpointArgs);
+    const offline = offlineVerify(file, ...headArgs);
     expect(offline.code, offline.out).toBe(1);
-    expect(offline.out).toContain(`FAILED at seq ${seq}:`);
+    expect(offline.out).toContain(`FAILED at seq ${offlineAt}:`);
     return result;
   }
+  const firstHeadCovering = (seq: number) => Math.min(...originalHeads.map((h) => h.treeSize).filter((size) => size >= seq));
 
-  let checkpointArgs: string[];
-
-  it("exports JSON Lines, page by page, that the offline verifier accepts on its own and against a signed checkpoint", async () => {
+  it("exports JSON Lines, page by page, that the offline verifier accepts on its own and against the signed heads", async () => {
     const { file, text } = await exportTo("intact.jsonl", 5);
     const lines = text.trimEnd().split("\n").map((line) => JSON.parse(line));
     expect(lines.map((e) => e.seq)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
-    expect(lines).toEqual(original.map(({ PK: _pk, SK: _sk, ...entry }) => entry));
+    expect(lines).toEqual(original.map(shown));
+    const verified = await verify(org);
+    expect(verified).toMatchObject({ ok: true, entries: N, treeSize: N, headsChecked: originalHeads.length, pending: 0, unverifiedAnchors: 0 });
     const plain = offlineVerify(file);
     expect(plain.code, plain.out).toBe(0);
-    expect(plain.out).toContain(`OK: ${N} entries, head seq ${N} hash ${original[N - 1]!.hash}`);
+    expect(plain.out).toContain(`OK: ${N} entries, tree root ${verified.rootHash}`);
 
-    const verified = await verify(org);
-    expect(verified).toMatchObject({ ok: true, entries: N, head: { seq: N }, checkpoint: { org, seq: N, hash: original[N - 1]!.hash, algorithm: "Ed25519" } });
-    const checkpoints = await onOrg(org, "GET", "/v1/audit/checkpoints", { token: member(org, "admin") });
-    expect(checkpoints.json.items).toEqual([verified.checkpoint]);
-    expect(checkpoints.json.publicKey).toMatchObject({ keyId: verified.checkpoint.keyId, algorithm: "Ed25519", pem: expect.stringContaining("BEGIN PUBLIC KEY") });
-    writeFileSync(join(dir, "checkpoints.json"), checkpoints.text);
-    writeFileSync(join(dir, "checkpoint-key.pem"), checkpoints.json.publicKey.pem);
-    checkpointArgs = ["--checkpoint", join(dir, "checkpoints.json"), "--public-key", join(dir, "checkpoint-key.pem")];
-    const anchored = offlineVerify(file, ...checkpointArgs);
+    const heads = await onOrg(org, "GET", "/v1/audit/heads?limit=100", { token: member(org, "admin") });
+    expect(heads.json.items[0]).toMatchObject({ org, treeSize: N, rootHash: verified.rootHash, algorithm: "Ed25519" });
+    expect(heads.json.items.map((h: any) => h.treeSize)).toEqual(originalHeads.map((h) => h.treeSize).reverse());
+    expect(heads.json.publicKey).toMatchObject({ keyId: heads.json.items[0].keyId, algorithm: "Ed25519", pem: expect.stringContaining("BEGIN PUBLIC KEY") });
+    writeFileSync(join(dir, "heads.json"), heads.text);
+    writeFileSync(join(dir, "key.pem"), heads.json.publicKey.pem);
+    headArgs = ["--heads", join(dir, "heads.json"), "--public-key", join(dir, "key.pem")];
+    const anchored = offlineVerify(file, ...headArgs);
     expect(anchored.code, anchored.out).toBe(0);
-    expect(anchored.out).toContain(`consistent with 1 signed checkpoint(s) up to seq ${N}`);
+    expect(anchored.out).toContain(`matches ${heads.json.items.length} signed tree head(s)`);
   });
 
   it("an edited field is reported at its seq", async () => {
     await api.db.send(new UpdateCommand({
-      TableName: api.offline.config.tableName, Key: entryKey(5),
+      TableName: table(), Key: entryKey(5),
       UpdateExpression: "SET outcome.#status = :s", ExpressionAttributeNames: { "#status": "status" }, ExpressionAttributeValues: { ":s": 200 },
     }));
-    const result = await expectBothFailAt(5, "edited", checkpointArgs);
+    const result = await expectBothFailAt(5, "edited", firstHeadCovering(5));
     expect(result.reason).toContain("altered");
     await restore();
   });
 
   it("a deleted entry is reported at its seq", async () => {
-    await api.db.send(new DeleteCommand({ TableName: api.offline.config.tableName, Key: entryKey(7) }));
-    expect((await expectBothFailAt(7, "deleted", checkpointArgs)).reason).toContain("missing");
+    await api.db.send(new DeleteCommand({ TableName: table(), Key: entryKey(7) }));
+    expect((await expectBothFailAt(7, "deleted")).reason).toContain("missing");
     await restore();
   });
 
   it("two swapped entries are reported at the first of them", async () => {
     const [third, fourth] = [original[2]!, original[3]!];
-    await api.db.send(new PutCommand({ TableName: api.offline.config.tableName, Item: { ...fourth, ...entryKey(3) } }));
-    await api.db.send(new PutCommand({ TableName: api.offline.config.tableName, Item: { ...third, ...entryKey(4) } }));
-    await expectBothFailAt(3, "swapped", checkpointArgs);
+    await api.db.send(new PutCommand({ TableName: table(), Item: { ...fourth, ...entryKey(3) } }));
+    await api.db.send(new PutCommand({ TableName: table(), Item: { ...third, ...entryKey(4) } }));
+    await expectBothFailAt(3, "swapped");
     await restore();
   });
 
-  it("a tail truncated after a checkpoint is reported at the first missing seq, by the checkpoint", async () => {
-    for (const seq of [N - 2, N - 1, N]) await api.db.send(new DeleteCommand({ TableName: api.offline.config.tableName, Key: entryKey(seq) }));
-    const result = await expectBothFailAt(N - 2, "truncated", checkpointArgs);
-    expect(result.reason).toContain("truncated");
-    // Without the checkpoint the shortened export is self-consistent: that is what checkpoints are for.
-    expect(offlineVerify(join(dir, "truncated.jsonl")).code).toBe(0);
+  it("an entry rewritten with its own seq and consistent nodes is caught by the signed head that covers it", async () => {
+    const { leafOf } = await import("../packages/core/src/audit/sequencer.ts");
+    const forged = { ...shown(original[5]!), action: "apps.get" };
+    // The forger recomputes the entry's own leaf node, but cannot re-sign the heads.
+    await api.db.send(new PutCommand({ TableName: table(), Item: { ...original[5]!, ...forged, nodes: [leafOf(forged as never), ...original[5]!.nodes.slice(1)] } }));
+    const result = await verify(org);
+    expect(result).toMatchObject({ ok: false });
+    expect(result.seq).toBeGreaterThanOrEqual(6);
+    const { file } = await exportTo("forged.jsonl");
+    const offline = offlineVerify(file, ...headArgs);
+    expect(offline.code, offline.out).toBe(1);
+    expect(offline.out).toMatch(/FAILED at seq \d+: the tree of size \d+ does not have the root its signed head names/);
     await restore();
   });
 
-  it("a stored checkpoint that was altered fails the verification; an offline key that did not sign it is refused", async () => {
-    const [checkpoint] = (await api.partition(`ORG#${org}#AUDIT`)).filter((item) => String(item.SK).startsWith("CHECKPOINT#"));
-    await api.db.send(new PutCommand({ TableName: api.offline.config.tableName, Item: { ...checkpoint, hash: original[0]!.hash } }));
-    expect(await verify(org)).toMatchObject({ ok: false, seq: N, reason: expect.stringContaining("not validly signed") });
-    await api.db.send(new PutCommand({ TableName: api.offline.config.tableName, Item: checkpoint }));
-    expect(await verify(org)).toMatchObject({ ok: true });
+  it("an altered tree node is reported at the entry that holds it", async () => {
+    const nodes = [...original[7]!.nodes];
+    nodes[nodes.length - 1] = "f".repeat(64);
+    await api.db.send(new PutCommand({ TableName: table(), Item: { ...original[7]!, nodes } }));
+    expect(await verify(org)).toMatchObject({ ok: false, seq: 8, reason: expect.stringContaining("tree nodes stored with this entry") });
+    await restore();
+  });
+
+  it("a tail truncated after a signed head is reported at the first missing seq, by the head", async () => {
+    for (const seq of [N - 2, N - 1, N]) await api.db.send(new DeleteCommand({ TableName: table(), Key: entryKey(seq) }));
+    for (const head of originalHeads.filter((h) => h.treeSize > N - 3)) await api.db.send(new DeleteCommand({ TableName: table(), Key: { PK: head.PK, SK: head.SK } }));
+    // The table alone now looks whole; the heads a customer pinned do not.
+    expect(await verify(org)).toMatchObject({ ok: true, entries: N - 3 });
+    const { file } = await exportTo("truncated.jsonl");
+    const offline = offlineVerify(file, ...headArgs);
+    expect(offline.code, offline.out).toBe(1);
+    expect(offline.out).toContain(`FAILED at seq ${N - 2}:`);
+    expect(offline.out).toContain("truncated");
+    expect(offlineVerify(file).code).toBe(0);
+    await restore();
+  });
+
+  it("a stored head that was altered fails the verification at its size; an offline key that did not sign the heads is refused", async () => {
+    const head = originalHeads.at(-1)!;
+    await api.db.send(new PutCommand({ TableName: table(), Item: { ...head, rootHash: "0".repeat(64) } }));
+    expect(await verify(org)).toMatchObject({ ok: false, seq: head.treeSize, reason: expect.stringContaining("not validly signed") });
+    await api.db.send(new PutCommand({ TableName: table(), Item: { ...head, frontier: ["e".repeat(64)] } }));
+    expect(await verify(org)).toMatchObject({ ok: false, seq: head.treeSize, reason: expect.stringContaining("right edge") });
+    await restore();
 
     const { generateKeyPairSync } = await import("node:crypto");
     writeFileSync(join(dir, "other.pem"), generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }));
     const { file } = await exportTo("again.jsonl");
-    const wrongKey = offlineVerify(file, "--checkpoint", join(dir, "checkpoints.json"), "--public-key", join(dir, "other.pem"));
+    const wrongKey = offlineVerify(file, "--heads", join(dir, "heads.json"), "--public-key", join(dir, "other.pem"));
     expect(wrongKey.code).toBe(1);
-    expect(wrongKey.out).toContain("not signed by this public key");
+    expect(wrongKey.out).toContain("not validly signed by this key");
   });
 
   it("the offline verifier explains its usage (exit 2)", () => {
     expect(offlineVerify().code).toBe(2);
-    expect(offlineVerify(join(dir, "intact.jsonl"), "--checkpoint", join(dir, "checkpoints.json")).code).toBe(2);
+    expect(offlineVerify(join(dir, "intact.jsonl"), "--heads", join(dir, "heads.json")).code).toBe(2);
+    expect(offlineVerify("--inclusion", join(dir, "heads.json")).code).toBe(2);
   });
 
-  it("a new append after verification moves the head, and the next verify checkpoints it", async () => {
+  it("inclusion and consistency proofs check out offline against pinned heads, and fail at the place they were altered", async () => {
+    const older = (await onOrg(org, "GET", "/v1/audit/heads?limit=100", { token: member(org, "admin") })).json.items.at(-1);
     await createApp_(org, "later");
-    const result = await verify(org);
-    expect(result).toMatchObject({ ok: true, entries: N + 1, checkpoint: { seq: N + 1 } });
-    const checkpoints = (await onOrg(org, "GET", "/v1/audit/checkpoints?limit=1", { token: member(org, "admin") })).json;
-    expect(checkpoints.items.map((c: any) => c.seq)).toEqual([N + 1]);
-    expect(checkpoints.cursor).toBeTruthy();
+    await auditSettled(api, org);
+    const newest = (await onOrg(org, "GET", "/v1/audit/heads?limit=1", { token: member(org, "admin") })).json.items[0];
+    expect(newest.treeSize).toBe(N + 1);
+    writeFileSync(join(dir, "older.json"), JSON.stringify(older));
+    writeFileSync(join(dir, "newest.json"), JSON.stringify(newest));
+
+    const inclusion = await onOrg(org, "GET", `/v1/audit/proof/inclusion?seq=3&treeSize=${N + 1}`, { token: member(org, "admin") });
+    expect(inclusion.status, inclusion.text).toBe(200);
+    expect(inclusion.json).toMatchObject({ seq: 3, treeSize: N + 1, leafIndex: 2, entry: shown(original[2]!), rootHash: newest.rootHash, head: newest });
+    writeFileSync(join(dir, "inclusion.json"), inclusion.text);
+    const included = offlineVerify("--inclusion", join(dir, "inclusion.json"), "--head", join(dir, "newest.json"), "--public-key", join(dir, "key.pem"));
+    expect(included.code, included.out).toBe(0);
+    expect(included.out).toContain(`OK: entry 3 is in the signed tree of ${N + 1} entries`);
+    writeFileSync(join(dir, "inclusion-forged.json"), JSON.stringify({ ...inclusion.json, entry: { ...inclusion.json.entry, action: "apps.get" } }));
+    const forged = offlineVerify("--inclusion", join(dir, "inclusion-forged.json"), "--head", join(dir, "newest.json"), "--public-key", join(dir, "key.pem"));
+    expect(forged.code).toBe(1);
+    expect(forged.out).toContain("FAILED at seq 3: the entry is not in the signed tree");
+
+    const consistency = await onOrg(org, "GET", `/v1/audit/proof/consistency?from=${older.treeSize}&to=${N + 1}`, { token: member(org, "admin") });
+    expect(consistency.status, consistency.text).toBe(200);
+    expect(consistency.json).toMatchObject({ from: older.treeSize, to: N + 1, fromRoot: older.rootHash, toRoot: newest.rootHash, fromHead: older, toHead: newest });
+    writeFileSync(join(dir, "consistency.json"), consistency.text);
+    const grown = offlineVerify("--consistency", join(dir, "consistency.json"), "--from", join(dir, "older.json"), "--to", join(dir, "newest.json"), "--public-key", join(dir, "key.pem"));
+    expect(grown.code, grown.out).toBe(0);
+    const tampered = { ...consistency.json, proof: consistency.json.proof.map((h: string, i: number) => (i === 0 ? "a".repeat(64) : h)) };
+    writeFileSync(join(dir, "consistency-forged.json"), JSON.stringify(tampered));
+    const rewritten = offlineVerify("--consistency", join(dir, "consistency-forged.json"), "--from", join(dir, "older.json"), "--to", join(dir, "newest.json"), "--public-key", join(dir, "key.pem"));
+    expect(rewritten.code).toBe(1);
+    expect(rewritten.out).toContain(`FAILED at tree size ${N + 1}:`);
   });
-});
 
-describe("verification reads the audit partition once", () => {
-  /** The DynamoDB commands a request sends, the org lookup warm. */
-  async function commandsOf(org: string, request: () => Promise<unknown>) {
-    await onOrg(org, "GET", "/v1/org", { token: member(org, "viewer") });
-    return commandsSent(org, request);
-  }
-
-  it("one Query serves the chain and every checkpoint; only a moved head adds the new checkpoint's write", async () => {
-    const org = await newOrg("one-read");
-    const first = await commandsOf(org, () => verify(org));
-    expect(first.result).toMatchObject({ ok: true, entries: 1, checkpointsChecked: 0, checkpoint: { seq: 1 }, unverifiedCheckpoints: 0 });
-    expect(first.sent).toEqual(["PutItemCommand", "QueryCommand"]);
-
-    for (let seq = 2; seq <= 3; seq++) {
-      await createApp_(org, `a-${seq}`);
-      const moved = await commandsOf(org, () => verify(org));
-      expect(moved.result).toMatchObject({ ok: true, entries: seq, checkpointsChecked: seq - 1, checkpoint: { seq } });
-      expect(moved.sent).toEqual(["PutItemCommand", "QueryCommand"]);
+  it("proof requests beyond the log or out of order are a 400 problem", async () => {
+    for (const query of ["inclusion?seq=99&treeSize=999", "inclusion?seq=5&treeSize=3", "consistency?from=9&to=3", "consistency?from=1&to=999", "inclusion?seq=0", "inclusion?seq=1.5", "inclusion", "consistency?from=-1", "inclusion?seq=1&org=globex"]) {
+      const reply = await onOrg(org, "GET", `/v1/audit/proof/${query}`, { token: member(org, "admin") });
+      expect(reply.status, query).toBe(400);
+      expect(reply.headers["content-type"]).toBe("application/problem+json");
     }
-    const unchanged = await commandsOf(org, () => verify(org));
-    expect(unchanged.result).toMatchObject({ ok: true, entries: 3, checkpointsChecked: 3, checkpoint: { seq: 3 }, unverifiedCheckpoints: 0 });
-    expect(unchanged.sent).toEqual(["QueryCommand"]);
   });
 });
 
-describe("when the chain cannot be written", () => {
+describe("proofs read O(log n), never the whole log", () => {
+  it("an inclusion and a consistency proof are one Query of the newest head and one BatchGet", async () => {
+    const org = await newOrg("proof-reads");
+    for (let i = 0; i < 20; i++) await createApp_(org, `p-${i}`);
+    await auditSettled(api, org);
+    await onOrg(org, "GET", "/v1/org", { token: member(org, "viewer") });
+    for (const path of ["/v1/audit/proof/inclusion?seq=7&treeSize=18", "/v1/audit/proof/consistency?from=5&to=21"]) {
+      const { sent, result } = await commandsSent(org, () => onOrg(org, "GET", path, { token: member(org, "admin") }));
+      expect((result as any).status, path).toBe(200);
+      expect(sent).toEqual(["BatchGetItemCommand", "QueryCommand"]);
+    }
+  });
+});
+
+describe("verification reads the audit partition once and writes nothing", () => {
+  it("one Query serves the log and every anchor, beside the count of waiting records", async () => {
+    const org = await newOrg("one-read");
+    for (let seq = 1; seq <= 3; seq++) {
+      if (seq > 1) await createApp_(org, `a-${seq}`);
+      await auditSettled(api, org);
+      await onOrg(org, "GET", "/v1/org", { token: member(org, "viewer") });
+      const { sent, result } = await commandsSent(org, () => verify(org));
+      expect(result).toMatchObject({ ok: true, entries: seq, treeSize: seq, pending: 0 });
+      expect(sent).toEqual(["QueryCommand", "QueryCommand"]);
+    }
+  });
+});
+
+describe("when the log cannot be written", () => {
   it("the request answers 500 instead of going unaudited", async () => {
     const org = await newOrg("unwritable");
     const appId = await createApp_(org, "kept");
     const table = tenantTable(org);
     table.client.middlewareStack.add((next, context) => async (args: any) => {
-      if (context.commandName === "PutItemCommand" && String(args.input.Item?.SK).startsWith("SEQ#")) throw new Error("audit store unavailable");
+      if (context.commandName === "PutItemCommand" && String(args.input.Item?.SK).startsWith("AUDIT-RECORD#")) throw new Error("audit store unavailable");
       return next(args);
     }, { step: "initialize", name: "failAppends" });
     try {
