@@ -3,14 +3,17 @@ import { GetPublicKeyCommand, KMSClient, SignCommand, type GetPublicKeyCommandOu
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { verifyAuditChain } from "../packages/core/src/audit/checkpoints.ts";
+import { verifyAuditLog } from "../packages/core/src/audit/anchors.ts";
+import { appendAudit } from "../packages/core/src/audit/chain.ts";
 import { KMS_SIGNING_ALGORITHM, kmsCheckpointSigner } from "../packages/core/src/audit/kms-signer.ts";
-import { checkpointPayload, checkpointSignatureValid } from "../packages/core/src/audit/verify.ts";
+import { readRecords, readTreeState, sequenceRecords } from "../packages/core/src/audit/sequencer.ts";
+import { signedPayload, treeHeadProblem } from "../packages/core/src/audit/tree-heads.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 
 /**
- * The cloud checkpoint signer. KMS has no local server, so it is mocked, and the exact requests
+ * The cloud tree-head signer (the stream sequencer of acme is held off, so this test's sequencer
+ * signs with KMS). KMS has no local server, so it is mocked, and the exact requests
  * are checked; the mock signs with a real P-256 key, so the signatures verify for real.
  */
 const ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -19,7 +22,9 @@ const p256 = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
 const kms = mockClient(KMSClient);
 
 let api: TestApi;
-beforeAll(async () => (api = await startTestApi()));
+beforeAll(async () => (api = await startTestApi({ auditFault: (_step, org) => {
+  if (org === "acme") throw new Error("acme is sequenced by the test");
+} })));
 afterAll(() => api?.stop());
 
 const signingKey: Partial<GetPublicKeyCommandOutput> = {
@@ -40,33 +45,33 @@ beforeEach(() => {
   }));
 });
 
-describe("the KMS checkpoint signer", () => {
-  it("signs the canonical checkpoint with ECDSA_SHA_256 over the raw message, and verify anchors the chain with it", async () => {
-    const token = api.tokens.member("acme", "admin");
-    for (const name of ["one", "two", "three"]) {
-      expect((await api.call(api.orgHost("acme"), "POST", "/v1/apps", { token, body: { name } })).status).toBe(201);
+describe("the KMS tree-head signer", () => {
+  it("signs the canonical tree head with ECDSA_SHA_256 over the raw message, one signature per sequenced batch, and verify checks it", async () => {
+    const table = tenantTable("acme");
+    for (const n of ["one", "two", "three"]) {
+      await appendAudit(table, { actor: { kind: "system", sub: "kms-test" }, action: "test.append", target: { n }, outcome: { result: "ok" }, requestId: n });
     }
     const signer = kmsCheckpointSigner(ALIAS, new KMSClient({ region: "eu-west-1" }));
-    const result = await verifyAuditChain(tenantTable("acme"), signer);
-    expect(result).toMatchObject({ ok: true, entries: 3, head: { seq: 3 } });
-    if (!result.ok) throw new Error("unreachable");
-    const checkpoint = result.checkpoint!;
-    expect(checkpoint).toMatchObject({ org: "acme", seq: 3, hash: result.head!.hash, keyId: ARN, algorithm: "ECDSA_SHA_256" });
+    expect(await sequenceRecords(table, await readRecords(table, 10), { signer })).toBe(3);
+    const state = await readTreeState(table);
+    const head = state.head!;
+    expect(head).toMatchObject({ org: "acme", treeSize: 3, rootHash: state.rootHash, keyId: ARN, algorithm: "ECDSA_SHA_256" });
 
     expect(kms).toHaveReceivedCommandExactlyOnceWith(GetPublicKeyCommand, { KeyId: ALIAS });
     expect(kms).toHaveReceivedCommandTimes(SignCommand, 1);
-    const { signature: _signature, ...unsigned } = checkpoint;
+    const { signature: _signature, ...unsigned } = head;
     expect(kms.commandCalls(SignCommand)[0]!.args[0].input).toEqual({
       KeyId: ARN,
-      Message: checkpointPayload(unsigned),
+      Message: signedPayload(unsigned),
       MessageType: "RAW",
       SigningAlgorithm: "ECDSA_SHA_256",
     });
-    expect(checkpointSignatureValid(checkpoint, p256.publicKey)).toBe(true);
-    expect(checkpointSignatureValid({ ...checkpoint, seq: 2 }, p256.publicKey)).toBe(false);
+    const pem = p256.publicKey.export({ type: "spki", format: "pem" }) as string;
+    expect(treeHeadProblem(head, pem)).toBeUndefined();
+    expect(treeHeadProblem({ ...head, treeSize: 2 }, pem)).toContain("not validly signed");
 
-    // Verifying again with nothing new appended reuses the checkpoint: no second signature.
-    expect(await verifyAuditChain(tenantTable("acme"), signer)).toMatchObject({ ok: true, checkpoint: { seq: 3 } });
+    // Verifying reads and checks; it signs nothing.
+    expect(await verifyAuditLog(table, signer)).toMatchObject({ ok: true, entries: 3, headsChecked: 1, unverifiedAnchors: 0 });
     expect(kms).toHaveReceivedCommandTimes(SignCommand, 1);
   });
 

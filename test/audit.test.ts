@@ -12,6 +12,8 @@ import { REPO_ROOT } from "../packages/local/src/runtime.ts";
 import { startTestApi, type CallOptions, type TestApi } from "./support/api.ts";
 import { commandsSent } from "./support/commands.ts";
 import { auditSettled } from "./support/samples.ts";
+import { mth, path as referencePath, proof as referenceProof } from "./support/rfc6962-reference.ts";
+import { canonicalJson } from "../packages/core/src/audit/entry.ts";
 import { keyStore } from "../packages/core/src/credentials/select-key-store.ts";
 
 let api: TestApi;
@@ -545,6 +547,11 @@ describe("export, verify, and tampering in the table", () => {
     const inclusion = await onOrg(org, "GET", `/v1/audit/proof/inclusion?seq=3&treeSize=${N + 1}`, { token: member(org, "admin") });
     expect(inclusion.status, inclusion.text).toBe(200);
     expect(inclusion.json).toMatchObject({ seq: 3, treeSize: N + 1, leafIndex: 2, entry: shown(original[2]!), rootHash: newest.rootHash, head: newest });
+    // The same audit path as RFC 6962's PATH and PROOF computed independently over the exported leaves.
+    const leaves = (await exportTo("for-reference.jsonl")).text.trimEnd().split("\n").map((line) => new TextEncoder().encode(canonicalJson(JSON.parse(line))));
+    expect(leaves).toHaveLength(N + 1);
+    expect(inclusion.json.auditPath).toEqual(referencePath(2, leaves));
+    expect(inclusion.json.rootHash).toBe(mth(leaves));
     writeFileSync(join(dir, "inclusion.json"), inclusion.text);
     const included = offlineVerify("--inclusion", join(dir, "inclusion.json"), "--head", join(dir, "newest.json"), "--public-key", join(dir, "key.pem"));
     expect(included.code, included.out).toBe(0);
@@ -557,6 +564,7 @@ describe("export, verify, and tampering in the table", () => {
     const consistency = await onOrg(org, "GET", `/v1/audit/proof/consistency?from=${older.treeSize}&to=${N + 1}`, { token: member(org, "admin") });
     expect(consistency.status, consistency.text).toBe(200);
     expect(consistency.json).toMatchObject({ from: older.treeSize, to: N + 1, fromRoot: older.rootHash, toRoot: newest.rootHash, fromHead: older, toHead: newest });
+    expect(consistency.json.proof).toEqual(referenceProof(older.treeSize, leaves));
     writeFileSync(join(dir, "consistency.json"), consistency.text);
     const grown = offlineVerify("--consistency", join(dir, "consistency.json"), "--from", join(dir, "older.json"), "--to", join(dir, "newest.json"), "--public-key", join(dir, "key.pem"));
     expect(grown.code, grown.out).toBe(0);

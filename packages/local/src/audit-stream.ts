@@ -7,6 +7,7 @@ import {
   GetShardIteratorCommand,
   type Shard,
 } from "@aws-sdk/client-dynamodb-streams";
+import type { SequencerOptions } from "@bulkhead/core/audit/sequencer";
 import { checkpointSigner } from "@bulkhead/core/audit/signer";
 import { AUDIT_STREAM_SETTINGS, sequenceStreamBatch, type StreamRecord } from "@bulkhead/core/audit/stream";
 import { logger } from "@bulkhead/core/log";
@@ -23,7 +24,7 @@ export type AuditStream = { stop: () => Promise<void> };
 
 type ShardCursor = { iterator?: string; lastSequence?: string; failures: number };
 
-export async function startAuditStream(options: { endpoint: string; tableName: string; pollMs?: number }): Promise<AuditStream> {
+export async function startAuditStream(options: { endpoint: string; tableName: string; pollMs?: number; fault?: SequencerOptions["fault"] }): Promise<AuditStream> {
   const pollMs = options.pollMs ?? 20;
   const { Table } = await localClient(options.endpoint).send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = Table?.LatestStreamArn;
@@ -76,7 +77,7 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
     const records = (page.Records ?? []) as StreamRecord[];
     if (records.length) {
       try {
-        await sequenceStreamBatch(records, { signer: await checkpointSigner() });
+        await sequenceStreamBatch(records, { signer: await checkpointSigner(), fault: options.fault });
       } catch (error) {
         // The iterator stays where it was: the same batch is read again, as the mapping retries.
         if (++cursor.failures <= AUDIT_STREAM_SETTINGS.maximumRetryAttempts) throw error;

@@ -11,6 +11,7 @@ import { runKeyRotation } from "@bulkhead/core/credentials/rotation";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { logger } from "@bulkhead/core/log";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
+import type { SequencerOptions } from "@bulkhead/core/audit/sequencer";
 import { startAuditStream } from "./audit-stream.ts";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
 import { createGateway } from "./gateway.ts";
@@ -36,6 +37,8 @@ export type OfflineOptions = {
   tableName?: string;
   /** The deployment workflows' offline knobs (tests shorten retries and build limits). */
   workflows?: OfflineWorkflowOptions;
+  /** Tests only: called at each step of the audit sequencer, to crash it there. */
+  auditFault?: SequencerOptions["fault"];
   /** Run the KEK-rotation job every this many milliseconds (the offline stand-in for its cron). */
   rotationIntervalMs?: number;
 };
@@ -149,7 +152,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
 
   // The audit sequencer's feed, as the event source mapping is in the cloud: started before
   // anything is written, so no request path ever sequences its own record.
-  const auditStream = await startAuditStream({ endpoint: dynamo.endpoint, tableName });
+  const auditStream = await startAuditStream({ endpoint: dynamo.endpoint, tableName, fault: options.auditFault });
 
   for (const org of SEED_ORGS) {
     if (!(await readOrg(org.slug))) await createOrg(org);

@@ -59,8 +59,8 @@ export type SequencerStep = "read-head" | "sign" | "commit" | "committed";
 export type SequencerOptions = {
   signer: CheckpointSigner;
   now?: () => Date;
-  /** Called before each step (and once after a commit): a test throws here to crash the sequencer. */
-  fault?: (step: SequencerStep) => void | Promise<void>;
+  /** Called before each step (and once after a commit) with the org: a test throws here to crash the sequencer. */
+  fault?: (step: SequencerStep, org: string) => void | Promise<void>;
 };
 
 /** One batch: the entries to place, and the transaction items that place them. */
@@ -76,16 +76,16 @@ class Collision extends Error {}
 async function grow(table: TenantTable, state: TreeState, growth: Growth, options: SequencerOptions): Promise<TreeState> {
   const grown = appendLeaves(state.treeSize, state.frontier, growth.entries.map(leafOf));
   if (grown.size > MAX_AUDIT_SEQ) throw new Error(`the audit log of ${table.org} is full`);
-  await options.fault?.("sign");
+  await options.fault?.("sign", table.org);
   const head = await signTreeHead(options.signer, table.org, grown.size, grown.root, (options.now ?? (() => new Date()))());
-  await options.fault?.("commit");
+  await options.fault?.("commit", table.org);
   const TransactItems = [
     ...growth.entries.map((entry, i) => growth.write(entry, grown.nodesPerLeaf[i]!)),
     ...growth.extra,
     { Put: { TableName: table.name, Item: { ...keys.auditTreeHead(table.org, grown.size), ...head, frontier: grown.frontier }, ConditionExpression: "attribute_not_exists(PK)" } },
   ];
   await table.client.send(new TransactWriteCommand({ TransactItems, ClientRequestToken: head.signature.slice(0, 36) }));
-  await options.fault?.("committed");
+  await options.fault?.("committed", table.org);
   return { treeSize: grown.size, rootHash: grown.root, frontier: grown.frontier, head };
 }
 
@@ -109,7 +109,7 @@ export async function sequenceRecords(table: TenantTable, records: readonly Audi
   let idleRounds = 0;
   while (queue.length) {
     if (++idleRounds > MAX_ROUNDS_WITHOUT_PROGRESS) throw new Error(`audit sequencing of ${table.org} made no progress`);
-    await options.fault?.("read-head");
+    await options.fault?.("read-head", table.org);
     const state = await readTreeState(table);
     const batch = queue.slice(0, SEQUENCE_BATCH);
     const entries: AuditEntry[] = batch.map((record, i) => ({ ...record, seq: state.treeSize + i + 1 }));
