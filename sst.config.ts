@@ -18,6 +18,7 @@ export default $config({
     const { routeFunctions } = await import("./infra/functions.ts");
     const { deploymentWorkflow } = await import("./infra/workflows.ts");
     const { scheduledJobs } = await import("./infra/jobs.ts");
+    const { auditSequencer } = await import("./infra/audit.ts");
     const { platformRoles } = await import("./infra/roles.ts");
     const { httpApi } = await import("./infra/api.ts");
 
@@ -28,7 +29,8 @@ export default $config({
     const functions = routeFunctions(stage, linked, checkpointKey);
     const workflow = deploymentWorkflow(stage, linked);
     const jobs = scheduledJobs(stage, linked);
-    const roles = platformRoles(stage, functions, workflow, jobs);
+    const sequencer = auditSequencer(stage, linked, data, checkpointKey);
+    const roles = platformRoles(stage, functions, workflow, jobs, sequencer);
     httpApi(stage, functions);
 
     return {

@@ -31,6 +31,7 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
   "audit.list": ["CursorKey"],
   "audit.export": ["CursorKey"],
   "audit.verify": ["AuditCheckpointKey"],
+  "audit.heads": ["AuditCheckpointKey", "CursorKey"],
   "audit.checkpoints": ["AuditCheckpointKey", "CursorKey"],
 };
 
@@ -41,8 +42,10 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
  */
 type RouteCalls = { checkpointKey?: "read" | "sign"; deploymentExecutions?: FunctionCalls["deploymentExecutions"] };
 const ROUTE_CALLS: Partial<Record<RouteId, RouteCalls>> = {
-  "audit.verify": { checkpointKey: "sign" }, // verifies, then checkpoints the verified head
-  "audit.checkpoints": { checkpointKey: "read" }, // lists checkpoints with the public key
+  // Only the audit sequencer signs (infra/audit.ts); these read the public key.
+  "audit.verify": { checkpointKey: "read" },
+  "audit.heads": { checkpointKey: "read" },
+  "audit.checkpoints": { checkpointKey: "read" },
   "deployments.create": { deploymentExecutions: ["start"] },
   "deployments.cancel": { deploymentExecutions: ["stop"] },
 };

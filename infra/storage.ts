@@ -17,6 +17,8 @@ export function storage(stage: Stage) {
     // Sparse and keys-only: an item is in an index only while it carries the index's attributes.
     globalIndexes: Object.fromEntries(TABLE_INDEXES.map((index) => [index.name, { hashKey: index.partitionKey, rangeKey: index.sortKey, projection: "keys-only" }])),
     ttl: TABLE_SCHEMA.ttlAttribute,
+    // The audit sequencer's feed (infra/audit.ts): which records committed, in order.
+    stream: TABLE_SCHEMA.streamView === "KEYS_ONLY" ? "keys-only" : "new-image",
     deletionProtection: true,
     transform: {
       table: (args) => {

@@ -7,7 +7,8 @@ import { TABLE_SCHEMA } from "../packages/core/src/data/table-schema.ts";
 import { arn, awsLocation } from "../packages/core/src/iam/arn.ts";
 import type { PolicyDocument } from "../packages/core/src/iam/document.ts";
 import { platformNames } from "../packages/core/src/iam/names.ts";
-import { KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
+import { AUDIT_SEQUENCER_JOB, KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
+import { AUDIT_RECORD_FILTER, matchesFilter } from "../packages/core/src/audit/stream.ts";
 import { functionAccess } from "../packages/core/src/iam/platform.ts";
 import { hostedDeployRoleName } from "../packages/core/src/iam/deploy.ts";
 import { handlerFile, routes } from "../packages/core/src/routes.ts";
@@ -139,7 +140,7 @@ describe("the route table in infra", () => {
     expect(linked).toEqual(reached);
     // The cursor secret is reachable from the paginated listings only.
     expect(Object.entries(linked).filter(([, names]) => names.includes("CursorKey")).map(([id]) => id).sort())
-      .toEqual(["apps.list", "audit.checkpoints", "audit.export", "audit.list", "credentials.list", "deployments.list", "grants.list", "targets.list"]);
+      .toEqual(["apps.list", "audit.checkpoints", "audit.export", "audit.heads", "audit.list", "credentials.list", "deployments.list", "grants.list", "targets.list"]);
   });
 });
 
@@ -147,6 +148,7 @@ describe("IAM in infra", () => {
   const allRoles = () => [
     ...declared.standIns.of("sst:aws:Function").map((fn) => ({ name: fn.name, args: functionRoleArgs(fn) })),
     ...declared.standIns.of("sst:aws:CronV2").map((cron) => ({ name: cron.name, args: functionRoleArgs({ args: cron.args.function }) })),
+    ...declared.standIns.of("sst:aws:DynamoLambdaSubscriber").map((sub) => ({ name: sub.name, args: functionRoleArgs({ args: sub.args.subscriber }) })),
     ...declared.standIns.of("aws:iam:Role").map((role) => ({ name: role.name, args: resolved(role.args) })),
   ];
 
@@ -165,8 +167,8 @@ describe("IAM in infra", () => {
 
   it("grants no '*' action, and a '*' resource only where AWS has no narrower one, each with a comment in the IAM module", async () => {
     const roles = allRoles();
-    // Functions (routes and tasks), the KEK-rotation job, the tenant data role, the hosted deploy role, the state machine's and the build project's.
-    expect(roles.length).toBe(routes.length + tasks.length + 1 + 4);
+    // Functions (routes and tasks), the KEK-rotation job, the audit sequencer, the tenant data role, the hosted deploy role, the state machine's and the build project's.
+    expect(roles.length).toBe(routes.length + tasks.length + 2 + 4);
     const boundary = declared.standIns.one("aws:iam:Policy", "BuildRoleBoundary");
     const documents = [
       ...roles.flatMap((role) => [...policiesOf(role.args), JSON.parse(role.args.assumeRolePolicy)].map((policy) => ({ name: role.name, policy }))),
@@ -185,7 +187,7 @@ describe("IAM in infra", () => {
     expect(iamModule).toMatch(/AWS requires "\*": GetAuthorizationToken has no resource type[^\n]*\n\s*\{ Sid: "RegistryLogin"/);
   });
 
-  it("lets only the org-scoped functions', the tenant-reading tasks' and the KEK-rotation job's roles assume the tenant data role, after they exist", () => {
+  it("lets only the org-scoped functions', the tenant-reading tasks', the KEK-rotation job's and the audit sequencer's roles assume the tenant data role, after they exist", () => {
     const tenant = declared.standIns.one("aws:iam:Role", "TenantDataRole");
     const trust = JSON.parse(resolved(tenant.args).assumeRolePolicy);
     const orgRoutes = routes.filter((r) => r.host === "org");
@@ -197,9 +199,11 @@ describe("IAM in infra", () => {
       ...orgRoutes.map((r) => arn.role(location, platform.functionRole(r.id))),
       ...tenantTasks.map((t) => taskRoleArn(t.id)),
       arn.role(location, platform.jobRole(KEK_ROTATION_JOB)),
+      arn.role(location, platform.jobRole(AUDIT_SEQUENCER_JOB)),
     ].sort());
-    expect(tenant.opts.dependsOn).toHaveLength(orgRoutes.length + tenantTasks.length + 1);
+    expect(tenant.opts.dependsOn).toHaveLength(orgRoutes.length + tenantTasks.length + 2);
     expect(tenant.opts.dependsOn).toContain(declared.standIns.one("sst:aws:CronV2", "KekRotation").instance);
+    expect(tenant.opts.dependsOn).toContain(declared.standIns.one("sst:aws:DynamoLambdaSubscriber", "AuditSequencer").instance);
     expect(resolved(tenant.args).name).toBe(platform.tenantDataRole);
   });
 
@@ -214,7 +218,8 @@ describe("IAM in infra", () => {
       if (statements.length) extra[route.id] = statements.map((s) => ({ Action: s.Action, Resource: s.Resource }));
     }
     expect(extra).toEqual({
-      "audit.verify": [{ Action: ["kms:Sign", "kms:GetPublicKey"], Resource: [keyArn] }],
+      "audit.verify": [{ Action: ["kms:GetPublicKey"], Resource: [keyArn] }],
+      "audit.heads": [{ Action: ["kms:GetPublicKey"], Resource: [keyArn] }],
       "audit.checkpoints": [{ Action: ["kms:GetPublicKey"], Resource: [keyArn] }],
       "deployments.create": [{ Action: ["states:StartExecution"], Resource: [machineArn] }],
       "deployments.cancel": [{ Action: ["states:StopExecution"], Resource: [`arn:aws:states:${REGION}:${ACCOUNT}:execution:${platform.deploymentStateMachine}:*`] }],
@@ -487,5 +492,59 @@ describe("the KEK-rotation job in infra", () => {
     expect(await asJob("dynamodb:Query", indexArn, { "dynamodb:LeadingKeys": [TABLE_SCHEMA.indexes.kekRotation.partitionValue] })).toBe("Allowed");
     expect(await asJob("dynamodb:Query", arn.table(location, platform.table), { "dynamodb:LeadingKeys": ["ORG#acme"] })).toBe("ImplicitlyDenied");
     expect(await asJob("secretsmanager:GetSecretValue", `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bulkhead/acme/web/kek-Ab12Cd`, {})).toBe("ImplicitlyDenied");
+  });
+});
+
+describe("the audit sequencer in infra", () => {
+  const subscription = () => declared.standIns.one("sst:aws:DynamoLambdaSubscriber", "AuditSequencer");
+  const fn = () => resolved(subscription().args.subscriber);
+  const tableArn = arn.table(location, platform.table);
+
+  it("subscribes to the table's keys-only stream, filtered to new audit records, in batches that split on error", () => {
+    expect(declared.standIns.one("sst:aws:Dynamo", "Table").args.stream).toBe("keys-only");
+    expect(subscription().args.filters).toEqual([AUDIT_RECORD_FILTER]);
+    expect(subscription().args.eventSourceMapping).toEqual({
+      batchSize: 100, bisectBatchOnFunctionError: true, maximumRetryAttempts: 10, startingPosition: "TRIM_HORIZON", parallelizationFactor: 1,
+    });
+    // The pattern admits a new record and nothing else the table's stream carries.
+    const event = (eventName: string, pk: string, sk: string) => ({ eventName, dynamodb: { Keys: { PK: { S: pk }, SK: { S: sk } } } });
+    expect(matchesFilter(AUDIT_RECORD_FILTER, event("INSERT", "ORG#acme#AUDIT#PENDING", "AUDIT-RECORD#01J0000000000000000000000"))).toBe(true);
+    expect(matchesFilter(AUDIT_RECORD_FILTER, event("REMOVE", "ORG#acme#AUDIT#PENDING", "AUDIT-RECORD#01J0000000000000000000000"))).toBe(false);
+    expect(matchesFilter(AUDIT_RECORD_FILTER, event("INSERT", "ORG#acme#AUDIT", "SEQ#000000000001"))).toBe(false);
+    expect(matchesFilter(AUDIT_RECORD_FILTER, event("INSERT", "ORG#acme", "APP#x"))).toBe(false);
+    expect(fn()).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", name: platform.jobFunction(AUDIT_SEQUENCER_JOB), timeout: "1 minute" });
+    const [file] = fn().handler.split(/\.(?=[^.]+$)/);
+    expect(existsSync(join(ROOT, `${file}.ts`)), file).toBe(true);
+  });
+
+  it("links exactly the resources its bundled code reads", async () => {
+    const [file] = fn().handler.split(/\.(?=[^.]+$)/);
+    const bundle = await handlerBundle(join(ROOT, `${file}.ts`));
+    expect(bundle.packages.filter((p) => p.startsWith("@cloud-copilot/"))).toEqual([]);
+    const linkName = (resource: unknown) => declared.standIns.records.find((r) => r.instance === resource)!.name;
+    expect(subscription().args.subscriber.link.map(linkName).sort()).toEqual(bundle.links);
+    expect(bundle.links).toEqual(["AuditCheckpointKey", "Table", "TenantData"]);
+  });
+
+  it("runs under its own role: its log group, the table's stream, signing with the audit key, each org through the tenant data role", async () => {
+    const args = functionRoleArgs({ args: subscription().args.subscriber });
+    const keyArn = declared.standIns.one("aws:kms:Key", "AuditCheckpointSigningKey").instance.arn.value;
+    expect(args.name).toBe(platform.jobRole(AUDIT_SEQUENCER_JOB));
+    expect(args.managedPolicyArns).toEqual([]);
+    const [policy] = policiesOf(args);
+    expect(policy!.Statement.map((s) => [s.Sid, s.Effect, s.Action, s.Resource])).toEqual([
+      ["WriteOwnLogs", "Allow", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${arn.logGroup(location, `/aws/lambda/${platform.jobFunction(AUDIT_SEQUENCER_JOB)}`)}:*`]],
+      ["ReadTableStream", "Allow", ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], [`${tableArn}/stream/*`]],
+      ["SignTreeHeads", "Allow", ["kms:Sign", "kms:GetPublicKey"], [keyArn]],
+      ["AssumeTenantData", "Allow", ["sts:AssumeRole"], [arn.role(location, platform.tenantDataRole)]],
+      ["TagTenantSessionWithOrg", "Allow", ["sts:TagSession"], [arn.role(location, platform.tenantDataRole)]],
+      ["DenyScan", "Deny", ["dynamodb:Scan"], [tableArn, arn.tableIndexes(location, platform.table)]],
+    ]);
+    const asSequencer = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+      decide({ principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${args.name}/s`, action, resource, context, identity: [policy!] });
+    expect(await asSequencer("dynamodb:GetRecords", `${tableArn}/stream/2026-12-03T00-00-00.000`)).toBe("Allowed");
+    // Its own role reaches no org's items: only the tenant session tagged with that org does.
+    expect(await asSequencer("dynamodb:PutItem", tableArn, { "dynamodb:LeadingKeys": ["ORG#acme#AUDIT"] })).toBe("ImplicitlyDenied");
+    expect(await asSequencer("dynamodb:Scan", tableArn)).toBe("ExplicitlyDenied");
   });
 });

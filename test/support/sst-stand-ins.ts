@@ -77,7 +77,19 @@ export function createStandIns(options: { stage: string; dev: boolean; account: 
     ),
     Secret: resource("sst:sst:Secret", (name) => ({ name: out(name), value: out(`stand-in-secret-value-of-${name}`) })),
     aws: {
-      Dynamo: resource("sst:aws:Dynamo", (name) => ({ name: out(`${name}-table-name`), arn: out(arnOf("dynamodb", "table/", name)) })),
+      Dynamo: class extends resource("sst:aws:Dynamo", (name) => ({ name: out(`${name}-table-name`), arn: out(arnOf("dynamodb", "table/", name)) })) {
+        /**
+         * SST makes the subscriber function and its event source mapping; the stand-in records
+         * both, with the mapping's args as its `transform.eventSourceMapping` leaves them.
+         */
+        subscribe(name: string, subscriber: any, args: any = {}) {
+          const mapping: Record<string, unknown> = {};
+          args.transform?.eventSourceMapping?.(mapping);
+          const subscription = { nodes: { function: out({ arn: out(arnOf("lambda", "function:", resolved(subscriber)?.name ?? name)) }) } };
+          record("sst:aws:DynamoLambdaSubscriber", name, { subscriber, filters: args.filters, eventSourceMapping: mapping }, {}, subscription);
+          return subscription;
+        }
+      },
       Bucket: resource("sst:aws:Bucket", (name) => ({ name: out(`${name}-bucket-name`), arn: out(`arn:aws:s3:::${name}`) })),
       Function: resource("sst:aws:Function", (name, args) => ({ name: out(args.name ?? name), arn: out(arnOf("lambda", "function:", args.name ?? name)) })),
       // SST creates the function (from `function`'s args) and its EventBridge Scheduler schedule inside.

@@ -18,6 +18,8 @@ export function awsLocation(input: { account: string; region: string }): AwsLoca
 export const arn = {
   table: (l: AwsLocation, table: string) => `arn:${l.partition}:dynamodb:${l.region}:${l.account}:table/${table}`,
   tableIndexes: (l: AwsLocation, table: string) => `${arn.table(l, table)}/index/*`,
+  /** Every stream the table has had (a stream's ARN names its creation time). */
+  tableStreams: (l: AwsLocation, table: string) => `${arn.table(l, table)}/stream/*`,
   tableIndex: (l: AwsLocation, table: string, index: string) => `${arn.table(l, table)}/index/${index}`,
   /** Secrets Manager appends `-` and six random characters: match exactly six, never more. */
   secret: (l: AwsLocation, name: string) => `arn:${l.partition}:secretsmanager:${l.region}:${l.account}:secret:${name}-??????`,
