@@ -8,7 +8,7 @@ import { useDeploymentPorts } from "../packages/core/src/deployments/ports.ts";
 import { REPO_ROOT } from "../packages/local/src/runtime.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 import { executionClosed, newApp, putSource, startDeployment, waitForStatus } from "./support/deployments.ts";
-import { byoiTarget } from "./support/samples.ts";
+import { auditSettled, byoiTarget } from "./support/samples.ts";
 
 /**
  * Deployments to a customer's own account (BYOI), end to end offline through HTTP: the target is
@@ -69,8 +69,10 @@ const finished = async (appId: string, id: string) => {
 };
 const releaseDir = (targetId: string, appId: string) => standIns().target.releaseDir(targetId, "acme", appId);
 const assumeRoleCalls = (id: string) => standIns().sts.calls().filter((call) => call.sessionName === id);
-const chainOf = async (deploymentId: string) =>
-  (await api.partition("ORG#acme#AUDIT")).filter((entry) => entry.requestId === deploymentId).sort((a, b) => a.seq - b.seq);
+const chainOf = async (deploymentId: string) => {
+  await auditSettled(api, "acme");
+  return (await api.partition("ORG#acme#AUDIT")).filter((entry) => entry.requestId === deploymentId).sort((a, b) => a.seq - b.seq);
+};
 
 describe("deploying to a BYOI target", () => {
   it("without a grant: FAILED `no grant`, before any AssumeRole, nothing written", async () => {
@@ -118,8 +120,8 @@ describe("deploying to a BYOI target", () => {
       ["deployments.apply", "started"], ["deployments.apply", "ok"],
     ]);
     for (const entry of entries) expect(entry).toMatchObject({ actor, target: on, requestId: id });
-    expect(entries[1]!.outcome.intentSeq).toBe(entries[0]!.seq);
-    expect(entries[3]!.outcome.intentSeq).toBe(entries[2]!.seq);
+    expect(entries[1]!.outcome.intentId).toBe(entries[0]!.id);
+    expect(entries[3]!.outcome.intentId).toBe(entries[2]!.id);
 
     const verified = await api.call(host(), "GET", "/v1/audit/verify", { token: api.tokens.member("acme", "admin") });
     expect(verified.status, verified.text).toBe(200);

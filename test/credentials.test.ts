@@ -163,7 +163,11 @@ describe("storing and reading credentials", () => {
     const writes: { command: string; items: any[] }[] = [];
     table.client.middlewareStack.add((next, context) => async (args) => {
       const command = String(context.commandName);
-      if (!/^(Get|Query)/.test(command)) writes.push({ command, items: (args.input as any).TransactItems ?? [] });
+      const items = (args.input as any).TransactItems ?? [];
+      // The audit sequencer shares the org's handle: its writes (in the log's partitions only) are not the request's.
+      const keyOf = (item: any) => Object.values(item)[0] as any;
+      const sequencing = items.length > 0 && items.every((item: any) => /#AUDIT/.test(String((keyOf(item).Item ?? keyOf(item).Key)?.PK)));
+      if (!/^(Get|Query|BatchGet)/.test(command) && !sequencing) writes.push({ command, items });
       return next(args);
     }, { step: "initialize", name: "recordWrites" });
     const entryOf = (items: any[]) => items.at(-1).Put.Item;
@@ -176,7 +180,7 @@ describe("storing and reading credentials", () => {
       const [put, putUser, del, delUser] = writes.map((write) => write.items);
       expect(put!.map((item: any) => Object.keys(item)[0])).toEqual(["ConditionCheck", "Put", "Put"]);
       expect(put![1].Put.Item).toMatchObject(keys.credential("acme", app, { kind: "system" }, "audited"));
-      expect(entryOf(put!)).toMatchObject({ ...keys.auditEntry("acme", entryOf(put!).seq), action: "credentials.put", target: { appId: app, name: "audited" }, outcome: { result: "ok" } });
+      expect(entryOf(put!)).toMatchObject({ ...keys.auditRecord("acme", entryOf(put!).id), v: 2, action: "credentials.put", target: { appId: app, name: "audited" }, outcome: { result: "ok" } });
       expect(entryOf(putUser!)).toMatchObject({ action: "credentials.put-user", target: { appId: app, sub: "carol", name: "audited" } });
       expect(del!.map((item: any) => Object.keys(item)[0])).toEqual(["Delete", "Put"]);
       expect(del![0].Delete.Key).toEqual(keys.credential("acme", app, { kind: "system" }, "audited"));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MEMBER_ROLES, roleRank } from "../packages/core/src/auth/principal.ts";
 import { routes, type RouteDef } from "../packages/core/src/routes.ts";
 import { startTestApi, type CallOptions, type Reply, type TestApi } from "./support/api.ts";
-import { activeGrant, byoiTarget, newEnrollmentToken, newTarget, SAMPLE_SECRET, samples, type SampleRequest } from "./support/samples.ts";
+import { activeGrant, auditSettled, byoiTarget, newEnrollmentToken, newTarget, SAMPLE_SECRET, samples, type SampleRequest } from "./support/samples.ts";
 
 /**
  * Every route × every way a request can come from the wrong place. acme is the host org; globex
@@ -268,6 +268,7 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
 
 describe("the audit chain after the whole matrix", () => {
   it("holds acme's refusals of platform tokens, and nothing of another org", async () => {
+    await auditSettled(api, "acme");
     const chain = (await api.partition("ORG#acme#AUDIT")).filter((item) => String(item.SK).startsWith("SEQ#"));
     expect(chain.some((e) => e.actor.kind === "platform" && e.outcome.result === "denied")).toBe(true);
     expect(chain.every((e) => e.org === "acme" && (e.actor.kind === "platform" || e.actor.org === "acme"))).toBe(true);

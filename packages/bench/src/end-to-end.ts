@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { keys } from "@bulkhead/core/data/keys";
 import { routeById, type RouteDef, type RouteId } from "@bulkhead/core/routes";
 import { gatewayClient, type GatewayClient } from "@bulkhead/local/client";
@@ -10,19 +10,25 @@ import { round } from "./stats.ts";
 
 const ORG = "acme";
 const CONCURRENCY = 16;
+/** The orgs of the many-orgs writes: CONCURRENCY of them, each request of the load to the next. */
+const MANY_ORGS = Array.from({ length: CONCURRENCY }, (_, i) => `bench-org-${i + 1}`);
 /**
  * Untimed requests per route before its timed ones: they load the handler module, fetch the
- * JWKS, cache the org and let V8 optimise, so the timed requests measure a warm function. Two
- * at a time: writes at full concurrency would mostly wait on the audit chain's lost races,
- * which warms nothing. The apps they create also give `GET /v1/apps` a full default page.
+ * JWKS, cache the org and let V8 optimise, so the timed requests measure a warm function. The
+ * apps they create also give `GET /v1/apps` a full default page.
  */
-const WARMUP = { requests: 50, concurrency: 2 };
+const WARMUP = { requests: 50, concurrency: 4 };
 /**
- * Timed requests per route (and GetItem calls for the floor): enough for a p99 that is not one
+ * Timed requests per route (and calls for each floor): enough for a p99 that is not one
  * outlier (the 10th, 6th and 3rd slowest), few enough for `npm run bench` to stay well under five
- * minutes on 2 cores (writes run at tens per second: every one appends to the org's audit chain).
+ * minutes on 2 cores.
  */
-const REQUESTS = { list: 1000, putCredential: 600, createApp: 300, floor: 1000 };
+const REQUESTS = { list: 1000, putCredential: 1000, createApp: 600, floor: 1000 };
+/**
+ * The write goals, against DynamoDB Local's own TransactWriteItems of two items at the same
+ * concurrency (what an audited write is at least: its change and its record in one transaction).
+ */
+const WRITE_GOALS = { p99AtMost: 4, throughputAtLeast: 0.5 };
 /**
  * Every credential name is written this often in the timed PUTs: the first write creates it,
  * the others replace it (a new version of an existing item, as a rotating client would).
@@ -34,16 +40,16 @@ const WRITES_PER_NAME = 2;
 type Route = { route: RouteDef; token: string };
 
 /** A route of the table with a member token of exactly the role it requires. */
-function memberRoute(api: GatewayClient, id: RouteId): Route {
+function memberRoute(api: GatewayClient, id: RouteId, org = ORG): Route & { org: string } {
   const route = routeById(id);
   if (!("member" in route.access)) throw new Error(`bench: ${id} is not a member route`);
-  return { route, token: api.tokens.member(ORG, route.access.member, "bench") };
+  return { route, token: api.tokens.member(org, route.access.member, "bench"), org };
 }
 
-function request(api: GatewayClient, { route, token }: Route, params: Record<string, string>, body?: unknown): LoadRequest {
+function request(api: GatewayClient, { route, token, org }: Route & { org: string }, params: Record<string, string>, body?: unknown): LoadRequest {
   const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name]!));
   return {
-    host: api.orgHost(ORG),
+    host: api.orgHost(org),
     method: route.method,
     path,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
@@ -67,13 +73,20 @@ export async function endToEnd() {
     const list = memberRoute(api, "apps.list");
     const create = memberRoute(api, "apps.create");
     const put = memberRoute(api, "credentials.put");
-    const newApp = async (name: string): Promise<string> => {
-      const reply = await api.call(api.orgHost(ORG), "POST", "/v1/apps", { token: create.token, body: { name } });
+    const newApp = async (name: string, org = ORG): Promise<string> => {
+      const reply = await api.call(api.orgHost(org), "POST", "/v1/apps", { token: memberRoute(api, "apps.create", org).token, body: { name } });
       if (reply.status !== 201) throw new Error(`bench setup: POST /v1/apps answered ${reply.status}: ${reply.text}`);
       return reply.json.id;
     };
     const benchApp = await newApp("bench-credentials");
     const warmupApp = await newApp("bench-warmup");
+    for (const slug of MANY_ORGS) {
+      const reply = await api.call(api.platformHost, "POST", "/v1/orgs", { token: api.tokens.platform("platform-admin"), body: { slug, name: slug } });
+      if (reply.status !== 201) throw new Error(`bench setup: POST /v1/orgs answered ${reply.status}: ${reply.text}`);
+    }
+    const manyOrgs = await Promise.all(MANY_ORGS.map(async (org) => ({
+      put: memberRoute(api, "credentials.put", org), create: memberRoute(api, "apps.create", org), app: await newApp("bench-credentials", org),
+    })));
 
     await load(offline.port, (i) => request(api, create, {}, { name: `warmup-${i}` }), WARMUP.requests, WARMUP.concurrency);
     await load(offline.port, (i) => request(api, put, { appId: warmupApp, name: `warmup-${i}` }, { value: secretValue() }), WARMUP.requests, WARMUP.concurrency);
@@ -87,18 +100,47 @@ export async function endToEnd() {
       "POST /v1/apps": await load(offline.port, (i) => request(api, create, {}, { name: `bench-${i}` }), REQUESTS.createApp, CONCURRENCY),
     };
     await expectCredentialVersions(api, benchApp, put.token, names);
+    // The same writes with 16 orgs at once: request i goes to org i mod 16.
+    const orgOf = (i: number) => manyOrgs[i % manyOrgs.length]!;
+    const manyOrgRoutes = {
+      "PUT /v1/apps/{appId}/credentials/{name}": await load(offline.port, (i) =>
+        request(api, orgOf(i).put, { appId: orgOf(i).app, name: `many-${i}` }, { value: secretValue() }), REQUESTS.putCredential, CONCURRENCY),
+      "POST /v1/apps": await load(offline.port, (i) => request(api, orgOf(i).create, {}, { name: `bench-${i}` }), REQUESTS.createApp, CONCURRENCY),
+    };
 
     const client = localClient(offline.dynamoEndpoint);
     const key = keys.orgRecord(ORG);
     const getItem = () => client.send(new GetItemCommand({ TableName: offline.config.tableName, Key: { PK: { S: key.PK }, SK: { S: key.SK } } }));
     await loadFn(getItem, WARMUP.requests, WARMUP.concurrency);
     const floor = await loadFn(getItem, REQUESTS.floor, CONCURRENCY);
+    // Two new items of one org per transaction, as a change and its audit record are.
+    const put2 = (i: number) => client.send(new TransactWriteItemsCommand({
+      TransactItems: ["A", "B"].map((side) => ({ Put: { TableName: offline.config.tableName, Item: { PK: { S: `ORG#${ORG}#FLOOR` }, SK: { S: `${side}#${i}#${randomBytes(6).toString("hex")}` } }, ConditionExpression: "attribute_not_exists(PK)" } })),
+    }));
+    await loadFn(put2, WARMUP.requests, WARMUP.concurrency);
+    const transactFloor = await loadFn(put2, REQUESTS.floor, CONCURRENCY);
 
-    const vsFloor = Object.fromEntries(Object.entries(routes).map(([name, figures]) => [name, {
-      median: round(figures.latencyMs.median / floor.latencyMs.median),
-      p99: round(figures.latencyMs.p99 / floor.latencyMs.p99),
-    }]));
-    return { concurrency: CONCURRENCY, warmup: WARMUP, routes, dynamoGetItemFloor: floor, latencyVsFloor: vsFloor };
+    const vs = (against: typeof floor) => (figures: { requestsPerSecond: number; latencyMs: { median: number; p99: number } }) => ({
+      median: round(figures.latencyMs.median / against.latencyMs.median),
+      p99: round(figures.latencyMs.p99 / against.latencyMs.p99),
+      throughput: round(figures.requestsPerSecond / against.requestsPerSecond),
+    });
+    const writes = { oneOrg: routes, sixteenOrgs: manyOrgRoutes };
+    const writeGoals = Object.fromEntries(Object.entries(writes).flatMap(([where, set]) =>
+      (["PUT /v1/apps/{appId}/credentials/{name}", "POST /v1/apps"] as const).map((name) => {
+        const ratio = vs(transactFloor)(set[name]);
+        return [`${where} ${name}`, { ...ratio, met: ratio.p99 <= WRITE_GOALS.p99AtMost && ratio.throughput >= WRITE_GOALS.throughputAtLeast }];
+      })));
+    return {
+      concurrency: CONCURRENCY,
+      warmup: WARMUP,
+      routes,
+      manyOrgRoutes,
+      dynamoGetItemFloor: floor,
+      dynamoTransactWriteFloor: transactFloor,
+      latencyVsFloor: Object.fromEntries(Object.entries(routes).map(([name, figures]) => [name, vs(floor)(figures)])),
+      writeGoals: { goal: `p99 ≤ ${WRITE_GOALS.p99AtMost}× and throughput ≥ ${WRITE_GOALS.throughputAtLeast}× of the TransactWriteItems floor`, ...writeGoals },
+    };
   } finally {
     await offline.stop();
   }

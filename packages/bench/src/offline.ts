@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { localClient } from "@bulkhead/local/dynamodb";
-import { startOffline, type Offline } from "@bulkhead/local/runtime";
+import { startOffline, type Offline, type OfflineOptions } from "@bulkhead/local/runtime";
 
 /** Set by run.ts for each bench process: the endpoint of the one DynamoDB Local of the run. */
 export const SHARED_DYNAMODB_ENV = "BULKHEAD_BENCH_DYNAMODB_ENDPOINT";
@@ -14,12 +14,12 @@ export const SHARED_DYNAMODB_ENV = "BULKHEAD_BENCH_DYNAMODB_ENDPOINT";
  * `npm run bench` the table lives in the run's shared DynamoDB Local (starting a JVM costs
  * seconds per bench) and is dropped afterwards; a bench run on its own starts its own.
  */
-export async function benchOffline(): Promise<Offline> {
+export async function benchOffline(options: Pick<OfflineOptions, "auditFault"> = {}): Promise<Offline> {
   const dataDir = mkdtempSync(join(tmpdir(), "bulkhead-bench-"));
   const shared = process.env[SHARED_DYNAMODB_ENV];
-  if (!shared) return startOffline({ dataDir, memory: true, port: 0 });
+  if (!shared) return startOffline({ dataDir, memory: true, port: 0, ...options });
   const tableName = `bench-${randomUUID()}`;
-  const offline = await startOffline({ dataDir, memory: true, port: 0, dynamoEndpoint: shared, tableName });
+  const offline = await startOffline({ dataDir, memory: true, port: 0, dynamoEndpoint: shared, tableName, ...options });
   return {
     ...offline,
     stop: async () => {
