@@ -4,7 +4,7 @@ import { BUILD_ROLE_PATH } from "../packages/core/src/iam/workflows.ts";
 import type { Stage } from "./stage.ts";
 import type { Storage } from "./storage.ts";
 
-/** Signs audit checkpoints (packages/core/src/audit/kms-signer.ts): ECDSA P-256, sign/verify only. */
+/** Signs audit tree heads (packages/core/src/audit/kms-signer.ts, used by the sequencer): ECDSA P-256, sign/verify only. */
 export function auditCheckpointKey() {
   return new aws.kms.Key("AuditCheckpointSigningKey", {
     description: "Bulkhead audit checkpoint signing key",

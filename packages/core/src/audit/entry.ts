@@ -121,7 +121,7 @@ function withoutUndefined<T extends object>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-/** How an HTTP status reads in the chain. */
+/** How an HTTP status reads in the log. */
 export function outcomeOfStatus(status: number, problem?: string): AuditOutcome {
   const result: AuditResult = status < 400 ? "ok" : status === 401 || status === 403 ? "denied" : "failed";
   return problem && status >= 400 ? { result, status, problem } : { result, status };

@@ -15,10 +15,10 @@ import { requestIdOf, type ApiContext, type ApiEvent, type ApiRequest, type Requ
  * - every mutating request (any method but GET) of a verified caller of the host's org, with
  *   its outcome: ok, denied (401/403) or failed, and the status;
  * - every request of a platform token on an org host, allowed or refused, reads included;
- * - a successful platform-host route that declares `auditOrgFrom`, in that org's chain.
- * Not chained, only logged: requests without a verified token (anyone could flood a chain),
- * tokens of another org (that org's identities must not enter this org's chain), and unknown or
- * suspended orgs (there is no chain to write to).
+ * - a successful platform-host route that declares `auditOrgFrom`, in that org's log.
+ * Not in any log, only logged by the function: requests without a verified token (anyone could
+ * flood a log), tokens of another org (that org's identities must not enter this org's log), and
+ * unknown or suspended orgs (there is no log to write to).
  *
  * A service that can commit its change and the record in one transaction does so through the
  * handler's `audit` (see transactAudited); this middleware then writes nothing more. Records
@@ -37,8 +37,8 @@ export function actorOf(principal: Principal): AuditActor {
   }
 }
 
-/** The org whose chain records this request, or undefined when no chain does. */
-function chainOf(route: RouteDef, state: RequestState, status: number): string | undefined {
+/** The org whose log records this request, or undefined when none does. */
+function logOf(route: RouteDef, state: RequestState, status: number): string | undefined {
   const caller = state.caller;
   if (!caller) return undefined;
   if (route.host === "org") {
@@ -105,7 +105,7 @@ export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any,
     if (audit.record || audit.attempted) return;
     audit.attempted = true;
     const status = request.response?.statusCode ?? 500;
-    const org = chainOf(route, state, status);
+    const org = logOf(route, state, status);
     if (!org) return;
     const problem = request.error ? toProblem(request.error).slug : undefined;
     const target = audit.target ?? defaultTarget(route, request.event, org);

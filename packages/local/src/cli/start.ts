@@ -49,10 +49,12 @@ Try:
   curl -s -X POST ${org}/v1/grants/$GRANT/revoke -H "authorization: Bearer $TOKEN"   # later deployments to it: FAILED "grant revoked"
   # platform host:
   curl -s http://localhost:${port}/v1/orgs/acme -H "authorization: Bearer $(npm run -s token -- --platform --sub ops --role platform-admin)"
-  # the org's audit trail (owner/admin): list, verify (signs a checkpoint), export for offline checks
+  # the org's audit log (owner/admin): list (and how many records wait to be sequenced), verify, signed heads, export for offline checks
   curl -s ${org}/v1/audit -H "authorization: Bearer $TOKEN"
   curl -s ${org}/v1/audit/verify -H "authorization: Bearer $TOKEN"
-  curl -s ${org}/v1/audit/export -H "authorization: Bearer $TOKEN" > audit.jsonl && npm run -s audit:verify -- audit.jsonl
+  curl -s ${org}/v1/audit/heads -H "authorization: Bearer $TOKEN" > heads.json && node -pe 'require("./heads.json").publicKey.pem' > audit-key.pem
+  curl -s ${org}/v1/audit/export -H "authorization: Bearer $TOKEN" > audit.jsonl && npm run -s audit:verify -- audit.jsonl --heads heads.json --public-key audit-key.pem
+  curl -s "${org}/v1/audit/proof/inclusion?seq=1" -H "authorization: Bearer $TOKEN"
 Ctrl-C stops.`);
   let stopping = false;
   const stop = async () => {
