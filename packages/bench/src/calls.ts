@@ -49,12 +49,16 @@ export async function callsPerOperation() {
       if (status >= 400) throw new Error(`bench: ${route.id} answered ${status}; the count would not be the operation's`);
       table[`${route.method} ${route.path}`] = { status, reads: counts.reads, writes: counts.writes, scans: counts.scans };
     }
+    // The audit log's reads are two concurrent commands by design: its entries (or the newest head)
+    // and the count of records still waiting (or one BatchGet of a proof's O(log n) nodes).
+    const isAuditLogRead = (key: string) => key.startsWith("GET /v1/audit");
     const gets = Object.entries(table).filter(([key]) => key.startsWith("GET "));
     return {
       table,
-      maxReadsPerGet: Math.max(...gets.map(([, c]) => c.reads)),
+      maxReadsPerGet: Math.max(...gets.filter(([key]) => !isAuditLogRead(key)).map(([, c]) => c.reads)),
+      maxReadsPerAuditGet: Math.max(...gets.filter(([key]) => isAuditLogRead(key)).map(([, c]) => c.reads)),
       scans: Object.values(table).reduce((sum, c) => sum + c.scans, 0),
-      goals: { maxReadsPerGet: 1, scans: 0 },
+      goals: { maxReadsPerGet: 1, maxReadsPerAuditGet: 2, scans: 0 },
     };
   } finally {
     await offline.stop();

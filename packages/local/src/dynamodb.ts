@@ -65,7 +65,7 @@ export async function startDynamoLocal(options: { dataDir?: string; timeoutMs?: 
     if (child.exitCode === null) child.kill("SIGKILL");
   };
   try {
-    await Promise.race([waitUntilServing(endpoint, options.timeoutMs ?? 30_000), exited]);
+    await Promise.race([waitUntilServing(endpoint, options.timeoutMs ?? 120_000), exited]);
   } catch (error) {
     await stop();
     throw error;

@@ -1,7 +1,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { auditRecordPartition, keys, type ItemKey } from "../data/keys.ts";
-import { tenantTable, type TenantTable } from "../data/tables.ts";
+import { sequencerTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import type { AuditRecord } from "./entry.ts";
 import { readItems, withoutKeys } from "./read.ts";
@@ -88,7 +88,7 @@ async function readWaitingRecords(table: TenantTable, recordKeys: readonly ItemK
 export async function sequenceStreamBatch(records: readonly StreamRecord[], options: SequencerOptions): Promise<{ orgs: number; entries: number }> {
   const byOrg = recordKeysByOrg(records);
   const results = await Promise.allSettled([...byOrg].map(async ([org, recordKeys]) => {
-    const table = tenantTable(org);
+    const table = sequencerTable(org);
     return sequenceRecords(table, await readWaitingRecords(table, recordKeys), options);
   }));
   const failed = results.filter((result) => result.status === "rejected");

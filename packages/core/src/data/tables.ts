@@ -21,27 +21,39 @@ function guardedTable(scope: KeyScope, credentials?: AwsCredentialIdentityProvid
 }
 
 const MAX_CACHED_ORGS = 256;
-const tenantTables = new Map<string, TenantTable>();
+
+/** One cache of org handles per kind of caller, so no caller's commands pass through another's client. */
+function orgTables() {
+  const cache = new Map<string, TenantTable>();
+  return (org: string): TenantTable => {
+    let table = cache.get(org);
+    if (!table) {
+      table = {
+        org,
+        ...guardedTable(
+          { label: `ORG#${org}`, tableName: tableName(), allows: (pk) => isOrgPartition(org, pk) },
+          tenantCredentials(org),
+        ),
+      };
+      if (cache.size >= MAX_CACHED_ORGS) cache.delete(cache.keys().next().value!);
+      cache.set(org, table);
+    }
+    return table;
+  };
+}
 
 /**
  * The handle a request for `org` works through. One client per org: it is where the org's
  * session-tagged credentials attach in the cloud, and its guard is fixed at construction.
  */
-export function tenantTable(org: string): TenantTable {
-  let table = tenantTables.get(org);
-  if (!table) {
-    table = {
-      org,
-      ...guardedTable(
-        { label: `ORG#${org}`, tableName: tableName(), allows: (pk) => isOrgPartition(org, pk) },
-        tenantCredentials(org),
-      ),
-    };
-    if (tenantTables.size >= MAX_CACHED_ORGS) tenantTables.delete(tenantTables.keys().next().value!);
-    tenantTables.set(org, table);
-  }
-  return table;
-}
+export const tenantTable = orgTables();
+
+/**
+ * The audit sequencer's handle for `org`: the same guard and credentials as tenantTable, on a
+ * client of its own (offline the sequencer runs in the API's process; its commands are not the
+ * requests').
+ */
+export const sequencerTable = orgTables();
 
 let platform: Table | undefined;
 
