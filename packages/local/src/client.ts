@@ -26,7 +26,10 @@ export function gatewayClient(port: number, issuer: DevIssuer) {
       headers["content-type"] ??= "application/json";
     }
     return new Promise((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port, method, path, headers }, (res) => {
+      // A connection per call: Node's global agent keeps sockets alive, and one the gateway closed
+      // while the caller's event loop was busy (a test spawning a CLI synchronously) would answer
+      // the next request with ECONNRESET.
+      const req = request({ host: "127.0.0.1", port, method, path, headers, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk) => chunks.push(chunk));
         res.on("end", () => {
