@@ -9,6 +9,7 @@ import type { PolicyDocument } from "../packages/core/src/iam/document.ts";
 import { platformNames } from "../packages/core/src/iam/names.ts";
 import { KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
 import { functionAccess } from "../packages/core/src/iam/platform.ts";
+import { artifactReaderRole } from "../packages/core/src/iam/artifact-reader.ts";
 import { hostedDeployRoleName } from "../packages/core/src/iam/deploy.ts";
 import { handlerFile, routes } from "../packages/core/src/routes.ts";
 import { stateMachines } from "../packages/core/src/workflows/machines.ts";
@@ -165,8 +166,8 @@ describe("IAM in infra", () => {
 
   it("grants no '*' action, and a '*' resource only where AWS has no narrower one, each with a comment in the IAM module", async () => {
     const roles = allRoles();
-    // Functions (routes and tasks), the KEK-rotation job, the tenant data role, the hosted deploy role, the state machine's and the build project's.
-    expect(roles.length).toBe(routes.length + tasks.length + 1 + 4);
+    // Functions (routes and tasks), the KEK-rotation job, the tenant data role, the hosted deploy role, the artifact reader, the state machine's and the build project's.
+    expect(roles.length).toBe(routes.length + tasks.length + 1 + 5);
     const boundary = declared.standIns.one("aws:iam:Policy", "BuildRoleBoundary");
     const documents = [
       ...roles.flatMap((role) => [...policiesOf(role.args), JSON.parse(role.args.assumeRolePolicy)].map((policy) => ({ name: role.name, policy }))),
@@ -378,6 +379,7 @@ describe("the deployment workflow in infra", () => {
       stateMachineArn: machineArn,
       buildProject: platform.buildProject,
       artifactBucket: "Artifacts-bucket-name",
+      artifactReaderRoleArn: arn.role(location, platform.artifactReaderRole),
       buildRolePath: "/bulkhead/build/",
       buildRolePermissionsBoundary: arn.managedPolicy(location, platform.buildRoleBoundary),
       hostedTargetRoleArn: arn.role(location, hostedDeployRoleName(STAGE)),
@@ -386,7 +388,7 @@ describe("the deployment workflow in infra", () => {
     expect(resolved(declared.standIns.one("aws:codebuild:Project", "BuildProject").args).name).toBe(platform.buildProject);
   });
 
-  it("runs the apply task as the platform deployer, which assumes only roles named bulkhead-deploy-*", () => {
+  it("runs the apply task as the platform deployer, which assumes only roles named bulkhead-deploy-* and the artifact reader", () => {
     const role = taskRoleArgs("deploys.apply");
     expect(role.name).toBe(platform.deployerRole);
     const [policy] = policiesOf(role);
@@ -396,7 +398,16 @@ describe("the deployment workflow in infra", () => {
       ["TagTenantSessionWithOrg", [arn.role(location, platform.tenantDataRole)]],
       ["AssumeDeployTargets", ["arn:aws:iam::*:role/bulkhead-deploy-*"]],
       ["TagDeploySessions", ["arn:aws:iam::*:role/bulkhead-deploy-*"]],
+      ["AssumeArtifactReader", [arn.role(location, platform.artifactReaderRole)]],
+      ["TagArtifactReaderSessions", [arn.role(location, platform.artifactReaderRole)]],
     ]);
+    expect(policy!.Statement.filter((s) => s.Action?.some((a) => a.startsWith("s3:")))).toEqual([]);
+    // The artifact reader: the IAM module's role, trusted by the deployer alone, declared after the deployer exists.
+    const reader = declared.standIns.one("aws:iam:Role", "ArtifactReaderRole");
+    const readerDocs = artifactReaderRole({ location, platform });
+    expect(resolved(reader.args)).toMatchObject({ name: platform.artifactReaderRole, assumeRolePolicy: JSON.stringify(readerDocs.trust) });
+    expect(policiesOf(resolved(reader.args))).toEqual([readerDocs.policy]);
+    expect(reader.opts?.dependsOn).toEqual([taskFunction("deploys.apply").instance]);
     // No other task may assume anything but the tenant data role.
     for (const task of tasks.filter((t) => t.id !== "deploys.apply")) {
       const [other] = policiesOf(taskRoleArgs(task.id));
