@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { keys } from "../../packages/core/src/data/keys.ts";
-import { TABLE_SCHEMA } from "../../packages/core/src/data/table-schema.ts";
+import { TABLE_INDEXES, TABLE_SCHEMA } from "../../packages/core/src/data/table-schema.ts";
 import { arn, awsLocation } from "../../packages/core/src/iam/arn.ts";
 import { KEK_ROTATION_JOB, kekRotationJobRole } from "../../packages/core/src/iam/jobs.ts";
 import { platformNames } from "../../packages/core/src/iam/names.ts";
@@ -100,27 +100,33 @@ describe("the tenant data role", () => {
     expect(await asTenant("acme", "dynamodb:Scan", ["ORG#acme"])).toBe("ExplicitlyDenied");
   });
 
-  it("denies any Query on the KEK-rotation index, which lists every org's apps, whatever the key", async () => {
-    const onIndex = (org: string | undefined, keys?: string[]) =>
-      decide({
-        principal: sessionArn(role.name),
-        action: "dynamodb:Query",
-        resource: rotationIndexArn,
-        context: { ...(org === undefined ? {} : { "aws:PrincipalTag/org": org }), ...(keys === undefined ? {} : { "dynamodb:LeadingKeys": keys }) },
-        identity: [role.policy],
-      });
-    await fc.assert(
-      fc.asyncProperty(orgSlug, async (org) => {
-        expect(await onIndex(org, [rotationIndex.partitionValue])).toBe("ExplicitlyDenied");
-        // Even a key that would pass the item statement's condition.
-        expect(await onIndex(org, [`ORG#${org}`])).toBe("ExplicitlyDenied");
-        expect(await onIndex(org)).toBe("ExplicitlyDenied");
-      }),
-      { numRuns: PROPERTY_RUNS },
-    );
-    expect(await onIndex(undefined, [rotationIndex.partitionValue])).toBe("ExplicitlyDenied");
-    // The deny names that index; the role's own statement reaches the table, not any index.
-    expect(role.policy.Statement.find((s) => s.Sid === "DenyKekRotationIndex")).toMatchObject({ Effect: "Deny", Action: ["dynamodb:Query"], Resource: [rotationIndexArn] });
+  it("denies any Query on the platform indexes (KEK rotation, active deployments), which list every org's items, whatever the key", async () => {
+    expect(TABLE_INDEXES.map((index) => index.name)).toEqual(["kek-rotation", "active-deployments"]);
+    for (const index of TABLE_INDEXES) {
+      const indexArn = arn.tableIndex(location, platform.table, index.name);
+      const onIndex = (org: string | undefined, keys?: string[]) =>
+        decide({
+          principal: sessionArn(role.name),
+          action: "dynamodb:Query",
+          resource: indexArn,
+          context: { ...(org === undefined ? {} : { "aws:PrincipalTag/org": org }), ...(keys === undefined ? {} : { "dynamodb:LeadingKeys": keys }) },
+          identity: [role.policy],
+        });
+      await fc.assert(
+        fc.asyncProperty(orgSlug, async (org) => {
+          expect(await onIndex(org, [index.partitionValue])).toBe("ExplicitlyDenied");
+          // Even a key that would pass the item statement's condition.
+          expect(await onIndex(org, [`ORG#${org}`])).toBe("ExplicitlyDenied");
+          expect(await onIndex(org)).toBe("ExplicitlyDenied");
+        }),
+        { numRuns: PROPERTY_RUNS },
+      );
+      expect(await onIndex(undefined, [index.partitionValue])).toBe("ExplicitlyDenied");
+    }
+    // The deny names those indexes; the role's own statement reaches the table, not any index.
+    expect(role.policy.Statement.find((s) => s.Sid === "DenyPlatformIndexes")).toMatchObject({
+      Effect: "Deny", Action: ["dynamodb:Query"], Resource: TABLE_INDEXES.map((index) => arn.tableIndex(location, platform.table, index.name)),
+    });
   });
 
   describe("KEK secrets (credentials/secrets-manager-key-store.ts)", () => {

@@ -55,6 +55,12 @@ export const APP_LISTINGS = {
 
 const appListingHead = (org: string, appId: string, listing: AppListing): ItemKey => ({ PK: appPartition(org, appId), SK: listing.head });
 
+/**
+ * On the deployments listing head: the ids of the app's deployments that have not ended (a string
+ * set). Written in the transactions that create and end deployments; an app delete requires it absent.
+ */
+export const ACTIVE_DEPLOYMENTS = "activeDeployments";
+
 export const keys = {
   app: (org: string, appId: string): ItemKey => ({ PK: orgPartition(org), SK: `APP#${appId}` }),
   appPrefix: "APP#",
@@ -96,6 +102,11 @@ export const keys = {
    */
   phaseAccess: (org: string, phase: string, targetId: string): ItemKey => ({ PK: orgPartition(org), SK: `ACCESS#${phase}#${targetId}` }),
   phaseAccessPrefix: (phase: string): string => `ACCESS#${phase}#`,
+  /** Puts a deployment item in the sparse active-deployments index, ordered by when it was queued. */
+  activeDeploymentIndex: (queuedAt: string) => ({
+    [TABLE_SCHEMA.indexes.activeDeployments.partitionKey]: TABLE_SCHEMA.indexes.activeDeployments.partitionValue,
+    [TABLE_SCHEMA.indexes.activeDeployments.sortKey]: queuedAt,
+  }),
   /** Puts an app item in the sparse KEK-rotation index, ordered by when its KEK last rotated. */
   kekRotationIndex: (rotatedAt: string) => ({
     [TABLE_SCHEMA.indexes.kekRotation.partitionKey]: TABLE_SCHEMA.indexes.kekRotation.partitionValue,
