@@ -20,7 +20,7 @@ export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
  * Workflows run with the production definition; offline only the pauses shrink: retries wait a
  * few ms and each test's build sandboxes live in a directory of their own.
  */
-export async function startTestApi(options: { workflows?: OfflineWorkflowOptions } = {}) {
+export async function startTestApi(options: { workflows?: OfflineWorkflowOptions; sweepIntervalMs?: number } = {}) {
   const sandboxRoot = mkdtempSync(join(tmpdir(), "bulkhead-sandboxes-"));
   const offline: Offline = await startOffline({
     dataDir: mkdtempSync(join(tmpdir(), "bulkhead-test-")),
@@ -28,6 +28,7 @@ export async function startTestApi(options: { workflows?: OfflineWorkflowOptions
     tableName: `t-${randomUUID()}`,
     port: 0,
     workflows: { retryDelayMs: 5, sandboxRoot, ...options.workflows },
+    sweepIntervalMs: options.sweepIntervalMs,
   });
   const raw = localClient(offline.dynamoEndpoint);
   const db = DynamoDBDocumentClient.from(raw);

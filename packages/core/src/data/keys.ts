@@ -123,6 +123,13 @@ export function parseAppKey(key: { PK?: unknown; SK?: unknown }): { org: string;
   return org && app ? { org, app } : undefined;
 }
 
+/** The org, app and deployment a deployment item's key names, or undefined when the key is not a deployment's. */
+export function parseDeploymentKey(key: { PK?: unknown; SK?: unknown }): { org: string; appId: string; deploymentId: string } | undefined {
+  const app = typeof key.PK === "string" ? /^ORG#([^#]+)#APP#([^#]+)$/.exec(key.PK) : null;
+  const deployment = typeof key.SK === "string" ? /^DEPLOY#([^#]+)$/.exec(key.SK) : null;
+  return app && deployment ? { org: app[1]!, appId: app[2]!, deploymentId: deployment[1]! } : undefined;
+}
+
 /** True when a partition value belongs to `org`: the exact partition or one under it. */
 export function isOrgPartition(org: string, partition: string): boolean {
   const own = orgPartition(org);

@@ -256,6 +256,29 @@ export async function transition(
   return getDeploymentRecord(table, appId, deploymentId);
 }
 
+/**
+ * The one way a deployment is failed: the workflow's RecordFailure, an execution that closed
+ * without reaching it, a workflow that never started, and the stuck-deployment sweep all end a
+ * deployment here, so whatever ending a deployment releases (its place in the app's active set
+ * and in the active-deployments index, today) is released on every path. `recorded` is false when
+ * the deployment had already ended (or is gone): it is then left as it is.
+ */
+export async function failDeployment(
+  table: TenantTable,
+  ids: { appId: string; deploymentId: string },
+  fields: Pick<RecordedFields, "failureReason" | "buildLog">,
+  audit?: TransitionAudit,
+  now = new Date(),
+): Promise<{ recorded: boolean }> {
+  try {
+    await transition(table, ids.appId, ids.deploymentId, "fail", fields, now, audit);
+    return { recorded: true };
+  } catch (error) {
+    if (error instanceof TransitionRefused) return { recorded: false };
+    throw error;
+  }
+}
+
 async function findDeploymentRecord(table: TenantTable, appId: string, deploymentId: string): Promise<DeploymentRecord | undefined> {
   const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.deployment(table.org, appId, deploymentId), ConsistentRead: true }));
   return Item && toRecord(Item);

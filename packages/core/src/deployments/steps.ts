@@ -12,7 +12,7 @@ import { failureReason, type CaughtError } from "./failure.ts";
 import { artifactReadSession, deploymentAppNames, releaseSession, workflowBuildRole } from "./documents.ts";
 import { artifactPath, parseArtifactLocation } from "./names.ts";
 import { port, type ExecutionInput, type GrantCheck, type TemporaryCredentials } from "./ports.ts";
-import { getDeploymentRecord, transition, TransitionRefused, type BuildLog, type DeploymentRecord, type RecordedFields } from "./records.ts";
+import { failDeployment, getDeploymentRecord, transition, TransitionRefused, type BuildLog, type DeploymentRecord, type RecordedFields } from "./records.ts";
 import type { DeploymentStatus, TransitionName } from "./status.ts";
 import { resolveTarget, targetRef } from "./targets.ts";
 
@@ -273,13 +273,7 @@ export function reasonFor(state: Pick<FailureState, "failure" | "cleanupFailure"
 export async function recordFailure(state: FailureState): Promise<{ recorded: boolean }> {
   const { logGroup, logStreamPrefix } = state.build ?? {};
   const buildLog = logGroup && logStreamPrefix ? await buildLogExcerpt(logGroup, logStreamPrefix) : undefined;
-  try {
-    await transition(tenantTable(state.org), state.appId, state.deploymentId, "fail", { failureReason: reasonFor(state), buildLog });
-    return { recorded: true };
-  } catch (error) {
-    if (error instanceof TransitionRefused) return { recorded: false };
-    throw error;
-  }
+  return failDeployment(tenantTable(state.org), state, { failureReason: reasonFor(state), buildLog });
 }
 
 export const CLOSED_EXECUTION_REASONS = {
@@ -295,11 +289,5 @@ export const CLOSED_EXECUTION_REASONS = {
  */
 export async function executionClosed(ids: ExecutionInput, status: keyof typeof CLOSED_EXECUTION_REASONS): Promise<{ recorded: boolean }> {
   await destroyBuildEnvironment(ids, deploymentsConfig().buildProject);
-  try {
-    await transition(tenantTable(ids.org), ids.appId, ids.deploymentId, "fail", { failureReason: CLOSED_EXECUTION_REASONS[status] });
-    return { recorded: true };
-  } catch (error) {
-    if (error instanceof TransitionRefused) return { recorded: false };
-    throw error;
-  }
+  return failDeployment(tenantTable(ids.org), ids, { failureReason: CLOSED_EXECUTION_REASONS[status] });
 }

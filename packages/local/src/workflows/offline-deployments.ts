@@ -2,6 +2,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DeploymentsConfig } from "@bulkhead/core/deployments/config";
 import { useDeploymentPorts, type DeploymentPorts } from "@bulkhead/core/deployments/ports";
+import type { StateMachineDefinition } from "@bulkhead/core/workflows/asl";
 import { deploymentStateMachine, STATES } from "@bulkhead/core/workflows/deployment-machine";
 import { workflowOptions, type WorkflowOptionsInput } from "@bulkhead/core/workflows/options";
 import { placeholderTaskResources } from "@bulkhead/core/workflows/tasks";
@@ -31,6 +32,8 @@ export type OfflineWorkflowOptions = {
 };
 
 export type OfflineDeployments = {
+  /** The definition the executor runs (the sweep waits out its TimeoutSeconds). */
+  definition: StateMachineDefinition;
   executor: LocalExecutor;
   standIns: {
     codeBuild: CodeBuildStandIn;
@@ -115,6 +118,7 @@ export async function startOfflineDeployments(
   });
 
   return {
+    definition,
     executor,
     standIns: { codeBuild, sts, target, store, logs },
     stop: async () => {
