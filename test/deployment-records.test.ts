@@ -106,6 +106,17 @@ describe("the app's active deployments", () => {
     expect((await head(appId))!.activeDeployments).toBeUndefined();
   });
 
+  it("concurrent deployments of one app all land, each once in its active set", async () => {
+    const appId = await newApp(api, "acme");
+    const table = tenantTable("acme");
+    const created = await Promise.all(Array.from({ length: 8 }, () =>
+      createDeployment(table, { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" })));
+    const ids = created.map(({ deployment }) => deployment.id);
+    expect([...(await head(appId))!.activeDeployments].sort()).toEqual([...ids].sort());
+    await Promise.all(ids.map((id) => transition(table, appId, id, "cancel")));
+    expect((await head(appId))!.activeDeployments).toBeUndefined();
+  });
+
   it("no deployment is created for an app that does not exist, and nothing is written for it", async () => {
     const missing = "z".repeat(26);
     const refusal = await createDeployment(tenantTable("acme"), { appId: missing, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" })

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { appListingPage } from "../app-listing.ts";
 import { APP_LISTING_HEAD_TYPE, LIVE_APP } from "../apps.ts";
 import { ChangeRejected, transactAudited, type PendingAudit, type TransactItem } from "../audit/chain.ts";
@@ -136,13 +136,13 @@ export async function createDeployment(
     });
   }
   try {
-    await table.client.send(new TransactWriteCommand({ TransactItems: items }));
+    // Deployments of one app meet on its head: a transaction that lost only to another in flight is retried.
+    await writeAtomically(table, items);
     return { deployment: record, replayed: false };
   } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const failed = (index: number) => error.CancellationReasons?.[index]?.Code === "ConditionalCheckFailed";
-    if (failed(0) || failed(1)) throw problems.appNotFound();
-    if (!input.idempotency || !failed(3)) throw error;
+    if (!(error instanceof TransactionRefused)) throw error;
+    if (error.conditionFailed(0) || error.conditionFailed(1)) throw problems.appNotFound();
+    if (!input.idempotency || !error.conditionFailed(3)) throw error;
   }
   const { keyHash, requestHash } = input.idempotency;
   const { Item: entry } = await table.client.send(new GetCommand({
