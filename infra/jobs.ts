@@ -1,5 +1,5 @@
 import { ROTATION_DEFAULTS } from "../packages/core/src/config.ts";
-import { kekRotationJobRole, KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
+import { DEPLOYMENT_SWEEP_JOB, deploymentSweepJobRole, kekRotationJobRole, KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
 import { FUNCTION_DEFAULTS, ownRole } from "./functions.ts";
 import type { LinkName, Links } from "./links.ts";
 import type { Stage } from "./stage.ts";
@@ -14,9 +14,16 @@ const KEK_ROTATION_LINKS: readonly LinkName[] = ["Table", "TenantData", "KeyStor
 /** The job's source, relative to the repository root (SST resolves handlers from there). */
 export const KEK_ROTATION_HANDLER = "functions/src/jobs/rotate-keys.handler";
 
+/** The sweep reads the table and its index only; each deployment is failed through its org's tenant session. */
+const DEPLOYMENT_SWEEP_LINKS: readonly LinkName[] = ["Table", "TenantData"];
+export const DEPLOYMENT_SWEEP_HANDLER = "functions/src/jobs/sweep-deployments.handler";
+/** A stuck deployment is failed within this of passing its workflow's limit (plus the sweep's grace). */
+export const DEPLOYMENT_SWEEP_SCHEDULE = "rate(15 minutes)";
+
 /**
- * Scheduled jobs. KEK rotation runs daily on EventBridge Scheduler; it rotates only the apps
- * whose KEK is older than ROTATION_DAYS, and finishes rotations a crash left half-done.
+ * Scheduled jobs, on EventBridge Scheduler. KEK rotation runs daily; it rotates only the apps
+ * whose KEK is older than ROTATION_DAYS, and finishes rotations a crash left half-done. The
+ * deployment sweep runs every 15 minutes and fails deployments stuck past their workflow's limit.
  */
 export function scheduledJobs(stage: Stage, links: Links) {
   const { location, platform } = stage;
@@ -39,7 +46,20 @@ export function scheduledJobs(stage: Stage, links: Links) {
       transform: { role: ownRole(role.name, role) },
     },
   });
-  return { kekRotation: { cron: kekRotation, role } };
+  const sweepRole = deploymentSweepJobRole({ location, platform });
+  const deploymentSweep = new sst.aws.CronV2("DeploymentSweep", {
+    schedule: DEPLOYMENT_SWEEP_SCHEDULE,
+    function: {
+      ...FUNCTION_DEFAULTS,
+      name: platform.jobFunction(DEPLOYMENT_SWEEP_JOB),
+      description: "Fails deployments that outlived their workflow's time limit",
+      handler: DEPLOYMENT_SWEEP_HANDLER,
+      timeout: "5 minutes",
+      link: DEPLOYMENT_SWEEP_LINKS.map((name) => links[name]),
+      transform: { role: ownRole(sweepRole.name, sweepRole) },
+    },
+  });
+  return { kekRotation: { cron: kekRotation, role }, deploymentSweep: { cron: deploymentSweep, role: sweepRole } };
 }
 
 export type ScheduledJobs = ReturnType<typeof scheduledJobs>;

@@ -44,6 +44,7 @@ export function links(stage: Stage, storage: Storage, checkpointKey: CheckpointK
         stateMachineArn: arn.stateMachine(stage.location, stage.platform.deploymentStateMachine),
         buildProject: stage.platform.buildProject,
         artifactBucket: storage.artifacts.name,
+        artifactReaderRoleArn: arn.role(stage.location, stage.platform.artifactReaderRole),
         buildRolePath: BUILD_ROLE_PATH,
         buildRolePermissionsBoundary: arn.managedPolicy(stage.location, stage.platform.buildRoleBoundary),
         hostedTargetRoleArn: arn.role(stage.location, hostedDeployRoleName(stage.platform.stage)),

@@ -1,4 +1,5 @@
 import { arn } from "../packages/core/src/iam/arn.ts";
+import { artifactReaderRole } from "../packages/core/src/iam/artifact-reader.ts";
 import { hostedDeployRole } from "../packages/core/src/iam/deploy.ts";
 import type { RoleDocuments } from "../packages/core/src/iam/document.ts";
 import { buildProjectRoleTrust, buildRoleBoundary, deploymentMachineRole, taskRole } from "../packages/core/src/iam/workflows.ts";
@@ -39,7 +40,8 @@ function timeoutSeconds(task: Pick<TaskDef, "id">): number {
 /**
  * The deployment workflow: one function per entry of the task table (roles from the IAM module),
  * the build project (artifacts go to storage.ts's bucket, named by the stage and linked as
- * `Deployments.artifactBucket`), the per-app build roles' boundary, the hosted deploy target, the state
+ * `Deployments.artifactBucket`), the per-app build roles' boundary, the hosted deploy target, the
+ * artifact reader the apply task reads releases with, the state
  * machine from the shared ASL, and the EventBridge rule for executions that end without recording.
  */
 export function deploymentWorkflow(stage: Stage, links: Links) {
@@ -88,7 +90,12 @@ export function deploymentWorkflow(stage: Stage, links: Links) {
   // An ExternalId is not a secret to AWS (it is a trust-policy condition); it is kept as one so
   // only the apply task reads it.
   new aws.iam.Role("HostedDeployRole", roleArgs($output(externalId).apply((id) =>
-    hostedDeployRole({ ...input, deployerRoleArn: arn.role(location, platform.deployerRole), externalId: id, artifactBucket: platform.artifactBucket }))));
+    hostedDeployRole({ ...input, deployerRoleArn: arn.role(location, platform.deployerRole), externalId: id }))));
+  // The apply task reads each release's artifact through it; no deploy target reads the bucket.
+  const artifactReader = artifactReaderRole(input);
+  // IAM refuses a trust policy naming a role that does not exist yet: the deployer is the apply task's role.
+  const deployerTasks = taskFunctions.filter(({ task }) => task.needs.includes("sts:target-roles")).map(({ fn }) => fn);
+  new aws.iam.Role("ArtifactReaderRole", roleArgs(artifactReader), { dependsOn: deployerTasks });
 
   const machineRole = new aws.iam.Role("DeploymentMachineRole", roleArgs(deploymentMachineRole(input)));
   const resources = Object.fromEntries(
@@ -117,7 +124,7 @@ export function deploymentWorkflow(stage: Stage, links: Links) {
     sourceArn: rule.arn,
   });
 
-  return { taskFunctions, machine };
+  return { taskFunctions, machine, artifactReader };
 }
 
 /** The EventBridge pattern of the execution-closed task (its handler parses the same event). */

@@ -6,7 +6,7 @@ import { pendingAudit } from "../packages/core/src/audit/chain.ts";
 import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
 import { APP_LISTINGS, keys } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
-import { createDeployment } from "../packages/core/src/deployments/records.ts";
+import { createDeployment, transition } from "../packages/core/src/deployments/records.ts";
 import { startTestApi, type Reply, type TestApi } from "./support/api.ts";
 import { commandsSent } from "./support/commands.ts";
 import { overriding } from "./support/key-stores.ts";
@@ -45,11 +45,12 @@ async function newCredentials(org: string, app: string, names: string[]) {
   for (const name of names) expect((await send(org, "PUT", `/v1/apps/${app}/credentials/${name}`, { value: `v-${name}` })).status).toBe(200);
 }
 
-/** Deployments written as the route writes them, oldest first; returns their ids newest first. */
+/** Deployments written as the route writes them, oldest first, then ended (so the app can be deleted); returns their ids newest first. */
 async function newDeployments(org: string, app: string, count: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const { deployment } = await createDeployment(tenantTable(org), { appId: app, source: { ref: `r${i}` }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" });
+    await transition(tenantTable(org), app, deployment.id, "cancel");
     ids.push(deployment.id);
   }
   return ids.reverse();

@@ -1,10 +1,12 @@
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { deploymentsConfig } from "../packages/core/src/deployments/config.ts";
 import { deployGrants } from "../packages/core/src/deployments/grants.ts";
-import { useDeploymentPorts } from "../packages/core/src/deployments/ports.ts";
+import { port, useDeploymentPorts, type ArtifactReaderPort } from "../packages/core/src/deployments/ports.ts";
+import { RELEASE_ZIP_MAX_BYTES } from "../packages/core/src/deployments/steps.ts";
 import { REPO_ROOT } from "../packages/local/src/runtime.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 import { executionClosed, newApp, putSource, startDeployment, waitForStatus } from "./support/deployments.ts";
@@ -19,7 +21,10 @@ import { auditSettled, byoiTarget } from "./support/samples.ts";
 let api: TestApi;
 beforeAll(async () => (api = await startTestApi()));
 afterAll(() => api?.stop());
-afterEach(() => useDeploymentPorts({ grants: deployGrants() }));
+/** The runtime's own artifact stand-in, put back after a test wraps it. */
+let artifacts: ArtifactReaderPort;
+beforeAll(async () => (artifacts = await port("artifacts")));
+afterEach(() => useDeploymentPorts({ grants: deployGrants(), artifacts }));
 
 const host = () => api.orgHost("acme");
 const standIns = () => api.offline.deployments.standIns;
@@ -68,7 +73,9 @@ const finished = async (appId: string, id: string) => {
   return done;
 };
 const releaseDir = (targetId: string, appId: string) => standIns().target.releaseDir(targetId, "acme", appId);
-const assumeRoleCalls = (id: string) => standIns().sts.calls().filter((call) => call.sessionName === id);
+/** AssumeRole calls on deploy roles; the platform's own artifact reader is counted apart. */
+const assumeRoleCalls = (id: string) => standIns().sts.calls().filter((call) => call.sessionName === id && call.roleArn !== deploymentsConfig().artifactReaderRoleArn);
+const artifactReads = (id: string) => standIns().sts.calls().filter((call) => call.sessionName === id && call.roleArn === deploymentsConfig().artifactReaderRoleArn);
 const chainOf = async (deploymentId: string) => {
   await auditSettled(api, "acme");
   return (await api.partition("ORG#acme#AUDIT")).filter((entry) => entry.requestId === deploymentId).sort((a, b) => a.seq - b.seq);
@@ -103,6 +110,7 @@ describe("deploying to a BYOI target", () => {
     const done = await finished(appId, id);
     expect(done.status, done.failureReason).toBe("SUCCEEDED");
     expect(assumeRoleCalls(id)).toEqual([{ roleArn: target.deployRoleArn, sessionName: id, allowed: true }]);
+    expect(artifactReads(id)).toEqual([{ roleArn: deploymentsConfig().artifactReaderRoleArn, sessionName: id, allowed: true }]);
     const release = JSON.parse(readFileSync(join(releaseDir(target.id, appId), "releases", `${id}.json`), "utf8"));
     expect(release).toMatchObject({
       deploymentId: id,
@@ -129,11 +137,38 @@ describe("deploying to a BYOI target", () => {
     expect(exported.status).toBe(200);
     expect(exported.text).toContain("deployments.assume-role");
     const chainText = exported.text + JSON.stringify(await api.partition("ORG#acme#AUDIT"));
+    const history = JSON.stringify((await executionClosed(api, id)).history);
+    expect(history).toContain(id);
     const issued = standIns().sts.issued();
-    expect(issued.length).toBeGreaterThan(0);
+    // At least this deployment's two sessions: the artifact reader's and the customer role's.
+    expect(issued.length).toBeGreaterThanOrEqual(2);
     for (const secret of [target.externalId, ...issued.flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken])]) {
       expect(chainText.includes(secret), "the audit chain holds a secret").toBe(false);
+      expect(history.includes(secret), "the execution's history holds a secret").toBe(false);
     }
+  });
+
+  it("an artifact over Lambda's 50 MiB direct upload: FAILED with its size and the limit, the customer's role never assumed", async () => {
+    const target = await registerTarget();
+    trustAsCustomer(target);
+    await grant(target.id);
+    // The stored artifact grows past the limit before it is read (a sparse file: a real 50 MiB
+    // build costs more CPU than this shared machine should spend on one test).
+    useDeploymentPorts({
+      artifacts: {
+        read: async (request) => {
+          truncateSync(standIns().store.path(request.bucket, request.key), RELEASE_ZIP_MAX_BYTES + 1);
+          return artifacts.read(request);
+        },
+      },
+    });
+    const { appId, id } = await deploy(target.id);
+    const done = await finished(appId, id);
+    expect(done.status).toBe("FAILED");
+    expect(done.failureReason).toBe("the artifact is 50.0 MiB; a release is uploaded to its target directly, which takes at most 50.0 MiB zipped");
+    expect(artifactReads(id)).toHaveLength(1);
+    expect(assumeRoleCalls(id)).toEqual([]);
+    expect(existsSync(releaseDir(target.id, appId))).toBe(false);
   });
 
   it("grant revoked while the build runs: FAILED `grant revoked`, no AssumeRole, nothing written", async () => {

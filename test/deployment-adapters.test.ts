@@ -1,4 +1,5 @@
 import "aws-sdk-client-mock-vitest/extend";
+import { Readable } from "node:stream";
 import { BatchGetBuildsCommand, CodeBuildClient, ListBuildsForProjectCommand, StopBuildCommand } from "@aws-sdk/client-codebuild";
 import { CloudWatchLogsClient, DescribeLogStreamsCommand, GetLogEventsCommand, ResourceNotFoundException } from "@aws-sdk/client-cloudwatch-logs";
 import {
@@ -7,12 +8,14 @@ import {
 } from "@aws-sdk/client-iam";
 import { LambdaClient, UpdateAliasCommand, UpdateFunctionCodeCommand } from "@aws-sdk/client-lambda";
 import { ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { iamBuildRoles } from "../packages/core/src/deployments/cloud/iam.ts";
 import { codeBuildEnvironments } from "../packages/core/src/deployments/cloud/codebuild.ts";
 import { lambdaAliasTargets } from "../packages/core/src/deployments/cloud/lambda-target.ts";
+import { s3Artifacts } from "../packages/core/src/deployments/cloud/s3-artifacts.ts";
 import { cloudWatchBuildLogs } from "../packages/core/src/deployments/cloud/logs.ts";
 import { executionArnFor, sfnExecutions } from "../packages/core/src/deployments/cloud/sfn.ts";
 import { stsRoleAssumer } from "../packages/core/src/deployments/cloud/sts.ts";
@@ -41,6 +44,7 @@ const mocks = {
   codebuild: mockClient(CodeBuildClient),
   logs: mockClient(CloudWatchLogsClient),
   lambda: mockClient(LambdaClient),
+  s3: mockClient(S3Client),
 };
 afterEach(() => Object.values(mocks).forEach((m) => m.reset()));
 
@@ -76,7 +80,7 @@ describe("STS AssumeRole", () => {
   it("sends the role, ExternalId, session name, 900 s, session tags and the phase's session policy", async () => {
     const expiration = new Date(Date.now() + 900_000);
     mocks.sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: "ASIAEXAMPLEEXAMPLE01", SecretAccessKey: "s", SessionToken: "t", Expiration: expiration } });
-    const { policy, tags } = releaseSession({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact: { bucket: CONFIG.artifactBucket, key: artifactKey(names, DEPLOYMENT) } });
+    const { policy, tags } = releaseSession({ target: TARGET, names, deploymentId: DEPLOYMENT });
     const credentials = await stsRoleAssumer().assumeRole({
       roleArn: TARGET.roleArn, externalId: TARGET.externalId, sessionName: DEPLOYMENT, durationSeconds: 900, tags, policy,
     });
@@ -91,16 +95,15 @@ describe("STS AssumeRole", () => {
     });
   });
 
-  it("the deploy session policy names only this app's function and this deployment's artifact, and denies destruction", () => {
-    const session = releaseSession({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact: { bucket: CONFIG.artifactBucket, key: artifactKey(names, DEPLOYMENT) } });
+  it("the deploy session policy names only this app's function, nothing of the platform's bucket, and denies destruction", () => {
+    const session = releaseSession({ target: TARGET, names, deploymentId: DEPLOYMENT });
     const policy = JSON.parse(session.policy) as PolicyDocument;
     const allowed = policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Resource ?? []);
     expect(allowed).toEqual([
       `arn:aws:lambda:eu-west-1:210987654321:function:bh-acme-${names.app}`,
       `arn:aws:lambda:eu-west-1:210987654321:function:bh-acme-${names.app}:*`,
-      `arn:aws:s3:::bulkhead-artifacts-prod/acme/${names.app}/${DEPLOYMENT}/artifact.zip`,
     ]);
-    expect(policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action ?? [])).toEqual([...RELEASE_ACTIONS, "s3:GetObject"]);
+    expect(policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action ?? [])).toEqual([...RELEASE_ACTIONS]);
     const denied = policy.Statement.filter((s) => s.Effect === "Deny").flatMap((s) => s.Action ?? []);
     expect(denied).toEqual(expect.arrayContaining(["s3:DeleteBucket", "iam:Put*", "iam:PassRole", "logs:DeleteLogGroup"]));
     expect(session.policy.length).toBeLessThanOrEqual(2048);
@@ -209,12 +212,40 @@ describe("CloudWatch build logs", () => {
   });
 });
 
+describe("S3 artifact reader", () => {
+  const credentials = { accessKeyId: "ASIAREADERREADER0001", secretAccessKey: "secret", sessionToken: "token", expiration: new Date(Date.now() + 900_000) };
+  const key = artifactKey(names, DEPLOYMENT);
+  const request = { bucket: CONFIG.artifactBucket, key, accountId: CONFIG.accountId, region: CONFIG.region, credentials, maxBytes: 8 };
+  const body = (bytes: Uint8Array) => Object.assign(Readable.from([Buffer.from(bytes)]), { transformToByteArray: async () => bytes });
+
+  it("gets the object with the reader's session, from a bucket of the platform's own account", async () => {
+    const zip = new Uint8Array([1, 2, 3, 4]);
+    mocks.s3.on(GetObjectCommand).resolves({ Body: body(zip) as never, ContentLength: zip.length });
+    const clients: { region: string; credentials: unknown }[] = [];
+    const reader = s3Artifacts((region, creds) => {
+      clients.push({ region, credentials: creds });
+      return new S3Client({ region, credentials: creds });
+    });
+    expect(await reader.read(request)).toEqual({ size: 4, bytes: zip });
+    expect(clients).toEqual([{ region: CONFIG.region, credentials }]);
+    expect(mocks.s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: CONFIG.artifactBucket, Key: key, ExpectedBucketOwner: CONFIG.accountId });
+  });
+
+  it("does not read the body of an object over the limit, and says its size", async () => {
+    const stream = body(new Uint8Array(9));
+    mocks.s3.on(GetObjectCommand).resolves({ Body: stream as never, ContentLength: 60 * 1024 * 1024 });
+    expect(await s3Artifacts().read(request)).toEqual({ size: 60 * 1024 * 1024 });
+    expect(stream.destroyed).toBe(true);
+  });
+});
+
 describe("Lambda alias target", () => {
   const sha256 = "ab".repeat(32);
   const artifact = { location: `arn:aws:s3:::${CONFIG.artifactBucket}/${artifactPath(names, DEPLOYMENT)}/artifact.zip`, sha256 };
   const credentials = { accessKeyId: "ASIAEXAMPLEEXAMPLE01", secretAccessKey: "secret", sessionToken: "token", expiration: new Date(Date.now() + 900_000) };
 
-  it("publishes the artifact with the assumed credentials, checks its SHA-256, then moves the alias", async () => {
+  const code = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2, 3]);
+  it("uploads the code (ZipFile) with the assumed credentials, checks its SHA-256, then moves the alias", async () => {
     mocks.lambda.on(UpdateFunctionCodeCommand).resolves({ Version: "7", CodeSha256: Buffer.from(sha256, "hex").toString("base64") });
     mocks.lambda.on(UpdateAliasCommand).resolves({});
     const clients: { region: string; credentials: unknown }[] = [];
@@ -222,25 +253,27 @@ describe("Lambda alias target", () => {
       clients.push({ region, credentials: creds });
       return new LambdaClient({ region, credentials: creds });
     });
-    const result = await port.apply({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact, credentials });
+    const result = await port.apply({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact, code, credentials });
     expect(result).toEqual({ releaseId: `bh-acme-${names.app}:7` });
     expect(clients).toEqual([{ region: "eu-west-1", credentials }]);
     expect(mocks.lambda).toHaveReceivedCommandWith(UpdateFunctionCodeCommand, {
-      FunctionName: `bh-acme-${names.app}`, S3Bucket: CONFIG.artifactBucket, S3Key: `acme/${names.app}/${DEPLOYMENT}/artifact.zip`, Publish: true,
+      FunctionName: `bh-acme-${names.app}`, ZipFile: code, Publish: true,
     });
+    const sent = mocks.lambda.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input;
+    expect(Object.keys(sent).sort()).toEqual(["FunctionName", "Publish", "ZipFile"]);
     expect(mocks.lambda).toHaveReceivedCommandWith(UpdateAliasCommand, { FunctionName: `bh-acme-${names.app}`, Name: "live", FunctionVersion: "7" });
   });
 
   it("refuses to move the alias when the published code is not the artifact", async () => {
     mocks.lambda.on(UpdateFunctionCodeCommand).resolves({ Version: "8", CodeSha256: Buffer.from("cd".repeat(32), "hex").toString("base64") });
-    await expect(lambdaAliasTargets().apply({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact, credentials }))
+    await expect(lambdaAliasTargets().apply({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact, code, credentials }))
       .rejects.toMatchObject({ name: TASK_ERRORS.releaseMismatch });
     expect(mocks.lambda).toHaveReceivedCommandTimes(UpdateAliasCommand, 0);
   });
 
   it("an update in progress is transient", async () => {
     mocks.lambda.on(UpdateFunctionCodeCommand).rejects(serviceError("ResourceConflictException", 409));
-    await expect(lambdaAliasTargets().apply({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact, credentials }))
+    await expect(lambdaAliasTargets().apply({ target: TARGET, names, deploymentId: DEPLOYMENT, artifact, code, credentials }))
       .rejects.toMatchObject({ name: TASK_ERRORS.transient });
   });
 });

@@ -7,13 +7,16 @@ import { recordFailure, recordSuccess } from "../packages/core/src/deployments/s
 import { redactSecrets } from "../packages/core/src/redact.ts";
 import { TASK_ERRORS } from "../packages/core/src/workflows/errors.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
+import { newApp } from "./support/deployments.ts";
 
 /** Deployment records on DynamoDB Local: every status × every transition, and late tasks. */
 let api: TestApi;
-beforeAll(async () => (api = await startTestApi()));
+let APP: string;
+beforeAll(async () => {
+  api = await startTestApi();
+  APP = await newApp(api, "acme");
+});
 afterAll(() => api?.stop());
-
-const APP = "q".repeat(26);
 const PATHS: Record<DeploymentStatus, TransitionName[]> = {
   QUEUED: [],
   BUILDING: ["beginBuild"],
@@ -79,6 +82,47 @@ describe("status transitions", () => {
     expect(refusal).toBeInstanceOf(TransitionRefused);
     expect((refusal as TransitionRefused).current).toBeUndefined();
     expect(await api.partition(`ORG#acme#APP#${APP}`)).not.toContainEqual(expect.objectContaining({ SK: "DEPLOY#01ARZ3NDEKTSV4RRFFQ69G5FAV" }));
+  });
+});
+
+describe("the app's active deployments", () => {
+  const head = async (appId: string) => (await api.partition(`ORG#acme#APP#${appId}`)).find((item) => item.SK === "DEPLOY$");
+  const indexed = async (appId: string, id: string) =>
+    (await api.partition(`ORG#acme#APP#${appId}`)).find((item) => item.SK === `DEPLOY#${id}`)!;
+
+  it("a deployment joins its app's active set and the active-deployments index when created, and leaves both with its terminal transition", async () => {
+    const appId = await newApp(api, "acme");
+    const table = tenantTable("acme");
+    const create = () => createDeployment(table, { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" });
+    const [{ deployment: a }, { deployment: b }] = [await create(), await create()];
+    expect([...(await head(appId))!.activeDeployments].sort()).toEqual([a.id, b.id].sort());
+    expect(await indexed(appId, a.id)).toMatchObject({ activeDeploymentsIndex: "ACTIVE", activeSince: a.createdAt });
+    await transition(table, appId, a.id, "beginBuild");
+    expect([...(await head(appId))!.activeDeployments].sort()).toEqual([a.id, b.id].sort());
+    await transition(table, appId, a.id, "fail", { failureReason: "r" });
+    expect([...(await head(appId))!.activeDeployments]).toEqual([b.id]);
+    expect((await indexed(appId, a.id)).activeSince).toBeUndefined();
+    await transition(table, appId, b.id, "cancel");
+    expect((await head(appId))!.activeDeployments).toBeUndefined();
+  });
+
+  it("concurrent deployments of one app all land, each once in its active set", async () => {
+    const appId = await newApp(api, "acme");
+    const table = tenantTable("acme");
+    const created = await Promise.all(Array.from({ length: 8 }, () =>
+      createDeployment(table, { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" })));
+    const ids = created.map(({ deployment }) => deployment.id);
+    expect([...(await head(appId))!.activeDeployments].sort()).toEqual([...ids].sort());
+    await Promise.all(ids.map((id) => transition(table, appId, id, "cancel")));
+    expect((await head(appId))!.activeDeployments).toBeUndefined();
+  });
+
+  it("no deployment is created for an app that does not exist, and nothing is written for it", async () => {
+    const missing = "z".repeat(26);
+    const refusal = await createDeployment(tenantTable("acme"), { appId: missing, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" })
+      .catch((e: unknown) => e);
+    expect(refusal).toMatchObject({ status: 404 });
+    expect(await api.partition(`ORG#acme#APP#${missing}`)).toEqual([]);
   });
 });
 

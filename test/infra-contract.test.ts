@@ -7,9 +7,11 @@ import { TABLE_SCHEMA } from "../packages/core/src/data/table-schema.ts";
 import { arn, awsLocation } from "../packages/core/src/iam/arn.ts";
 import type { PolicyDocument } from "../packages/core/src/iam/document.ts";
 import { platformNames } from "../packages/core/src/iam/names.ts";
-import { AUDIT_SEQUENCER_JOB, KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
+import { AUDIT_SEQUENCER_JOB, DEPLOYMENT_SWEEP_JOB, KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
 import { AUDIT_RECORD_FILTER, matchesFilter } from "../packages/core/src/audit/stream.ts";
+import { deployedWorkflowTimeoutSeconds } from "../packages/core/src/deployments/sweep.ts";
 import { functionAccess } from "../packages/core/src/iam/platform.ts";
+import { artifactReaderRole } from "../packages/core/src/iam/artifact-reader.ts";
 import { hostedDeployRoleName } from "../packages/core/src/iam/deploy.ts";
 import { handlerFile, routes } from "../packages/core/src/routes.ts";
 import { stateMachines } from "../packages/core/src/workflows/machines.ts";
@@ -167,8 +169,8 @@ describe("IAM in infra", () => {
 
   it("grants no '*' action, and a '*' resource only where AWS has no narrower one, each with a comment in the IAM module", async () => {
     const roles = allRoles();
-    // Functions (routes and tasks), the KEK-rotation job, the audit sequencer, the tenant data role, the hosted deploy role, the state machine's and the build project's.
-    expect(roles.length).toBe(routes.length + tasks.length + 2 + 4);
+    // Functions (routes and tasks), the three jobs, the tenant data role, the hosted deploy role, the artifact reader, the state machine's and the build project's.
+    expect(roles.length).toBe(routes.length + tasks.length + 3 + 5);
     const boundary = declared.standIns.one("aws:iam:Policy", "BuildRoleBoundary");
     const documents = [
       ...roles.flatMap((role) => [...policiesOf(role.args), JSON.parse(role.args.assumeRolePolicy)].map((policy) => ({ name: role.name, policy }))),
@@ -199,10 +201,12 @@ describe("IAM in infra", () => {
       ...orgRoutes.map((r) => arn.role(location, platform.functionRole(r.id))),
       ...tenantTasks.map((t) => taskRoleArn(t.id)),
       arn.role(location, platform.jobRole(KEK_ROTATION_JOB)),
+      arn.role(location, platform.jobRole(DEPLOYMENT_SWEEP_JOB)),
       arn.role(location, platform.jobRole(AUDIT_SEQUENCER_JOB)),
     ].sort());
-    expect(tenant.opts.dependsOn).toHaveLength(orgRoutes.length + tenantTasks.length + 2);
+    expect(tenant.opts.dependsOn).toHaveLength(orgRoutes.length + tenantTasks.length + 3);
     expect(tenant.opts.dependsOn).toContain(declared.standIns.one("sst:aws:CronV2", "KekRotation").instance);
+    expect(tenant.opts.dependsOn).toContain(declared.standIns.one("sst:aws:CronV2", "DeploymentSweep").instance);
     expect(tenant.opts.dependsOn).toContain(declared.standIns.one("sst:aws:DynamoLambdaSubscriber", "AuditSequencer").instance);
     expect(resolved(tenant.args).name).toBe(platform.tenantDataRole);
   });
@@ -236,9 +240,13 @@ describe("IAM in infra", () => {
 describe("storage", () => {
   it("builds the table from TABLE_SCHEMA with TTL, point-in-time recovery and deletion protection", () => {
     const table = declared.standIns.one("sst:aws:Dynamo", "Table").args;
-    const index = TABLE_SCHEMA.indexes.kekRotation;
-    expect(table.fields).toEqual({ PK: "string", SK: "string", [index.partitionKey]: "string", [index.sortKey]: "string" });
-    expect(table.fields).toEqual({ PK: "string", SK: "string", kekRotationIndex: "string", kekRotatedAt: "string" });
+    const { kekRotation, activeDeployments } = TABLE_SCHEMA.indexes;
+    expect(table.fields).toEqual({
+      PK: "string", SK: "string",
+      [kekRotation.partitionKey]: "string", [kekRotation.sortKey]: "string",
+      [activeDeployments.partitionKey]: "string", [activeDeployments.sortKey]: "string",
+    });
+    expect(table.fields).toEqual({ PK: "string", SK: "string", kekRotationIndex: "string", kekRotatedAt: "string", activeDeploymentsIndex: "string", activeSince: "string" });
     expect(table.primaryIndex).toEqual({ hashKey: TABLE_SCHEMA.partitionKey, rangeKey: TABLE_SCHEMA.sortKey });
     expect(table.ttl).toBe("expiresAt");
     expect(table.deletionProtection).toBe(true);
@@ -248,9 +256,12 @@ describe("storage", () => {
 
   it("declares every index of TABLE_SCHEMA, and only those, as a keys-only global index", () => {
     const table = declared.standIns.one("sst:aws:Dynamo", "Table").args;
-    const index = TABLE_SCHEMA.indexes.kekRotation;
-    expect(table.globalIndexes).toEqual({ [index.name]: { hashKey: index.partitionKey, rangeKey: index.sortKey, projection: "keys-only" } });
-    expect(table.globalIndexes).toEqual({ "kek-rotation": { hashKey: "kekRotationIndex", rangeKey: "kekRotatedAt", projection: "keys-only" } });
+    expect(table.globalIndexes).toEqual(Object.fromEntries(Object.values(TABLE_SCHEMA.indexes)
+      .map((index) => [index.name, { hashKey: index.partitionKey, rangeKey: index.sortKey, projection: "keys-only" }])));
+    expect(table.globalIndexes).toEqual({
+      "kek-rotation": { hashKey: "kekRotationIndex", rangeKey: "kekRotatedAt", projection: "keys-only" },
+      "active-deployments": { hashKey: "activeDeploymentsIndex", rangeKey: "activeSince", projection: "keys-only" },
+    });
   });
 
   it("blocks public access to the artifact bucket and refuses anything but TLS 1.2+", () => {
@@ -383,6 +394,7 @@ describe("the deployment workflow in infra", () => {
       stateMachineArn: machineArn,
       buildProject: platform.buildProject,
       artifactBucket: "Artifacts-bucket-name",
+      artifactReaderRoleArn: arn.role(location, platform.artifactReaderRole),
       buildRolePath: "/bulkhead/build/",
       buildRolePermissionsBoundary: arn.managedPolicy(location, platform.buildRoleBoundary),
       hostedTargetRoleArn: arn.role(location, hostedDeployRoleName(STAGE)),
@@ -391,7 +403,7 @@ describe("the deployment workflow in infra", () => {
     expect(resolved(declared.standIns.one("aws:codebuild:Project", "BuildProject").args).name).toBe(platform.buildProject);
   });
 
-  it("runs the apply task as the platform deployer, which assumes only roles named bulkhead-deploy-*", () => {
+  it("runs the apply task as the platform deployer, which assumes only roles named bulkhead-deploy-* and the artifact reader", () => {
     const role = taskRoleArgs("deploys.apply");
     expect(role.name).toBe(platform.deployerRole);
     const [policy] = policiesOf(role);
@@ -401,7 +413,16 @@ describe("the deployment workflow in infra", () => {
       ["TagTenantSessionWithOrg", [arn.role(location, platform.tenantDataRole)]],
       ["AssumeDeployTargets", ["arn:aws:iam::*:role/bulkhead-deploy-*"]],
       ["TagDeploySessions", ["arn:aws:iam::*:role/bulkhead-deploy-*"]],
+      ["AssumeArtifactReader", [arn.role(location, platform.artifactReaderRole)]],
+      ["TagArtifactReaderSessions", [arn.role(location, platform.artifactReaderRole)]],
     ]);
+    expect(policy!.Statement.filter((s) => s.Action?.some((a) => a.startsWith("s3:")))).toEqual([]);
+    // The artifact reader: the IAM module's role, trusted by the deployer alone, declared after the deployer exists.
+    const reader = declared.standIns.one("aws:iam:Role", "ArtifactReaderRole");
+    const readerDocs = artifactReaderRole({ location, platform });
+    expect(resolved(reader.args)).toMatchObject({ name: platform.artifactReaderRole, assumeRolePolicy: JSON.stringify(readerDocs.trust) });
+    expect(policiesOf(resolved(reader.args))).toEqual([readerDocs.policy]);
+    expect(reader.opts?.dependsOn).toEqual([taskFunction("deploys.apply").instance]);
     // No other task may assume anything but the tenant data role.
     for (const task of tasks.filter((t) => t.id !== "deploys.apply")) {
       const [other] = policiesOf(taskRoleArgs(task.id));
@@ -442,10 +463,9 @@ describe("the KEK-rotation job in infra", () => {
   const cron = () => declared.standIns.one("sst:aws:CronV2", "KekRotation");
   const fn = () => cron().args.function;
   const role = () => functionRoleArgs({ args: fn() });
-  const indexArn = `${arn.table(location, platform.table)}/index/${TABLE_SCHEMA.indexes.kekRotation.name}`;
 
   it("runs daily on EventBridge Scheduler, as a nodejs24.x function of the shared defaults with a handler file that exists", () => {
-    expect(declared.standIns.of("sst:aws:CronV2")).toHaveLength(1);
+    expect(declared.standIns.of("sst:aws:CronV2").map((c) => c.name)).toEqual(["KekRotation", "DeploymentSweep"]);
     expect(cron().args.schedule).toBe("rate(1 day)");
     expect(fn()).toMatchObject({
       runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true },
@@ -465,32 +485,11 @@ describe("the KEK-rotation job in infra", () => {
   });
 
   it("links exactly the resources its bundled code reads", async () => {
-    const [file] = fn().handler.split(/\.(?=[^.]+$)/);
-    const bundle = await handlerBundle(join(ROOT, `${file}.ts`));
-    expect(bundle.packages.filter((p) => p.startsWith("@cloud-copilot/"))).toEqual([]);
-    const linkName = (resource: unknown) => declared.standIns.records.find((r) => r.instance === resource)!.name;
-    expect(fn().link.map(linkName).sort()).toEqual(bundle.links);
-    expect(bundle.links).toEqual(["KeyStore", "Table", "TenantData"]);
+    expect(await jobLinks(fn())).toEqual(["KeyStore", "Table", "TenantData"]);
   });
 
   it("runs under its own generated role: its log group, Query on the kek-rotation index, the tenant data role with an org tag", async () => {
-    const args = role();
-    expect(args.name).toBe(platform.jobRole(KEK_ROTATION_JOB));
-    expect(args.managedPolicyArns).toEqual([]);
-    expect(JSON.parse(args.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "lambda.amazonaws.com" });
-    const [policy] = policiesOf(args);
-    expect(policy!.Statement.map((s) => [s.Sid, s.Effect, s.Action, s.Resource])).toEqual([
-      ["WriteOwnLogs", "Allow", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${arn.logGroup(location, `/aws/lambda/${platform.jobFunction(KEK_ROTATION_JOB)}`)}:*`]],
-      ["QueryKekRotationIndex", "Allow", ["dynamodb:Query"], [indexArn]],
-      ["AssumeTenantData", "Allow", ["sts:AssumeRole"], [arn.role(location, platform.tenantDataRole)]],
-      ["TagTenantSessionWithOrg", "Allow", ["sts:TagSession"], [arn.role(location, platform.tenantDataRole)]],
-      ["DenyScan", "Deny", ["dynamodb:Scan"], [arn.table(location, platform.table), arn.tableIndexes(location, platform.table)]],
-    ]);
-    expect(wildcardAllows(policy!)).toEqual([]);
-    const asJob = (action: string, resource: string, context: Record<string, string | string[]>) =>
-      decide({ principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${args.name}/s`, action, resource, context, identity: [policy!] });
-    expect(await asJob("dynamodb:Query", indexArn, { "dynamodb:LeadingKeys": [TABLE_SCHEMA.indexes.kekRotation.partitionValue] })).toBe("Allowed");
-    expect(await asJob("dynamodb:Query", arn.table(location, platform.table), { "dynamodb:LeadingKeys": ["ORG#acme"] })).toBe("ImplicitlyDenied");
+    const asJob = await expectIndexJobRole(role(), KEK_ROTATION_JOB, "QueryKekRotationIndex", TABLE_SCHEMA.indexes.kekRotation);
     expect(await asJob("secretsmanager:GetSecretValue", `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bulkhead/acme/web/kek-Ab12Cd`, {})).toBe("ImplicitlyDenied");
   });
 });
@@ -548,3 +547,73 @@ describe("the audit sequencer in infra", () => {
     expect(await asSequencer("dynamodb:Scan", tableArn)).toBe("ExplicitlyDenied");
   });
 });
+describe("the deployment sweep in infra", () => {
+  const cron = () => declared.standIns.one("sst:aws:CronV2", "DeploymentSweep");
+  const fn = () => cron().args.function;
+  const role = () => functionRoleArgs({ args: fn() });
+
+  it("runs every 15 minutes on EventBridge Scheduler, as a nodejs24.x function of the shared defaults with a handler file that exists", () => {
+    expect(cron().args.schedule).toBe("rate(15 minutes)");
+    expect(fn()).toMatchObject({
+      runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true },
+      logging: { retention: "3 months", format: "json" },
+      name: platform.jobFunction(DEPLOYMENT_SWEEP_JOB),
+      timeout: "5 minutes",
+      environment: { POWERTOOLS_LOG_LEVEL: "INFO" },
+    });
+    expect(fn().permissions).toBeUndefined();
+    const [file, exported] = fn().handler.split(/\.(?=[^.]+$)/);
+    expect(exported).toBe("handler");
+    expect(existsSync(join(ROOT, `${file}.ts`)), file).toBe(true);
+  });
+
+  it("waits out the TimeoutSeconds of the state machine infra deploys", () => {
+    const machine = declared.standIns.one("aws:sfn:StateMachine", "DeploymentStateMachine");
+    expect(deployedWorkflowTimeoutSeconds()).toBe(JSON.parse(resolved(machine.args).definition).TimeoutSeconds);
+  });
+
+  it("links exactly the resources its bundled code reads", async () => {
+    expect(await jobLinks(fn())).toEqual(["Table", "TenantData"]);
+  });
+
+  it("runs under its own generated role: its log group, Query on the active-deployments index, the tenant data role with an org tag", async () => {
+    const asJob = await expectIndexJobRole(role(), DEPLOYMENT_SWEEP_JOB, "QueryActiveDeploymentsIndex", TABLE_SCHEMA.indexes.activeDeployments);
+    expect(await asJob("dynamodb:Scan", arn.tableIndex(location, platform.table, TABLE_SCHEMA.indexes.activeDeployments.name), {})).toBe("ExplicitlyDenied");
+  });
+});
+
+/** A job function's links, checked equal to the `Resource.<Name>` reads of its bundle (which never holds the simulator). */
+async function jobLinks(fn: any): Promise<string[]> {
+  const [file] = fn.handler.split(/\.(?=[^.]+$)/);
+  const bundle = await handlerBundle(join(ROOT, `${file}.ts`));
+  expect(bundle.packages.filter((p) => p.startsWith("@cloud-copilot/"))).toEqual([]);
+  const linkName = (resource: unknown) => declared.standIns.records.find((r) => r.instance === resource)!.name;
+  expect(fn.link.map(linkName).sort()).toEqual(bundle.links);
+  return bundle.links;
+}
+
+/**
+ * A job that walks one platform index runs under its own role: its log group, Query on that index,
+ * the tenant data role with an org tag, Scan denied; a simulated Query on the index by its one value
+ * is allowed and one on a table partition refused. Returns the simulation, for the job's own probes.
+ */
+async function expectIndexJobRole(args: any, job: string, sid: string, index: { name: string; partitionValue: string }) {
+  const indexArn = `${arn.table(location, platform.table)}/index/${index.name}`;
+  expect(args.name).toBe(platform.jobRole(job));
+  expect(args.managedPolicyArns).toEqual([]);
+  expect(JSON.parse(args.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "lambda.amazonaws.com" });
+  const [policy] = policiesOf(args);
+  expect(policy!.Statement.map((s) => [s.Sid, s.Effect, s.Action, s.Resource])).toEqual([
+    ["WriteOwnLogs", "Allow", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${arn.logGroup(location, `/aws/lambda/${platform.jobFunction(job)}`)}:*`]],
+    [sid, "Allow", ["dynamodb:Query"], [indexArn]],
+    ["AssumeTenantData", "Allow", ["sts:AssumeRole"], [arn.role(location, platform.tenantDataRole)]],
+    ["TagTenantSessionWithOrg", "Allow", ["sts:TagSession"], [arn.role(location, platform.tenantDataRole)]],
+    ["DenyScan", "Deny", ["dynamodb:Scan"], [arn.table(location, platform.table), arn.tableIndexes(location, platform.table)]],
+  ]);
+  expect(wildcardAllows(policy!)).toEqual([]);
+  const asJob = (action: string, resource: string, context: Record<string, string | string[]>) =>
+    decide({ principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${args.name}/s`, action, resource, context, identity: [policy!] });
+  expect(await asJob("dynamodb:Query", indexArn, { "dynamodb:LeadingKeys": [index.partitionValue] })).toBe("Allowed");
+  expect(await asJob("dynamodb:Query", arn.table(location, platform.table), { "dynamodb:LeadingKeys": ["ORG#acme"] })).toBe("ImplicitlyDenied");
+  return asJob;
+}

@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { deploymentAppNames, releaseSession } from "../packages/core/src/deployments/documents.ts";
+import { artifactReadSession, deploymentAppNames, releaseSession } from "../packages/core/src/deployments/documents.ts";
+import { artifactReaderTrust } from "../packages/core/src/iam/artifact-reader.ts";
+import { artifactsStandIn } from "../packages/local/src/standins/artifacts.ts";
 import { artifactKey as artifactKeyOf } from "../packages/core/src/deployments/names.ts";
 import { deploySessionTags } from "../packages/core/src/iam/customer-deploy-trust.ts";
 import type { AppNames } from "../packages/core/src/iam/names.ts";
@@ -25,7 +27,7 @@ const names = deploymentAppNames({ org: "acme", appId: "a".repeat(26) });
 const target: ResolvedTarget = { id: "hosted", kind: "hosted", roleArn: ROLE, externalId: EXTERNAL_ID, region: "us-east-1", accountId: "000000000000" };
 const artifactKey = artifactKeyOf(names, DEPLOYMENT);
 /** The session policy the workflow would pass for `app`'s release (deployments/documents.ts). */
-const sessionPolicyFor = (app: AppNames) => releaseSession({ target, names: app, deploymentId: DEPLOYMENT, artifact: { bucket: "b", key: artifactKeyOf(app, DEPLOYMENT) } }).policy;
+const sessionPolicyFor = (app: AppNames) => releaseSession({ target, names: app, deploymentId: DEPLOYMENT }).policy;
 const sessionTags = (org: string, app: string, deployment: string) => deploySessionTags({ org, app, deployment });
 const request = (overrides: object = {}) => ({
   roleArn: ROLE, externalId: EXTERNAL_ID, sessionName: DEPLOYMENT, durationSeconds: 900,
@@ -106,34 +108,79 @@ describe("STS stand-in: a customer's trust policy", () => {
 describe("target stand-in", () => {
   const setup = async (policyFor = names) => {
     const root = mkdtempSync(join(tmpdir(), "bulkhead-target-"));
-    const store = localObjectStore(join(root, "objects"));
-    const zip = Buffer.from("zip bytes");
-    mkdirSync(join(store.path("b", artifactKey), ".."), { recursive: true });
-    writeFileSync(store.path("b", artifactKey), zip);
+    const code = Buffer.from("zip bytes");
     const sts = stsStandIn({ callerArn: CALLER });
     sts.trust(ROLE, EXTERNAL_ID);
     const credentials = await sts.assumeRole(request({ policy: sessionPolicyFor(policyFor) }));
-    const deployer = targetStandIn({ root: join(root, "targets"), sts, store });
-    const artifact = { location: `arn:aws:s3:::b/${artifactKey}`, sha256: createHash("sha256").update(zip).digest("hex") };
-    return { deployer, credentials, artifact };
+    const deployer = targetStandIn({ root: join(root, "targets"), sts });
+    const artifact = { location: `arn:aws:s3:::b/${artifactKey}`, sha256: createHash("sha256").update(code).digest("hex") };
+    return { deployer, credentials, artifact, code };
   };
 
-  it("applies with the session's credentials and records no credential", async () => {
-    const { deployer, credentials, artifact } = await setup();
-    expect(await deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, credentials })).toEqual({ releaseId: `${names.releaseFunction}:${DEPLOYMENT}` });
+  it("applies the uploaded code with the session's credentials and records no credential", async () => {
+    const { deployer, credentials, artifact, code } = await setup();
+    expect(await deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, code, credentials })).toEqual({ releaseId: `${names.releaseFunction}:${DEPLOYMENT}` });
   });
 
   it("refuses a session whose policy is for another app", async () => {
-    const { deployer, credentials, artifact } = await setup(deploymentAppNames({ org: "acme", appId: "b".repeat(26) }));
-    await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, credentials })).rejects.toMatchObject({ name: "AccessDenied" });
+    const { deployer, credentials, artifact, code } = await setup(deploymentAppNames({ org: "acme", appId: "b".repeat(26) }));
+    await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, code, credentials })).rejects.toMatchObject({ name: "AccessDenied" });
   });
 
-  it("refuses unknown credentials and an artifact whose digest differs", async () => {
-    const { deployer, credentials, artifact } = await setup();
-    await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, credentials: { ...credentials, sessionToken: "x" } }))
+  it("refuses unknown credentials, code whose digest differs, and code over Lambda's 50 MiB direct upload", async () => {
+    const { deployer, credentials, artifact, code } = await setup();
+    await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact, code, credentials: { ...credentials, sessionToken: "x" } }))
       .rejects.toMatchObject({ name: "AccessDenied" });
-    await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact: { ...artifact, sha256: "0".repeat(64) }, credentials }))
+    await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact: { ...artifact, sha256: "0".repeat(64) }, code, credentials }))
       .rejects.toMatchObject({ name: "Bulkhead.ReleaseMismatch" });
+    const big = Buffer.alloc(50 * 1024 * 1024 + 1);
+    await expect(deployer.apply({ target, names, deploymentId: DEPLOYMENT, artifact: { ...artifact, sha256: createHash("sha256").update(big).digest("hex") }, code: big, credentials }))
+      .rejects.toMatchObject({ name: "RequestEntityTooLargeException" });
+  });
+});
+
+describe("artifact store stand-in", () => {
+  const READER = "arn:aws:iam::000000000000:role/bulkhead-local-artifact-reader";
+  const setup = async (tags = sessionTags("acme", names.app, DEPLOYMENT), key = artifactKey) => {
+    const root = mkdtempSync(join(tmpdir(), "bulkhead-artifacts-"));
+    const store = localObjectStore(join(root, "objects"));
+    const zip = Buffer.from("zip bytes");
+    for (const k of [artifactKey, artifactKeyOf(names, "01J9Z6W0C8M3Q9N6R2B7T4V5X2")]) {
+      mkdirSync(join(store.path("b", k), ".."), { recursive: true });
+      writeFileSync(store.path("b", k), zip);
+    }
+    const sts = stsStandIn({ callerArn: CALLER });
+    sts.trustPolicy(READER, artifactReaderTrust({ deployerRoleArn: CALLER }));
+    const session = artifactReadSession({ config: { region: "us-east-1", accountId: "000000000000" }, names, deploymentId: DEPLOYMENT, artifact: { bucket: "b", key } });
+    const credentials = await sts.assumeRole({ roleArn: READER, sessionName: DEPLOYMENT, durationSeconds: 900, tags, policy: session.policy });
+    const reader = artifactsStandIn({ store, sts, readerRoleArn: READER, accountId: "000000000000" });
+    return { reader, credentials, sts, zip };
+  };
+  const read = (key: string, overrides: object = {}) => ({ bucket: "b", key, accountId: "000000000000", region: "us-east-1", maxBytes: 1024, ...overrides });
+
+  it("reads this deployment's artifact with the reader's session, and no other object", async () => {
+    const { reader, credentials, zip } = await setup();
+    expect(await reader.read({ ...read(artifactKey), credentials })).toEqual({ size: zip.length, bytes: zip });
+    await expect(reader.read({ ...read(artifactKeyOf(names, "01J9Z6W0C8M3Q9N6R2B7T4V5X2")), credentials })).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(reader.read({ ...read(artifactKey, { accountId: "111111111111" }), credentials })).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(reader.read({ ...read(artifactKey), credentials: { ...credentials, secretAccessKey: "forged" } })).rejects.toMatchObject({ name: "AccessDenied" });
+  });
+
+  it("refuses a session tagged for another deployment, and says only the size of an object over the limit", async () => {
+    const { reader, credentials } = await setup(sessionTags("acme", names.app, "01J9Z6W0C8M3Q9N6R2B7T4V5X2"));
+    await expect(reader.read({ ...read(artifactKey), credentials })).rejects.toMatchObject({ name: "AccessDenied" });
+    const own = await setup();
+    expect(await own.reader.read({ ...read(artifactKey, { maxBytes: 4 }), credentials: own.credentials })).toEqual({ size: own.zip.length });
+  });
+
+  it("is assumable by the deployer only, with the deployment's tags and no others", async () => {
+    const { sts } = await setup();
+    const other = stsStandIn({ callerArn: "arn:aws:iam::000000000000:role/someone-else" });
+    other.trustPolicy(READER, artifactReaderTrust({ deployerRoleArn: CALLER }));
+    await expect(other.assumeRole({ roleArn: READER, sessionName: DEPLOYMENT, durationSeconds: 900, tags: sessionTags("acme", names.app, DEPLOYMENT), policy: "{}" }))
+      .rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(sts.assumeRole({ roleArn: READER, sessionName: DEPLOYMENT, durationSeconds: 900, tags: [...sessionTags("acme", names.app, DEPLOYMENT), { key: "admin", value: "1" }], policy: "{}" }))
+      .rejects.toMatchObject({ name: "AccessDenied" });
   });
 });
 

@@ -15,7 +15,7 @@ const target = awsLocation({ account: OTHER_ACCOUNT, region: "eu-west-1" });
 const externalId = fc.stringMatching(/^[A-Za-z0-9_-]{32,64}$/);
 
 describe("the customer deploy role's trust policy", () => {
-  const roleFor = (org: string, id: string) => customerDeployRole({ target, scope: appScope({ org, app: "web" }), deployerRoleArn: deployer.arn, externalId: id, artifactBucket: platform.artifactBucket });
+  const roleFor = (org: string, id: string) => customerDeployRole({ target, scope: appScope({ org, app: "web" }), deployerRoleArn: deployer.arn, externalId: id });
   const assume = (trust: PolicyDocument, context: Record<string, string | string[]>, principal = deployer.arn, action = "sts:AssumeRole") =>
     // Cross-account: the caller's identity policy and the target's trust must both allow.
     decide({ principal, action, resource: arn.role(target, customerDeployRoleName("acme")), resourceAccount: OTHER_ACCOUNT, context, identity: [deployer.policy], resourcePolicy: trust });
@@ -173,7 +173,7 @@ describe("grant phases", () => {
   it("allow each phase's own actions on the session's app, and nothing on another app or org", async () => {
     await fc.assert(
       fc.asyncProperty(twoApps, fc.constantFrom(...PHASES), async ({ mine, theirs }, phase) => {
-        const identity = [customerPolicy({ target, scope: mine, artifactBucket: platform.artifactBucket }), customerPolicy({ target, scope: theirs, artifactBucket: platform.artifactBucket })];
+        const identity = [customerPolicy({ target, scope: mine }), customerPolicy({ target, scope: theirs })];
         const run = inSession(mine, phase, identity);
         const own = phase === "Observe" ? phaseProbes(mine).Observe : [...phaseProbes(mine).Observe, ...phaseProbes(mine)[phase]];
         expect(await verdicts(run, own)).toEqual(every(own, "Allowed"));
@@ -186,7 +186,7 @@ describe("grant phases", () => {
 
   it("keep each elevation to its phase: Observe writes nothing, and no phase reads a secret value", async () => {
     const scope = appScope({ org: "acme", app: "web" });
-    const identity = [customerPolicy({ target, scope, artifactBucket: platform.artifactBucket })];
+    const identity = [customerPolicy({ target, scope })];
     const probes = phaseProbes(scope);
     for (const phase of PHASES) {
       const run = inSession(scope, phase, identity);

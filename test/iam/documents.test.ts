@@ -72,7 +72,8 @@ describe("npm run policies", () => {
     const out = execFileSync(process.execPath, ["--import", "tsx", "packages/local/src/cli/policies.ts", "--org", "acme", "--app", "web", "--account", "111122223333", "--region", "eu-west-1"], { encoding: "utf8" });
     const printed = JSON.parse(out);
     expect(Object.keys(printed.roles)).toEqual([
-      "runtime", "build", "tenantData", "deployer", "customerDeploy", "phase:Install", "phase:Observe", "phase:Deploy", "phase:Operate", "release",
+      "runtime", "build", "tenantData", "deployer", "artifactReader", "artifactRead", "customerDeploy",
+      "phase:Install", "phase:Observe", "phase:Deploy", "phase:Operate", "release",
     ]);
     expect(printed.resources).toMatchObject({
       credentialStore: { name: "bulkhead/acme/web/kek", arn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:bulkhead/acme/web/kek-??????" },

@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { deploymentAppNames, releaseSession, workflowBuildRole } from "../../packages/core/src/deployments/documents.ts";
+import { artifactReadSession, deploymentAppNames, releaseSession, workflowBuildRole } from "../../packages/core/src/deployments/documents.ts";
 import { artifactKey } from "../../packages/core/src/deployments/names.ts";
 import type { ResolvedTarget } from "../../packages/core/src/deployments/ports.ts";
 import { arn, awsLocation } from "../../packages/core/src/iam/arn.ts";
+import { artifactReaderRole } from "../../packages/core/src/iam/artifact-reader.ts";
 import { customerDeployRole, customerDeployRoleName, deployerRole, hostedDeployRole, hostedDeployRoleName } from "../../packages/core/src/iam/deploy.ts";
 import type { PolicyDocument } from "../../packages/core/src/iam/document.ts";
 import { platformNames, type AppNames, type AppScope } from "../../packages/core/src/iam/names.ts";
@@ -11,13 +12,16 @@ import { ACCOUNT, decide, OTHER_ACCOUNT, PROPERTY_RUNS, REGION, sessionArn, twoA
 
 /**
  * The documents the deployment workflow applies (deployments/documents.ts), simulated: the build
- * role PrepareBuild ensures, and the release session ApplyRelease opens on a customer's or the
- * hosted deploy role. Each property runs over random org/app pairs, biased to prefix pairs.
+ * role PrepareBuild ensures, the artifact reader session ApplyRelease reads the release with, and
+ * the release session it opens on a customer's or the hosted deploy role, which uploads the code
+ * and needs nothing of the platform's bucket. Each property runs over random org/app pairs,
+ * biased to prefix pairs.
  */
 const platform = platformNames({ stage: "test", account: ACCOUNT, region: REGION });
 const CONFIG = { region: REGION, accountId: ACCOUNT, artifactBucket: platform.artifactBucket, buildProject: platform.buildProject };
 const platformLocation = awsLocation({ account: ACCOUNT, region: REGION });
 const DEPLOYMENT = "01J9Z6W0C8M3Q9N6R2B7T4V5X1";
+const OTHER_DEPLOYMENT = "01J9Z6W0C8M3Q9N6R2B7T4V5X2";
 const namesOf = (scope: AppScope): AppNames => deploymentAppNames({ org: scope.org, appId: scope.app });
 
 type Probe = { what: string; action: string; resource: string; context?: Record<string, string | string[]> };
@@ -65,7 +69,7 @@ describe("the build role the workflow ensures", () => {
   });
 });
 
-/** What the release step does in the target, with the release session's credentials. */
+/** What the release step does in the target, with the release session's credentials: the code travels in the request. */
 function releaseProbes(target: ResolvedTarget, scope: AppScope): Probe[] {
   const n = namesOf(scope);
   const fn = arn.lambda(awsLocation({ account: target.accountId, region: target.region }), n.releaseFunction);
@@ -73,14 +77,24 @@ function releaseProbes(target: ResolvedTarget, scope: AppScope): Probe[] {
     { what: "update code", action: "lambda:UpdateFunctionCode", resource: fn },
     { what: "publish", action: "lambda:PublishVersion", resource: fn },
     { what: "move alias", action: "lambda:UpdateAlias", resource: `${fn}:${n.releaseAlias}` },
-    { what: "read artifact", action: "s3:GetObject", resource: object(artifactKey(n, DEPLOYMENT)) },
+  ];
+}
+
+/** What a deploy session must never reach of the platform: its bucket, the app's own artifact and sources included. */
+function platformBucketProbes(scope: AppScope): Probe[] {
+  const n = namesOf(scope);
+  return [
+    { what: "read own artifact", action: "s3:GetObject", resource: object(artifactKey(n, DEPLOYMENT)) },
+    { what: "read another deployment's artifact", action: "s3:GetObject", resource: object(artifactKey(n, OTHER_DEPLOYMENT)) },
+    { what: "read own source", action: "s3:GetObject", resource: object(`${n.sourcePrefix}r1/package.json`) },
+    { what: "write own artifact", action: "s3:PutObject", resource: object(artifactKey(n, DEPLOYMENT)) },
+    { what: "list bucket", action: "s3:ListBucket", resource: arn.bucket(platformLocation, CONFIG.artifactBucket), context: { "s3:prefix": n.artifactPrefix } },
   ];
 }
 
 /** The workflow's release session for `scope`: its session policy and, as principal tags, its session tags. */
 function sessionOf(target: ResolvedTarget, scope: AppScope) {
-  const n = namesOf(scope);
-  const session = releaseSession({ target, names: n, deploymentId: DEPLOYMENT, artifact: { bucket: CONFIG.artifactBucket, key: artifactKey(n, DEPLOYMENT) } });
+  const session = releaseSession({ target, names: namesOf(scope), deploymentId: DEPLOYMENT });
   return {
     policy: JSON.parse(session.policy) as PolicyDocument,
     tags: Object.fromEntries(session.tags.map((t) => [`aws:PrincipalTag/${t.key}`, t.value])),
@@ -88,25 +102,17 @@ function sessionOf(target: ResolvedTarget, scope: AppScope) {
 }
 
 /**
- * Cross-account, S3 also needs the bucket's own policy to admit the target's role. The platform's
- * artifact bucket policy does not do that yet (see the report): this stands in for a per-target
- * grant, so these tests decide what the role and the session allow.
+ * A request in the release session. `bucketView`: "as owned": S3 requests are evaluated as if the
+ * bucket were in the target's account, so the role and the session policy alone decide (no bucket
+ * policy needed); "cross-account": the bucket is the platform's, and its policy admits no target.
  */
-const bucketAdmits = (roleArn: string): PolicyDocument => ({
-  Version: "2012-10-17",
-  Statement: [{ Sid: "TargetRole", Effect: "Allow", Principal: { AWS: roleArn }, Action: ["s3:GetObject"], Resource: [`arn:aws:s3:::${CONFIG.artifactBucket}/*`] }],
-});
-
-function inSession(target: ResolvedTarget, roleName: string, identity: PolicyDocument[], session: ReturnType<typeof sessionOf>) {
-  const crossAccount = target.accountId !== ACCOUNT;
+function inSession(target: ResolvedTarget, roleName: string, identity: PolicyDocument[], session: ReturnType<typeof sessionOf>, bucketView: "as owned" | "cross-account" = "as owned") {
   return (p: Probe) =>
     decide({
-      ...(crossAccount && p.action.startsWith("s3:") && { resourcePolicy: bucketAdmits(target.roleArn) }),
       principal: `arn:aws:sts::${target.accountId}:assumed-role/${roleName}/${DEPLOYMENT}`,
       action: p.action,
       resource: p.resource,
-      // The artifact bucket is the platform's; the function is the target's.
-      resourceAccount: p.action.startsWith("s3:") ? ACCOUNT : target.accountId,
+      resourceAccount: p.action.startsWith("s3:") && bucketView === "cross-account" ? ACCOUNT : target.accountId,
       context: { ...session.tags, ...p.context },
       identity,
       sessionPolicy: session.policy,
@@ -125,15 +131,13 @@ describe("a release session on a customer's deploy role (BYOI)", () => {
       scope,
       deployerRoleArn: deployer.arn,
       externalId: target.externalId,
-      artifactBucket: CONFIG.artifactBucket,
     });
 
   it("is admitted by the customer's trust policy with the workflow's session tags", async () => {
     const scope = { org: "acme", app: "web" };
     const target = byoi(scope.org);
     const role = customerRole(scope, target);
-    const n = namesOf(scope);
-    const tags = releaseSession({ target, names: n, deploymentId: DEPLOYMENT, artifact: { bucket: CONFIG.artifactBucket, key: artifactKey(n, DEPLOYMENT) } }).tags;
+    const tags = releaseSession({ target, names: namesOf(scope), deploymentId: DEPLOYMENT }).tags;
     const context = {
       "sts:ExternalId": target.externalId,
       ...Object.fromEntries(tags.map((t) => [`aws:RequestTag/${t.key}`, t.value])),
@@ -158,22 +162,125 @@ describe("a release session on a customer's deploy role (BYOI)", () => {
     );
   });
 
-  it("cannot be widened by the role: another app's release is refused by the session policy alone", async () => {
+  it("needs no grant on the platform's bucket, and none of the customer's documents gives one", async () => {
+    await fc.assert(
+      fc.asyncProperty(twoApps, async ({ mine, theirs }) => {
+        const target = byoi(mine.org);
+        const identity = [customerRole(mine, target).policy, customerRole(theirs, target).policy];
+        const session = sessionOf(target, mine);
+        const probes = [...platformBucketProbes(mine), ...platformBucketProbes(theirs)];
+        // Even judged by the role and the session alone (as if the bucket admitted anyone), nothing of it is reachable…
+        expect(await verdicts(inSession(target, customerDeployRoleName(mine.org), identity, session), probes)).toEqual(every(probes, "Denied"));
+        // …and as it really is, a bucket in the platform's account whose policy names no target.
+        expect(await verdicts(inSession(target, customerDeployRoleName(mine.org), identity, session, "cross-account"), probes)).toEqual(every(probes, "Denied"));
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+  });
+
+  it("cannot be widened by the role: another app's release and the platform's bucket are refused by the session policy alone", async () => {
     await fc.assert(
       fc.asyncProperty(twoApps, async ({ mine, theirs }) => {
         const target = byoi(mine.org);
         const everything: PolicyDocument = { Version: "2012-10-17", Statement: [{ Sid: "TooBroad", Effect: "Allow", Action: ["*"], Resource: ["*"] }] };
         const run = inSession(target, customerDeployRoleName(mine.org), [everything], sessionOf(target, mine));
-        expect(await verdicts(run, releaseProbes(target, theirs))).toEqual(every(releaseProbes(target, theirs), "Denied"));
+        const probes = [...releaseProbes(target, theirs), ...platformBucketProbes(mine)];
+        expect(await verdicts(run, probes)).toEqual(every(probes, "Denied"));
       }),
       { numRuns: PROPERTY_RUNS },
     );
   });
 });
 
+describe("the platform's artifact reader (what the apply task reads a release with)", () => {
+  const reader = artifactReaderRole({ location: platformLocation, platform });
+  const deployer = deployerRole({ location: platformLocation, platform });
+  const deploymentId = fc.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+
+  /** A reader session for `scope`'s deployment `id`, as ApplyRelease opens it (deployments/documents.ts). */
+  function readerSession(scope: AppScope, id: string, sessionPolicy?: PolicyDocument) {
+    const n = namesOf(scope);
+    const session = artifactReadSession({ config: CONFIG, names: n, deploymentId: id, artifact: { bucket: CONFIG.artifactBucket, key: artifactKey(n, id) } });
+    const tags = Object.fromEntries(session.tags.map((t) => [`aws:PrincipalTag/${t.key}`, t.value]));
+    return (p: Probe) =>
+      decide({
+        principal: sessionArn(reader.name, id),
+        action: p.action,
+        resource: p.resource,
+        context: { ...tags, ...p.context },
+        identity: [reader.policy],
+        sessionPolicy: sessionPolicy ?? (JSON.parse(session.policy) as PolicyDocument),
+      });
+  }
+  const ownArtifact = (scope: AppScope, id: string): Probe[] => [{ what: "read artifact", action: "s3:GetObject", resource: object(artifactKey(namesOf(scope), id)) }];
+  /** Everything else of the bucket: another deployment's artifact of the same app, the app's sources, writes, listing. */
+  const everythingElse = (scope: AppScope, id: string, otherId: string): Probe[] => {
+    const n = namesOf(scope);
+    return [
+      { what: "another deployment's artifact", action: "s3:GetObject", resource: object(artifactKey(n, otherId)) },
+      { what: "another object of the deployment", action: "s3:GetObject", resource: object(`${n.artifactPrefix}${id}/other.zip`) },
+      { what: "source", action: "s3:GetObject", resource: object(`${n.sourcePrefix}r1/package.json`) },
+      { what: "write", action: "s3:PutObject", resource: object(artifactKey(n, id)) },
+      { what: "list", action: "s3:ListBucket", resource: arn.bucket(platformLocation, CONFIG.artifactBucket), context: { "s3:prefix": n.artifactPrefix } },
+    ];
+  };
+
+  it("reads its own deployment's artifact, and nothing else of that app or of any other", async () => {
+    await fc.assert(
+      fc.asyncProperty(twoApps, deploymentId, deploymentId, async ({ mine, theirs }, id, otherId) => {
+        fc.pre(id !== otherId);
+        const run = readerSession(mine, id);
+        expect(await verdicts(run, ownArtifact(mine, id))).toEqual(every(ownArtifact(mine, id), "Allowed"));
+        const refused = [...everythingElse(mine, id, otherId), ...ownArtifact(theirs, id), ...everythingElse(theirs, id, otherId)];
+        expect(await verdicts(run, refused)).toEqual(every(refused, "Denied"));
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+  });
+
+  it("is bounded by the role's tags, whatever the session policy", async () => {
+    const everything: PolicyDocument = { Version: "2012-10-17", Statement: [{ Sid: "TooBroad", Effect: "Allow", Action: ["*"], Resource: ["*"] }] };
+    await fc.assert(
+      fc.asyncProperty(twoApps, deploymentId, deploymentId, async ({ mine, theirs }, id, otherId) => {
+        fc.pre(id !== otherId);
+        const refused = [...everythingElse(mine, id, otherId), ...ownArtifact(theirs, id)];
+        expect(await verdicts(readerSession(mine, id, everything), refused)).toEqual(every(refused, "Denied"));
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+    // An untagged session reaches nothing.
+    const untagged = await decide({ principal: sessionArn(reader.name), action: "s3:GetObject", resource: object(artifactKey(namesOf({ org: "acme", app: "web" }), DEPLOYMENT)), identity: [reader.policy] });
+    expect(untagged).toBe("ImplicitlyDenied");
+  });
+
+  it("is assumed by the platform deployer alone, with exactly the deployment's tags and no pattern in them", async () => {
+    const tagged = (tags: Record<string, string>) => ({
+      ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+      "aws:TagKeys": Object.keys(tags),
+    });
+    const ask = (principal: string, action: string, context: Record<string, string | string[]> = {}, identity = [deployer.policy]) =>
+      decide({ principal, action, resource: reader.arn, context, identity, resourcePolicy: reader.trust });
+    const tags = { org: "acme", app: "web", deployment: DEPLOYMENT };
+    expect(await ask(deployer.arn, "sts:AssumeRole")).toBe("Allowed");
+    expect(await ask(deployer.arn, "sts:TagSession", tagged(tags))).toBe("Allowed");
+    expect(await ask(deployer.arn, "sts:TagSession", tagged({ ...tags, admin: "1" }))).not.toBe("Allowed");
+    expect(await ask(deployer.arn, "sts:TagSession", tagged({ org: "acme", app: "web" }))).not.toBe("Allowed");
+    for (const value of ["*", "we?b", "${aws:username}"]) {
+      expect(await ask(deployer.arn, "sts:TagSession", tagged({ ...tags, app: value })), value).not.toBe("Allowed");
+    }
+    const others = [
+      arn.role(platformLocation, platform.taskRole("builds.prepare")),
+      arn.role(platformLocation, platform.tenantDataRole),
+      `arn:aws:iam::${OTHER_ACCOUNT}:role/${customerDeployRoleName("acme")}`,
+    ];
+    const anything: PolicyDocument = { Version: "2012-10-17", Statement: [{ Sid: "Any", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: ["*"] }] };
+    for (const principal of others) expect(await ask(principal, "sts:AssumeRole", {}, [anything]), principal).not.toBe("Allowed");
+  });
+});
+
 describe("a release session on the hosted deploy role", () => {
   const hosted = hostedDeployRole({
-    location: platformLocation, platform, deployerRoleArn: arn.role(platformLocation, platform.deployerRole), externalId: "x".repeat(40), artifactBucket: CONFIG.artifactBucket,
+    location: platformLocation, platform, deployerRoleArn: arn.role(platformLocation, platform.deployerRole), externalId: "x".repeat(40),
   });
   const target: ResolvedTarget = { id: "hosted", kind: "hosted", roleArn: hosted.arn, externalId: "x".repeat(40), region: REGION, accountId: ACCOUNT };
 

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { keys } from "../../packages/core/src/data/keys.ts";
-import { TABLE_SCHEMA } from "../../packages/core/src/data/table-schema.ts";
+import { TABLE_INDEXES, TABLE_SCHEMA } from "../../packages/core/src/data/table-schema.ts";
 import { arn, awsLocation } from "../../packages/core/src/iam/arn.ts";
-import { KEK_ROTATION_JOB, kekRotationJobRole } from "../../packages/core/src/iam/jobs.ts";
+import { DEPLOYMENT_SWEEP_JOB, deploymentSweepJobRole, KEK_ROTATION_JOB, kekRotationJobRole } from "../../packages/core/src/iam/jobs.ts";
 import { platformNames } from "../../packages/core/src/iam/names.ts";
 import { functionAccess, functionRole } from "../../packages/core/src/iam/platform.ts";
 import { tenantDataRole } from "../../packages/core/src/iam/tenant-data.ts";
@@ -15,7 +15,8 @@ const platform = platformNames({ stage: "test", account: ACCOUNT, region: REGION
 const table = arn.table(location, platform.table);
 const callers = routes.filter((r) => functionAccess(r).tenantData).map((r) => arn.role(location, platform.functionRole(r.id)));
 const job = kekRotationJobRole({ location, platform });
-const role = tenantDataRole({ location, platform, callerRoleArns: [...callers, job.arn] });
+const sweep = deploymentSweepJobRole({ location, platform });
+const role = tenantDataRole({ location, platform, callerRoleArns: [...callers, job.arn, sweep.arn] });
 const rotationIndex = TABLE_SCHEMA.indexes.kekRotation;
 const rotationIndexArn = `${table}/index/${rotationIndex.name}`;
 
@@ -100,27 +101,33 @@ describe("the tenant data role", () => {
     expect(await asTenant("acme", "dynamodb:Scan", ["ORG#acme"])).toBe("ExplicitlyDenied");
   });
 
-  it("denies any Query on the KEK-rotation index, which lists every org's apps, whatever the key", async () => {
-    const onIndex = (org: string | undefined, keys?: string[]) =>
-      decide({
-        principal: sessionArn(role.name),
-        action: "dynamodb:Query",
-        resource: rotationIndexArn,
-        context: { ...(org === undefined ? {} : { "aws:PrincipalTag/org": org }), ...(keys === undefined ? {} : { "dynamodb:LeadingKeys": keys }) },
-        identity: [role.policy],
-      });
-    await fc.assert(
-      fc.asyncProperty(orgSlug, async (org) => {
-        expect(await onIndex(org, [rotationIndex.partitionValue])).toBe("ExplicitlyDenied");
-        // Even a key that would pass the item statement's condition.
-        expect(await onIndex(org, [`ORG#${org}`])).toBe("ExplicitlyDenied");
-        expect(await onIndex(org)).toBe("ExplicitlyDenied");
-      }),
-      { numRuns: PROPERTY_RUNS },
-    );
-    expect(await onIndex(undefined, [rotationIndex.partitionValue])).toBe("ExplicitlyDenied");
-    // The deny names that index; the role's own statement reaches the table, not any index.
-    expect(role.policy.Statement.find((s) => s.Sid === "DenyKekRotationIndex")).toMatchObject({ Effect: "Deny", Action: ["dynamodb:Query"], Resource: [rotationIndexArn] });
+  it("denies any Query on the platform indexes (KEK rotation, active deployments), which list every org's items, whatever the key", async () => {
+    expect(TABLE_INDEXES.map((index) => index.name)).toEqual(["kek-rotation", "active-deployments"]);
+    for (const index of TABLE_INDEXES) {
+      const indexArn = arn.tableIndex(location, platform.table, index.name);
+      const onIndex = (org: string | undefined, keys?: string[]) =>
+        decide({
+          principal: sessionArn(role.name),
+          action: "dynamodb:Query",
+          resource: indexArn,
+          context: { ...(org === undefined ? {} : { "aws:PrincipalTag/org": org }), ...(keys === undefined ? {} : { "dynamodb:LeadingKeys": keys }) },
+          identity: [role.policy],
+        });
+      await fc.assert(
+        fc.asyncProperty(orgSlug, async (org) => {
+          expect(await onIndex(org, [index.partitionValue])).toBe("ExplicitlyDenied");
+          // Even a key that would pass the item statement's condition.
+          expect(await onIndex(org, [`ORG#${org}`])).toBe("ExplicitlyDenied");
+          expect(await onIndex(org)).toBe("ExplicitlyDenied");
+        }),
+        { numRuns: PROPERTY_RUNS },
+      );
+      expect(await onIndex(undefined, [index.partitionValue])).toBe("ExplicitlyDenied");
+    }
+    // The deny names those indexes; the role's own statement reaches the table, not any index.
+    expect(role.policy.Statement.find((s) => s.Sid === "DenyPlatformIndexes")).toMatchObject({
+      Effect: "Deny", Action: ["dynamodb:Query"], Resource: TABLE_INDEXES.map((index) => arn.tableIndex(location, platform.table, index.name)),
+    });
   });
 
   describe("KEK secrets (credentials/secrets-manager-key-store.ts)", () => {
@@ -200,10 +207,12 @@ describe("the tenant data role", () => {
       return assumed === "Allowed" ? tagged : assumed;
     };
 
-    it("admits org-scoped functions and the KEK-rotation job that tag the session with an org, and only them", async () => {
+    it("admits org-scoped functions, the KEK-rotation job and the deployment sweep that tag the session with an org, and only them", async () => {
       expect(await assumeTagged(caller, { org: "acme" })).toBe("Allowed");
-      expect(await assumeTagged(job.arn, { org: "acme" })).toBe("Allowed");
-      expect(await assumeTagged(job.arn, { org: "acme", app: "web" })).not.toBe("Allowed");
+      for (const scheduled of [job, sweep]) {
+        expect(await assumeTagged(scheduled.arn, { org: "acme" }), scheduled.name).toBe("Allowed");
+        expect(await assumeTagged(scheduled.arn, { org: "acme", app: "web" }), scheduled.name).not.toBe("Allowed");
+      }
       const platformRoute = routes.find((r) => r.host === "platform")!;
       expect(await assumeTagged(arn.role(location, platform.functionRole(platformRoute.id)), { org: "acme" })).not.toBe("Allowed");
       expect(await assumeTagged(arn.role(location, "someone-else"), { org: "acme" })).not.toBe("Allowed");
@@ -314,5 +323,53 @@ describe("the KEK-rotation job's role", () => {
     }
     expect(await asTenantOf("acme", "dynamodb:UpdateItem", table, { "dynamodb:LeadingKeys": ["ORG#acme#APP#web"] })).toBe("Allowed");
     expect(await asTenantOf("acme", "dynamodb:Query", rotationIndexArn, { "dynamodb:LeadingKeys": [rotationIndex.partitionValue] })).toBe("ExplicitlyDenied");
+  });
+});
+
+describe("the deployment sweep's role", () => {
+  const activeIndex = TABLE_SCHEMA.indexes.activeDeployments;
+  const activeIndexArn = `${table}/index/${activeIndex.name}`;
+  const asSweep = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+    decide({ principal: sessionArn(sweep.name), action, resource, context, identity: [sweep.policy] });
+
+  it("is the job's own, named by the stage", () => {
+    expect(sweep.name).toBe(platform.jobRole(DEPLOYMENT_SWEEP_JOB));
+    expect(sweep.trust!.Statement).toEqual([expect.objectContaining({ Principal: { Service: "lambda.amazonaws.com" } })]);
+  });
+
+  it("queries the active-deployments index by its one partition value, and no other index, no Scan", async () => {
+    expect(await asSweep("dynamodb:Query", activeIndexArn, { "dynamodb:LeadingKeys": [activeIndex.partitionValue] })).toBe("Allowed");
+    expect(await asSweep("dynamodb:Query", activeIndexArn, { "dynamodb:LeadingKeys": ["ORG#acme"] })).toBe("ImplicitlyDenied");
+    expect(await asSweep("dynamodb:Query", activeIndexArn)).toBe("ImplicitlyDenied");
+    expect(await asSweep("dynamodb:Query", rotationIndexArn, { "dynamodb:LeadingKeys": [rotationIndex.partitionValue] })).toBe("ImplicitlyDenied");
+    expect(await asSweep("dynamodb:Scan", activeIndexArn)).toBe("ExplicitlyDenied");
+    expect(await asSweep("dynamodb:Scan", table)).toBe("ExplicitlyDenied");
+  });
+
+  it("reaches no table partition, no secret and no deploy role: each deployment is failed through its org's tenant session", async () => {
+    await fc.assert(
+      fc.asyncProperty(orgSlug, async (org) => {
+        for (const action of ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]) {
+          expect(await asSweep(action, table, { "dynamodb:LeadingKeys": [`ORG#${org}#APP#web`] }), action).toBe("ImplicitlyDenied");
+          expect(await asSweep(action, table, { "dynamodb:LeadingKeys": [activeIndex.partitionValue] }), action).toBe("ImplicitlyDenied");
+        }
+        expect(await asSweep("dynamodb:GetItem", table, { "dynamodb:LeadingKeys": [`REGISTRY#ORG#${org}`] })).toBe("ImplicitlyDenied");
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+    expect(await asSweep("secretsmanager:GetSecretValue", `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bulkhead/acme/web/kek-Ab12Cd`)).toBe("ImplicitlyDenied");
+    const tagged = { "aws:RequestTag/org": "acme", "aws:TagKeys": ["org"] };
+    expect(await asSweep("sts:AssumeRole", role.arn, tagged)).toBe("Allowed");
+    expect(await asSweep("sts:TagSession", role.arn, tagged)).toBe("Allowed");
+    expect(await asSweep("sts:AssumeRole", arn.role(location, platform.deployerRole), tagged)).toBe("ImplicitlyDenied");
+    expect(await asSweep("states:StopExecution", `arn:aws:states:${REGION}:${ACCOUNT}:execution:${platform.deploymentStateMachine}:d1`)).toBe("ImplicitlyDenied");
+  });
+
+  it("through the tenant session, ends only the tagged org's deployments, and never lists either index", async () => {
+    const asTenantOf = (org: string, action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+      decide({ principal: sessionArn(role.name), action, resource, context: { "aws:PrincipalTag/org": org, ...context }, identity: [role.policy] });
+    expect(await asTenantOf("acme", "dynamodb:UpdateItem", table, { "dynamodb:LeadingKeys": ["ORG#acme#APP#web"] })).toBe("Allowed");
+    expect(await asTenantOf("acme", "dynamodb:UpdateItem", table, { "dynamodb:LeadingKeys": ["ORG#acme2#APP#web"] })).toBe("ImplicitlyDenied");
+    expect(await asTenantOf("acme", "dynamodb:Query", activeIndexArn, { "dynamodb:LeadingKeys": [activeIndex.partitionValue] })).toBe("ExplicitlyDenied");
   });
 });

@@ -24,15 +24,30 @@ describe("workflow task roles", () => {
     expect(await assume(`arn:aws:iam::${OTHER_ACCOUNT}:role/OrganizationAccountAccessRole`)).toBe("ImplicitlyDenied");
     expect(await assume(`arn:aws:iam::${OTHER_ACCOUNT}:role/team/bulkhead-deploy-acme`)).toBe("ImplicitlyDenied");
     expect(await assume(arn.role(location, platform.deploymentMachineRole), ACCOUNT)).toBe("ImplicitlyDenied");
+    // The platform's artifact reader, in its own account: the artifact is read through it.
+    expect(await assume(arn.role(location, platform.artifactReaderRole), ACCOUNT)).toBe("Allowed");
+    expect(await assume(`arn:aws:iam::${OTHER_ACCOUNT}:role/${platform.artifactReaderRole}`)).toBe("ImplicitlyDenied");
   });
 
-  it("no other task assumes a deploy role", async () => {
+  it("the apply task holds no right on the artifact bucket itself", async () => {
+    const apply = roleOf("deploys.apply");
+    for (const action of ["s3:GetObject", "s3:PutObject"]) {
+      expect(await decide({ principal: sessionArn(apply.name), action, resource: `arn:aws:s3:::${platform.artifactBucket}/acme/web/d1/artifact.zip`, identity: [apply.policy] }), action)
+        .toBe("ImplicitlyDenied");
+    }
+  });
+
+  it("no other task assumes a deploy role or the artifact reader", async () => {
     for (const task of tasks.filter((t) => t.id !== "deploys.apply")) {
       const role = roleOf(task.id);
-      expect(await decide({
-        principal: sessionArn(role.name), action: "sts:AssumeRole", resource: `arn:aws:iam::${OTHER_ACCOUNT}:role/bulkhead-deploy-acme`,
-        resourceAccount: OTHER_ACCOUNT, identity: [role.policy], resourcePolicy: trustsPlatformAccount,
-      }), task.id).toBe("ImplicitlyDenied");
+      for (const [resource, resourceAccount] of [
+        [`arn:aws:iam::${OTHER_ACCOUNT}:role/bulkhead-deploy-acme`, OTHER_ACCOUNT],
+        [arn.role(location, platform.artifactReaderRole), ACCOUNT],
+      ] as const) {
+        expect(await decide({
+          principal: sessionArn(role.name), action: "sts:AssumeRole", resource, resourceAccount, identity: [role.policy], resourcePolicy: trustsPlatformAccount,
+        }), `${task.id} ${resource}`).toBe("ImplicitlyDenied");
+      }
     }
   });
 
@@ -54,7 +69,7 @@ describe("workflow task roles", () => {
 
 describe("the hosted deploy role", () => {
   const hosted = hostedDeployRole({
-    location, platform, deployerRoleArn: arn.role(location, platform.deployerRole), externalId: "x".repeat(40), artifactBucket: platform.artifactBucket,
+    location, platform, deployerRoleArn: arn.role(location, platform.deployerRole), externalId: "x".repeat(40),
   });
   const app = "abcdefghijklmnopqrstuvwxyz";
   const asSession = (tags: Record<string, string>, action: string, resource: string) =>
@@ -66,14 +81,14 @@ describe("the hosted deploy role", () => {
       identity: [hosted.policy],
     });
 
-  it("updates only the function and reads only the artifacts of the org and app its session tags name", async () => {
+  it("updates only the function of the org and app its session tags name, and reads no artifact", async () => {
     const tags = { org: "acme", app, deployment: "d1" };
     expect(await asSession(tags, "lambda:UpdateFunctionCode", arn.lambda(location, `bh-acme-${app}`))).toBe("Allowed");
     expect(await asSession(tags, "lambda:UpdateAlias", `${arn.lambda(location, `bh-acme-${app}`)}:live`)).toBe("Allowed");
     expect(await asSession(tags, "lambda:UpdateFunctionCode", arn.lambda(location, `bh-acme2-${app}`))).toBe("ImplicitlyDenied");
     expect(await asSession(tags, "lambda:UpdateFunctionCode", arn.lambda(location, `bh-acme-${app}x`))).toBe("ImplicitlyDenied");
     expect(await asSession({ org: "acme", app: "*", deployment: "d1" }, "lambda:UpdateFunctionCode", arn.lambda(location, `bh-acme-${app}`))).toBe("ImplicitlyDenied");
-    expect(await asSession(tags, "s3:GetObject", `arn:aws:s3:::${platform.artifactBucket}/acme/${app}/d1/artifact.zip`)).toBe("Allowed");
+    expect(await asSession(tags, "s3:GetObject", `arn:aws:s3:::${platform.artifactBucket}/acme/${app}/d1/artifact.zip`)).toBe("ImplicitlyDenied");
     expect(await asSession(tags, "s3:GetObject", `arn:aws:s3:::${platform.artifactBucket}/acme2/${app}/d1/artifact.zip`)).toBe("ImplicitlyDenied");
     expect(await asSession({}, "lambda:UpdateFunctionCode", arn.lambda(location, `bh-acme-${app}`))).toBe("ImplicitlyDenied");
   });

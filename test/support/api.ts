@@ -20,7 +20,7 @@ export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
  * Workflows run with the production definition; offline only the pauses shrink: retries wait a
  * few ms and each test's build sandboxes live in a directory of their own.
  */
-export async function startTestApi(options: { workflows?: OfflineWorkflowOptions; auditFault?: OfflineOptions["auditFault"] } = {}) {
+export async function startTestApi(options: { workflows?: OfflineWorkflowOptions; sweepIntervalMs?: number; auditFault?: OfflineOptions["auditFault"] } = {}) {
   const sandboxRoot = mkdtempSync(join(tmpdir(), "bulkhead-sandboxes-"));
   const offline: Offline = await startOffline({
     dataDir: mkdtempSync(join(tmpdir(), "bulkhead-test-")),
@@ -29,6 +29,7 @@ export async function startTestApi(options: { workflows?: OfflineWorkflowOptions
     port: 0,
     workflows: { retryDelayMs: 5, sandboxRoot, ...options.workflows },
     auditFault: options.auditFault,
+    sweepIntervalMs: options.sweepIntervalMs,
   });
   const raw = localClient(offline.dynamoEndpoint);
   const db = DynamoDBDocumentClient.from(raw);

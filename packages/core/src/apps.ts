@@ -4,7 +4,7 @@ import type { KeyStore } from "./credentials/key-store.ts";
 import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "./credentials/lifecycle.ts";
 import { purgePartition } from "./data/purge.ts";
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
-import { appPartition, keys, orgPartition } from "./data/keys.ts";
+import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, appPartition, keys, orgPartition } from "./data/keys.ts";
 import type { TenantTable } from "./data/tables.ts";
 import { writeAtomically } from "./data/transact.ts";
 import type { BuildSettings } from "./deployments/build-spec.ts";
@@ -33,8 +33,8 @@ export const isLiveApp = (item: Record<string, any> | undefined): item is Record
  * The app's listing heads (data/keys.ts) mirror its state: written, marked deleting and removed in
  * the same transactions as the app item, so a head that exists is never wrong.
  */
-const HEAD_TYPE = "app-listing-head";
-const headItems = (org: string, appId: string) => keys.appListingHeads(org, appId).map((key) => ({ ...key, type: HEAD_TYPE, appId }));
+export const APP_LISTING_HEAD_TYPE = "app-listing-head";
+const headItems = (org: string, appId: string) => keys.appListingHeads(org, appId).map((key) => ({ ...key, type: APP_LISTING_HEAD_TYPE, appId }));
 
 /** Every change to an app commits together with its audit entry (one TransactWriteItems). */
 const target = (appId: string) => ({ appId });
@@ -149,36 +149,51 @@ export async function updateApp(
 
 /**
  * Deletes an app in an order that is safe to interrupt and to repeat: mark it and its listing
- * heads deleting (audited in the same transaction; no credential write commits after that),
- * destroy its KEK (nothing stored can be decrypted from then on), remove every item of its
- * partition, and only then the app item with its heads. A retry after a crash picks up an app that is
- * already marked.
+ * heads deleting (audited in the same transaction; no credential write and no new deployment
+ * commits after that), destroy its KEK (nothing stored can be decrypted from then on), remove every
+ * item of its partition, and only then the app item with its heads. A retry after a crash picks up
+ * an app that is already marked.
+ *
+ * An app with a deployment that has not ended is refused (409), not cancelled: a release may be
+ * landing in the target at that moment, and the records it writes would be shredded under it. The
+ * refusal is race-free: the mark is conditioned on the deployments head holding no active
+ * deployment, and a deployment is created only together with its id on that head, unless it is
+ * marked (records.ts createDeployment). Cancel the deployment, or let it end, then delete.
  */
 export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: string, audit: PendingAudit, now = new Date()): Promise<void> {
   const deletingSince = "SET deletingSince = if_not_exists(deletingSince, :at)";
   const at = { ":at": now.toISOString() };
   const heads = keys.appListingHeads(table.org, appId);
-  await rejectedAsNotFound(transactAudited(table, audit, target(appId), [
-    {
-      Update: {
-        TableName: table.name,
-        Key: keys.app(table.org, appId),
-        UpdateExpression: deletingSince,
-        ConditionExpression: "attribute_exists(PK)",
-        ExpressionAttributeValues: at,
+  const deploymentsHead = keys.appListingHead(table.org, appId, APP_LISTINGS.deployments);
+  try {
+    await rejectedAsNotFound(transactAudited(table, audit, target(appId), [
+      {
+        Update: {
+          TableName: table.name,
+          Key: keys.app(table.org, appId),
+          UpdateExpression: deletingSince,
+          ConditionExpression: "attribute_exists(PK)",
+          ExpressionAttributeValues: at,
+        },
       },
-    },
-    // Unconditional: an app made before heads existed gets them here, already marked.
-    ...heads.map((Key) => ({
-      Update: {
-        TableName: table.name,
-        Key,
-        UpdateExpression: `${deletingSince}, #type = :type, appId = :app`,
-        ExpressionAttributeNames: { "#type": "type" },
-        ExpressionAttributeValues: { ...at, ":type": HEAD_TYPE, ":app": appId },
-      },
-    })),
-  ]));
+      // Otherwise unconditional: an app made before heads existed gets them here, already marked.
+      ...heads.map((Key) => ({
+        Update: {
+          TableName: table.name,
+          Key,
+          UpdateExpression: `${deletingSince}, #type = :type, appId = :app`,
+          ...(Key.SK === deploymentsHead.SK && { ConditionExpression: `attribute_not_exists(${ACTIVE_DEPLOYMENTS})` }),
+          ExpressionAttributeNames: { "#type": "type" },
+          ExpressionAttributeValues: { ...at, ":type": APP_LISTING_HEAD_TYPE, ":app": appId },
+        },
+      })),
+    ]), 1 + heads.findIndex((key) => key.SK === deploymentsHead.SK));
+  } catch (error) {
+    if (!(error instanceof DeploymentsActive)) throw error;
+    const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: deploymentsHead, ConsistentRead: true }));
+    const active = [...((Item?.[ACTIVE_DEPLOYMENTS] as Set<string> | undefined) ?? [])].sort();
+    throw problems.conflict(`The app has deployments that have not ended${active.length ? ` (${active.join(", ")})` : ""}; cancel them or wait for them to end, then delete the app.`);
+  }
   await shredCredentialStore(keyStore, { org: table.org, app: appId });
   // Everything else the app's partition holds goes too (credentials, deployment records,
   // idempotency keys); its listing heads go last, with the app item, and say "deleting" until then.
@@ -188,11 +203,19 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
     .map((Key) => ({ Delete: { TableName: table.name, Key } })));
 }
 
-/** The app's own condition (it exists) failed inside the transaction: nothing was written. */
-async function rejectedAsNotFound<T>(write: Promise<T>): Promise<T> {
+class DeploymentsActive extends Error {
+  override readonly name = "DeploymentsActive";
+}
+
+/**
+ * The app's own condition (it exists) failed inside the transaction: nothing was written. The
+ * item at `activeIndex`, when given, is the deployments head, whose condition is "none active".
+ */
+async function rejectedAsNotFound<T>(write: Promise<T>, activeIndex?: number): Promise<T> {
   try {
     return await write;
   } catch (error) {
+    if (error instanceof ChangeRejected && error.index === activeIndex) throw new DeploymentsActive();
     if (error instanceof ChangeRejected) throw problems.appNotFound();
     throw error;
   }

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { ensureStandInCheckpointKey } from "@bulkhead/core/audit/stand-in-signer";
 import { linkCheckpointSigner, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
 import { deploymentsLinkEnvironment } from "@bulkhead/core/deployments/config";
+import { sweepStuckDeployments } from "@bulkhead/core/deployments/sweep";
 import { runKeyRotation } from "@bulkhead/core/credentials/rotation";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { logger } from "@bulkhead/core/log";
@@ -41,6 +42,8 @@ export type OfflineOptions = {
   auditFault?: SequencerOptions["fault"];
   /** Run the KEK-rotation job every this many milliseconds (the offline stand-in for its cron). */
   rotationIntervalMs?: number;
+  /** Run the stuck-deployment sweep at start and every this many milliseconds (its cron's stand-in). */
+  sweepIntervalMs?: number;
 };
 
 export type Offline = {
@@ -107,14 +110,19 @@ export function linkOffline(options: { dataDir: string; tableName: string; dynam
   return { config, deploymentsConfig };
 }
 
-/** The offline stand-in for the rotation job's cron: one run at a time, every `intervalMs`. */
-function scheduleRotation(intervalMs: number) {
+/**
+ * The offline stand-in for a job's cron: one run at a time, every `intervalMs` (and once at the
+ * start when `now`). Returns the stop function, which waits for a run in progress.
+ */
+function schedule(what: string, intervalMs: number, job: () => Promise<unknown>, options: { now?: boolean } = {}) {
   let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    running ??= runKeyRotation(keyStore())
-      .catch((error) => logger.error("scheduled KEK rotation failed", { error: error as Error }))
+  const run = () => {
+    running ??= job()
+      .catch((error) => logger.error(`scheduled ${what} failed`, { error: error as Error }))
       .finally(() => (running = undefined));
-  }, intervalMs);
+  };
+  if (options.now) run();
+  const timer = setInterval(run, intervalMs);
   timer.unref();
   return async () => {
     clearInterval(timer);
@@ -160,7 +168,11 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
 
   const running: RunningInstance = { pid: process.pid, url: `http://localhost:${port}`, dynamoEndpoint: dynamo.endpoint, tableName, keyStoreDirectory };
   writeFileSync(runningFile(dataDir), JSON.stringify(running), { mode: 0o600 });
-  const stopRotation = options.rotationIntervalMs ? scheduleRotation(options.rotationIntervalMs) : async () => undefined;
+  const stopRotation = options.rotationIntervalMs ? schedule("KEK rotation", options.rotationIntervalMs, () => runKeyRotation(keyStore())) : async () => undefined;
+  // The deployment sweep runs at start too: executions do not outlive the process that ran them.
+  const stopSweep = options.sweepIntervalMs
+    ? schedule("deployment sweep", options.sweepIntervalMs, () => sweepStuckDeployments({ definition: deployments.definition }), { now: true })
+    : async () => undefined;
 
   return {
     url: `http://localhost:${port}`,
@@ -173,6 +185,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     deployments,
     stop: async () => {
       await stopRotation();
+      await stopSweep();
       if (findRunningInstance(dataDir)?.pid === process.pid) rmSync(runningFile(dataDir), { force: true });
       await new Promise((done) => server.close(done));
       server.closeAllConnections();

@@ -4,6 +4,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@
 import { LIVE_APP } from "../apps.ts";
 import { rotationSettings, type RotationSettings } from "../config.ts";
 import { appPartition, keys, parseAppKey } from "../data/keys.ts";
+import { platformIndexKeys } from "../data/platform-index.ts";
 import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import { kekRotationIndexTable, tenantTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
@@ -371,26 +372,12 @@ export type RotationSummary = {
 
 /** The apps whose KEK last rotated at or before `cutoff`, from the KEK-rotation index (never a Scan). */
 export async function appsDueForRotation(cutoff: string): Promise<{ org: string; app: string }[]> {
-  const index = TABLE_SCHEMA.indexes.kekRotation;
-  const table = kekRotationIndexTable();
   const due: { org: string; app: string }[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await table.client.send(new QueryCommand({
-      TableName: table.name,
-      IndexName: index.name,
-      KeyConditionExpression: "#partition = :partition AND #rotatedAt <= :cutoff",
-      ExpressionAttributeNames: { "#partition": index.partitionKey, "#rotatedAt": index.sortKey },
-      ExpressionAttributeValues: { ":partition": index.partitionValue, ":cutoff": cutoff },
-      ExclusiveStartKey: start,
-    }));
-    for (const item of page.Items ?? []) {
-      const key = parseAppKey(item);
-      if (key) due.push(key);
-      else logger.warn("KEK-rotation index holds a non-app item", { sk: String(item.SK).slice(0, 40) });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for (const item of await platformIndexKeys(kekRotationIndexTable(), TABLE_SCHEMA.indexes.kekRotation, cutoff)) {
+    const key = parseAppKey(item);
+    if (key) due.push(key);
+    else logger.warn("KEK-rotation index holds a non-app item", { sk: String(item.SK).slice(0, 40) });
+  }
   return due;
 }
 

@@ -63,6 +63,12 @@ export const APP_LISTINGS = {
 
 const appListingHead = (org: string, appId: string, listing: AppListing): ItemKey => ({ PK: appPartition(org, appId), SK: listing.head });
 
+/**
+ * On the deployments listing head: the ids of the app's deployments that have not ended (a string
+ * set). Written in the transactions that create and end deployments; an app delete requires it absent.
+ */
+export const ACTIVE_DEPLOYMENTS = "activeDeployments";
+
 export const keys = {
   app: (org: string, appId: string): ItemKey => ({ PK: orgPartition(org), SK: `APP#${appId}` }),
   appPrefix: "APP#",
@@ -113,6 +119,11 @@ export const keys = {
    */
   phaseAccess: (org: string, phase: string, targetId: string): ItemKey => ({ PK: orgPartition(org), SK: `ACCESS#${phase}#${targetId}` }),
   phaseAccessPrefix: (phase: string): string => `ACCESS#${phase}#`,
+  /** Puts a deployment item in the sparse active-deployments index, ordered by when it was queued. */
+  activeDeploymentIndex: (queuedAt: string) => ({
+    [TABLE_SCHEMA.indexes.activeDeployments.partitionKey]: TABLE_SCHEMA.indexes.activeDeployments.partitionValue,
+    [TABLE_SCHEMA.indexes.activeDeployments.sortKey]: queuedAt,
+  }),
   /** Puts an app item in the sparse KEK-rotation index, ordered by when its KEK last rotated. */
   kekRotationIndex: (rotatedAt: string) => ({
     [TABLE_SCHEMA.indexes.kekRotation.partitionKey]: TABLE_SCHEMA.indexes.kekRotation.partitionValue,
@@ -127,6 +138,13 @@ export function parseAppKey(key: { PK?: unknown; SK?: unknown }): { org: string;
   const org = typeof key.PK === "string" && /^ORG#([^#]+)$/.exec(key.PK)?.[1];
   const app = typeof key.SK === "string" && /^APP#([^#]+)$/.exec(key.SK)?.[1];
   return org && app ? { org, app } : undefined;
+}
+
+/** The org, app and deployment a deployment item's key names, or undefined when the key is not a deployment's. */
+export function parseDeploymentKey(key: { PK?: unknown; SK?: unknown }): { org: string; appId: string; deploymentId: string } | undefined {
+  const app = typeof key.PK === "string" ? /^ORG#([^#]+)#APP#([^#]+)$/.exec(key.PK) : null;
+  const deployment = typeof key.SK === "string" ? /^DEPLOY#([^#]+)$/.exec(key.SK) : null;
+  return app && deployment ? { org: app[1]!, appId: app[2]!, deploymentId: deployment[1]! } : undefined;
 }
 
 /** True when a partition value belongs to `org`: the exact partition or one under it. */

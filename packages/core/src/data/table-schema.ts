@@ -16,6 +16,11 @@ export const TABLE_SCHEMA = {
   indexes: {
     /** Apps by the age of their KEK: what the rotation job reads instead of scanning. */
     kekRotation: { name: "kek-rotation", partitionKey: "kekRotationIndex", partitionValue: "KEK", sortKey: "kekRotatedAt" },
+    /**
+     * Deployments that have not ended, by when they were queued: what the stuck-deployment sweep
+     * reads. A deployment enters it when created and leaves it with its terminal transition.
+     */
+    activeDeployments: { name: "active-deployments", partitionKey: "activeDeploymentsIndex", partitionValue: "ACTIVE", sortKey: "activeSince" },
   },
 } as const;
 

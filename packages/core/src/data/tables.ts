@@ -67,19 +67,26 @@ export function platformTable(): Table {
   return platform;
 }
 
-let kekRotationIndex: Table | undefined;
+const indexTables = new Map<string, Table>();
+
+/** A handle that may query one platform index, and nothing else: no table partition is in its scope. */
+function indexOnlyTable(index: { name: string }, label: string): Table {
+  let table = indexTables.get(index.name);
+  if (!table) {
+    table = guardedTable({ label, tableName: tableName(), allows: () => false, indexes: [index.name] });
+    indexTables.set(index.name, table);
+  }
+  return table;
+}
 
 /**
- * The only handle that may query the KEK-rotation index, and nothing else: no table partition
- * is in its scope. Only the rotation job receives it; each app's work then goes through the
- * app's org-bound handle.
+ * The only handle that may query the KEK-rotation index. Only the rotation job receives it; each
+ * app's work then goes through the app's org-bound handle.
  */
-export function kekRotationIndexTable(): Table {
-  kekRotationIndex ??= guardedTable({
-    label: "KEK-ROTATION-INDEX",
-    tableName: tableName(),
-    allows: () => false,
-    indexes: [TABLE_SCHEMA.indexes.kekRotation.name],
-  });
-  return kekRotationIndex;
-}
+export const kekRotationIndexTable = (): Table => indexOnlyTable(TABLE_SCHEMA.indexes.kekRotation, "KEK-ROTATION-INDEX");
+
+/**
+ * The only handle that may query the active-deployments index. Only the stuck-deployment sweep
+ * receives it; each deployment is then ended through its org-bound handle.
+ */
+export const activeDeploymentsIndexTable = (): Table => indexOnlyTable(TABLE_SCHEMA.indexes.activeDeployments, "ACTIVE-DEPLOYMENTS-INDEX");

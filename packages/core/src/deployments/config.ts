@@ -11,6 +11,8 @@ export type DeploymentsConfig = {
   buildProject: string;
   /** Shared object store: sources and artifacts, each app confined to `<org>/<app>/` by IAM. */
   artifactBucket: string;
+  /** The role the apply task assumes to read one deployment's artifact (iam/artifact-reader.ts). */
+  artifactReaderRoleArn: string;
   /** IAM path of the per-app build roles, so PassRole can be granted on that path alone. */
   buildRolePath: string;
   buildRolePermissionsBoundary?: string;
@@ -36,6 +38,7 @@ export function deploymentsConfig(): DeploymentsConfig {
     stateMachineArn: rest.stateMachineArn,
     buildProject: rest.buildProject,
     artifactBucket: rest.artifactBucket,
+    artifactReaderRoleArn: rest.artifactReaderRoleArn,
     buildRolePath: rest.buildRolePath,
     buildRolePermissionsBoundary: rest.buildRolePermissionsBoundary,
     hostedTarget: { roleArn: hostedTargetRoleArn, region: hostedTargetRegion, externalId },

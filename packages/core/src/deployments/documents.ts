@@ -1,5 +1,6 @@
 import { appBuildRole } from "../iam/app-roles.ts";
 import { awsLocation } from "../iam/arn.ts";
+import { artifactReadSessionPolicy } from "../iam/artifact-reader.ts";
 import { deploySessionTags } from "../iam/customer-deploy-trust.ts";
 import type { RoleDocuments } from "../iam/document.ts";
 import { appNames, appScope, type AppNames } from "../iam/names.ts";
@@ -25,15 +26,19 @@ export const workflowBuildRole = (config: Pick<DeploymentsConfig, "region" | "ac
   });
 
 /** What ApplyRelease passes on AssumeRole of the target's deploy role: the release session policy (as JSON) and the session tags. */
-export function releaseSession(input: { target: ResolvedTarget; names: AppNames; deploymentId: string; artifact: { bucket: string; key: string } }) {
+export function releaseSession(input: { target: ResolvedTarget; names: AppNames; deploymentId: string }) {
   const { target, names } = input;
-  const policy = releaseSessionPolicy({
-    target: awsLocation({ account: target.accountId, region: target.region }),
-    scope: appScope(names),
-    artifact: input.artifact,
-  });
-  return {
-    policy: JSON.stringify(policy),
-    tags: deploySessionTags({ org: names.org, app: names.app, deployment: input.deploymentId }),
-  };
+  const policy = releaseSessionPolicy({ target: awsLocation({ account: target.accountId, region: target.region }), scope: appScope(names) });
+  return { policy: JSON.stringify(policy), tags: deploySessionTags({ org: names.org, app: names.app, deployment: input.deploymentId }) };
+}
+
+/**
+ * What ApplyRelease passes on AssumeRole of the platform's artifact reader: the same session tags
+ * (the role's policy reaches only the artifact they name) and a session policy naming the object.
+ */
+export function artifactReadSession(input: { config: Pick<DeploymentsConfig, "region" | "accountId">; names: AppNames; deploymentId: string; artifact: { bucket: string; key: string } }) {
+  const { config, names, artifact } = input;
+  if (!artifact.key.startsWith(names.artifactPrefix)) throw new Error(`artifact ${artifact.key} is not under ${names.artifactPrefix}`);
+  const policy = artifactReadSessionPolicy(awsLocation({ account: config.accountId, region: config.region }), artifact);
+  return { policy: JSON.stringify(policy), tags: deploySessionTags({ org: names.org, app: names.app, deployment: input.deploymentId }) };
 }

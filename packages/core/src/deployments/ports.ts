@@ -56,7 +56,8 @@ export type TemporaryCredentials = {
 
 export type AssumeRoleRequest = {
   roleArn: string;
-  externalId: string;
+  /** A target's ExternalId; none for the platform's own artifact reader. */
+  externalId?: string;
   sessionName: string;
   durationSeconds: number;
   tags: { key: string; value: string }[];
@@ -71,16 +72,35 @@ export interface RoleAssumerPort {
 /** A target with everything needed to reach it. Holds the ExternalId: never leaves the task. */
 export type ResolvedTarget = TargetRef & { roleArn: string; externalId: string; region: string; accountId: string };
 
+export type ArtifactReadRequest = {
+  bucket: string;
+  key: string;
+  /** The platform's account: the bucket must be its own. */
+  accountId: string;
+  region: string;
+  /** The artifact reader's session for this deployment. */
+  credentials: TemporaryCredentials;
+  /** Larger objects are not downloaded. */
+  maxBytes: number;
+};
+
+export interface ArtifactReaderPort {
+  /** The object's size, and its bytes unless it is larger than `maxBytes`. */
+  read(request: ArtifactReadRequest): Promise<{ size: number; bytes?: Uint8Array }>;
+}
+
 export type ReleaseRequest = {
   target: ResolvedTarget;
   names: AppNames;
   deploymentId: string;
   artifact: Artifact;
+  /** The artifact's bytes, read by the platform and checked against its SHA-256: uploaded as they are. */
+  code: Uint8Array;
   credentials: TemporaryCredentials;
 };
 
 export interface TargetDeployerPort {
-  /** Applies the artifact as the app's live release in the target, with the assumed credentials only. */
+  /** Applies the code as the app's live release in the target, with the assumed credentials only. */
   apply(request: ReleaseRequest): Promise<{ releaseId: string }>;
 }
 
@@ -110,6 +130,7 @@ export type DeploymentPorts = {
   buildEnvironments: BuildEnvironmentPort;
   buildLogs: BuildLogPort;
   roles: RoleAssumerPort;
+  artifacts: ArtifactReaderPort;
   targets: TargetDeployerPort;
   grants: GrantPort;
 };
@@ -122,6 +143,7 @@ const defaults: Factories = {
   buildEnvironments: async () => (await import("./cloud/codebuild.ts")).codeBuildEnvironments(),
   buildLogs: async () => (await import("./cloud/logs.ts")).cloudWatchBuildLogs(),
   roles: async () => (await import("./cloud/sts.ts")).stsRoleAssumer(),
+  artifacts: async () => (await import("./cloud/s3-artifacts.ts")).s3Artifacts(),
   targets: async () => (await import("./cloud/lambda-target.ts")).lambdaAliasTargets(),
   grants: async () => (await import("./grants.ts")).deployGrants(),
 };

@@ -1,12 +1,19 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { appListingPage } from "../app-listing.ts";
+import { APP_LISTING_HEAD_TYPE, LIVE_APP } from "../apps.ts";
+import { ChangeRejected, transactAudited, type PendingAudit, type TransactItem } from "../audit/chain.ts";
+import type { AuditTarget } from "../audit/entry.ts";
 import type { BuildSettings } from "./build-spec.ts";
-import { APP_LISTINGS, keys } from "../data/keys.ts";
+import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, keys } from "../data/keys.ts";
+import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import type { TenantTable } from "../data/tables.ts";
+import { TransactionRefused, writeAtomically } from "../data/transact.ts";
 import { newDeploymentId } from "./ids.ts";
 import { problems } from "../problem.ts";
-import { TRANSITIONS, type DeploymentStatus, type TransitionName } from "./status.ts";
+import { isTerminal, TRANSITIONS, type DeploymentStatus, type TransitionName } from "./status.ts";
+
+const ACTIVE_INDEX = TABLE_SCHEMA.indexes.activeDeployments;
 
 export type TargetRef = { id: string; kind: "hosted" | "byoi" };
 export type Artifact = { location: string; sha256: string };
@@ -96,42 +103,48 @@ export async function createDeployment(
     updatedAt: at,
     timestamps: { queuedAt: at },
   };
-  const put = {
-    Put: {
-      TableName: table.name,
-      Item: { ...keys.deployment(table.org, input.appId, record.id), type: "deployment", ...record },
-      ConditionExpression: "attribute_not_exists(PK)",
+  // The app must be live, and its deployments head takes the id in the same transaction: an app
+  // delete (which marks that head, conditioned on no active deployment) and this write serialize
+  // on that one item, so either the delete sees the deployment and refuses, or this write fails.
+  const items: TransactItem[] = [
+    { ConditionCheck: { TableName: table.name, Key: keys.app(table.org, input.appId), ConditionExpression: LIVE_APP } },
+    activeDeploymentsChange(table, input.appId, record.id, "ADD"),
+    {
+      Put: {
+        TableName: table.name,
+        Item: { ...keys.deployment(table.org, input.appId, record.id), type: "deployment", ...record, ...keys.activeDeploymentIndex(at) },
+        ConditionExpression: "attribute_not_exists(PK)",
+      },
     },
-  };
-  if (!input.idempotency) {
-    await table.client.send(new PutCommand(put.Put));
-    return { deployment: record, replayed: false };
-  }
-  const { keyHash, requestHash } = input.idempotency;
+  ];
   const nowSeconds = Math.floor(now.getTime() / 1000);
-  try {
-    await table.client.send(new TransactWriteCommand({
-      TransactItems: [put, {
-        Put: {
-          TableName: table.name,
-          Item: {
-            ...keys.deploymentIdempotency(table.org, input.appId, keyHash),
-            type: "idempotency",
-            deploymentId: record.id,
-            requestHash,
-            expiresAt: nowSeconds + IDEMPOTENCY_TTL_SECONDS,
-          },
-          // TTL deletes lazily: an expired entry is treated as absent.
-          ConditionExpression: "attribute_not_exists(PK) OR expiresAt < :now",
-          ExpressionAttributeValues: { ":now": nowSeconds },
+  if (input.idempotency) {
+    items.push({
+      Put: {
+        TableName: table.name,
+        Item: {
+          ...keys.deploymentIdempotency(table.org, input.appId, input.idempotency.keyHash),
+          type: "idempotency",
+          deploymentId: record.id,
+          requestHash: input.idempotency.requestHash,
+          expiresAt: nowSeconds + IDEMPOTENCY_TTL_SECONDS,
         },
-      }],
-    }));
+        // TTL deletes lazily: an expired entry is treated as absent.
+        ConditionExpression: "attribute_not_exists(PK) OR expiresAt < :now",
+        ExpressionAttributeValues: { ":now": nowSeconds },
+      },
+    });
+  }
+  try {
+    // Deployments of one app meet on its head: a transaction that lost only to another in flight is retried.
+    await writeAtomically(table, items);
     return { deployment: record, replayed: false };
   } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    if (error.CancellationReasons?.[1]?.Code !== "ConditionalCheckFailed") throw error;
+    if (!(error instanceof TransactionRefused)) throw error;
+    if (error.conditionFailed(0) || error.conditionFailed(1)) throw problems.appNotFound();
+    if (!input.idempotency || !error.conditionFailed(3)) throw error;
   }
+  const { keyHash, requestHash } = input.idempotency;
   const { Item: entry } = await table.client.send(new GetCommand({
     TableName: table.name,
     Key: keys.deploymentIdempotency(table.org, input.appId, keyHash),
@@ -143,13 +156,9 @@ export async function createDeployment(
 }
 
 export async function getDeploymentRecord(table: TenantTable, appId: string, deploymentId: string): Promise<DeploymentRecord> {
-  const { Item } = await table.client.send(new GetCommand({
-    TableName: table.name,
-    Key: keys.deployment(table.org, appId, deploymentId),
-    ConsistentRead: true,
-  }));
-  if (!Item) throw problems.notFound("No such deployment.");
-  return toRecord(Item);
+  const record = await findDeploymentRecord(table, appId, deploymentId);
+  if (!record) throw problems.notFound("No such deployment.");
+  return record;
 }
 
 /** Newest first; 404 for an app that does not exist or is being deleted. One Query for a first page. */
@@ -161,8 +170,32 @@ export async function listDeployments(table: TenantTable, cursorKey: string, app
 export type RecordedFields = Partial<Pick<DeploymentRecord, "failureReason" | "artifact" | "buildLog" | "release">>;
 
 /**
+ * Adds the deployment to, or removes it from, the app's active set on its deployments listing head
+ * (a string set, so repeating either is harmless; DynamoDB drops the attribute once it is empty).
+ * The head is written as deleteApp writes it, should an app predate heads.
+ */
+function activeDeploymentsChange(table: TenantTable, appId: string, deploymentId: string, action: "ADD" | "DELETE"): TransactItem {
+  return {
+    Update: {
+      TableName: table.name,
+      Key: keys.appListingHead(table.org, appId, APP_LISTINGS.deployments),
+      UpdateExpression: `SET #type = :type, appId = :app ${action} ${ACTIVE_DEPLOYMENTS} :ids`,
+      // A head marked deleting takes no new deployment.
+      ...(action === "ADD" && { ConditionExpression: "attribute_not_exists(deletingSince)" }),
+      ExpressionAttributeNames: { "#type": "type" },
+      ExpressionAttributeValues: { ":type": APP_LISTING_HEAD_TYPE, ":app": appId, ":ids": new Set([deploymentId]) },
+    },
+  };
+}
+
+/** What a transition commits with, when the caller audits it: the entry lands in the same transaction. */
+export type TransitionAudit = { pending: PendingAudit; target: AuditTarget };
+
+/**
  * Applies one transition of TRANSITIONS as a single conditional write: the new status, its step
- * timestamps and any recorded fields land together, or nothing does (TransitionRefused).
+ * timestamps and any recorded fields land together, or nothing does (TransitionRefused). A
+ * transition to a terminal status also takes the deployment off the app's active set and out of
+ * the active-deployments index, in the same transaction.
  */
 export async function transition(
   table: TenantTable,
@@ -171,6 +204,7 @@ export async function transition(
   name: TransitionName,
   fields: RecordedFields = {},
   now = new Date(),
+  audit?: TransitionAudit,
 ): Promise<DeploymentRecord> {
   const rule = TRANSITIONS[name];
   const at = now.toISOString();
@@ -188,23 +222,66 @@ export async function transition(
     sets.push(`#field${i} = :field${i}`);
   });
   rule.from.forEach((status, i) => (values[`:from${i}`] = status));
-  try {
-    const { Attributes } = await table.client.send(new UpdateCommand({
-      TableName: table.name,
-      Key: keys.deployment(table.org, appId, deploymentId),
-      UpdateExpression: `SET ${sets.join(", ")}`,
-      ConditionExpression: `attribute_exists(SK) AND #status IN (${rule.from.map((_, i) => `:from${i}`).join(", ")})`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      ReturnValues: "ALL_NEW",
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-    }));
-    return toRecord(Attributes!);
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    const current = (error.Item as Record<string, { S?: string }> | undefined)?.status?.S as DeploymentStatus | undefined;
-    throw new TransitionRefused(name, current);
+  const ends = isTerminal(rule.to);
+  const update = {
+    TableName: table.name,
+    Key: keys.deployment(table.org, appId, deploymentId),
+    // An index entry needs both of its key attributes: without the sort key the item leaves the
+    // sparse index (the key-scope guard lets no update touch an index's partition attribute).
+    UpdateExpression: `SET ${sets.join(", ")}${ends ? ` REMOVE ${ACTIVE_INDEX.sortKey}` : ""}`,
+    ConditionExpression: `attribute_exists(SK) AND #status IN (${rule.from.map((_, i) => `:from${i}`).join(", ")})`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+  if (!ends && !audit) {
+    try {
+      const { Attributes } = await table.client.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }));
+      return toRecord(Attributes!);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = (error.Item as Record<string, { S?: string }> | undefined)?.status?.S as DeploymentStatus | undefined;
+      throw new TransitionRefused(name, current);
+    }
   }
+  const items: TransactItem[] = [{ Update: update }, ...(ends ? [activeDeploymentsChange(table, appId, deploymentId, "DELETE")] : [])];
+  try {
+    if (audit) await transactAudited(table, audit.pending, audit.target, items);
+    else await writeAtomically(table, items);
+  } catch (error) {
+    const refused = (error instanceof ChangeRejected && error.index === 0) || (error instanceof TransactionRefused && error.conditionFailed(0));
+    if (!refused) throw error;
+    throw new TransitionRefused(name, (await findDeploymentRecord(table, appId, deploymentId))?.status);
+  }
+  // A transaction returns no attributes: the record as committed is read back.
+  return getDeploymentRecord(table, appId, deploymentId);
+}
+
+/**
+ * The one way a deployment is failed: the workflow's RecordFailure, an execution that closed
+ * without reaching it, a workflow that never started, and the stuck-deployment sweep all end a
+ * deployment here, so whatever ending a deployment releases (its place in the app's active set
+ * and in the active-deployments index, today) is released on every path. `recorded` is false when
+ * the deployment had already ended (or is gone): it is then left as it is.
+ */
+export async function failDeployment(
+  table: TenantTable,
+  ids: { appId: string; deploymentId: string },
+  fields: Pick<RecordedFields, "failureReason" | "buildLog">,
+  audit?: TransitionAudit,
+  now = new Date(),
+): Promise<{ recorded: boolean }> {
+  try {
+    await transition(table, ids.appId, ids.deploymentId, "fail", fields, now, audit);
+    return { recorded: true };
+  } catch (error) {
+    if (error instanceof TransitionRefused) return { recorded: false };
+    throw error;
+  }
+}
+
+async function findDeploymentRecord(table: TenantTable, appId: string, deploymentId: string): Promise<DeploymentRecord | undefined> {
+  const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.deployment(table.org, appId, deploymentId), ConsistentRead: true }));
+  return Item && toRecord(Item);
 }
 
 /** Notes the execution once it is started; a concurrent replay may have noted it first. */

@@ -6,7 +6,7 @@ import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
 import { port } from "./ports.ts";
 import {
-  createDeployment, getDeploymentRecord, noteExecution, toDeployment, transition, TransitionRefused, type Deployment,
+  createDeployment, failDeployment, getDeploymentRecord, noteExecution, toDeployment, transition, TransitionRefused, type Deployment,
 } from "./records.ts";
 import { HOSTED_TARGET_ID, resolveTarget, targetRef } from "./targets.ts";
 
@@ -49,10 +49,7 @@ export async function startDeployment(table: TenantTable, request: StartRequest)
     await noteExecution(table, app.id, deployment.id, executionArn);
   } catch (error) {
     logger.error("deployment workflow did not start", { error: error as Error, deployment: deployment.id });
-    await transition(table, app.id, deployment.id, "fail", { failureReason: "the deployment's workflow could not be started" })
-      .catch((refused: unknown) => {
-        if (!(refused instanceof TransitionRefused)) throw refused;
-      });
+    await failDeployment(table, ids, { failureReason: "the deployment's workflow could not be started" });
     throw problems.internal();
   }
   return { deployment: toDeployment(deployment), replayed };

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { auditedStep } from "../audit/chain.ts";
 import { tenantTable } from "../data/tables.ts";
+import type { AppNames } from "../iam/names.ts";
 import { logger } from "../log.ts";
 import { HttpProblem } from "../problem.ts";
 import { redactSecrets } from "../redact.ts";
@@ -7,10 +9,10 @@ import { asTaskError, taskError } from "../workflows/errors.ts";
 import { prepareBuildSpec, type BuildSpec } from "./build-spec.ts";
 import { deploymentsConfig } from "./config.ts";
 import { failureReason, type CaughtError } from "./failure.ts";
-import { deploymentAppNames, releaseSession, workflowBuildRole } from "./documents.ts";
+import { artifactReadSession, deploymentAppNames, releaseSession, workflowBuildRole } from "./documents.ts";
 import { artifactPath, parseArtifactLocation } from "./names.ts";
 import { port, type ExecutionInput, type GrantCheck, type TemporaryCredentials } from "./ports.ts";
-import { getDeploymentRecord, transition, TransitionRefused, type BuildLog, type DeploymentRecord, type RecordedFields } from "./records.ts";
+import { failDeployment, getDeploymentRecord, transition, TransitionRefused, type BuildLog, type DeploymentRecord, type RecordedFields } from "./records.ts";
 import type { DeploymentStatus, TransitionName } from "./status.ts";
 import { resolveTarget, targetRef } from "./targets.ts";
 
@@ -137,9 +139,57 @@ export async function checkTarget(ids: ExecutionInput): Promise<{ id: string; ki
 }
 
 /**
- * Assumes the target's deploy role and applies the release, in one task so the temporary
- * credentials live only in this function's memory: they are not returned, stored or logged.
- * The grant is checked before AssumeRole and again right before applying, as is the
+ * Lambda's limit for code uploaded in the request (UpdateFunctionCode `ZipFile`): 50 MiB zipped
+ * (the base64 request body may be 69,905,067 bytes). The apply task holds the ZIP and its encoded
+ * request at once: a 50 MiB upload through the SDK peaked at 100 MiB above the ZIP itself (about
+ * 3 times the ZIP in all), well inside the task's 1024 MB.
+ */
+export const RELEASE_ZIP_MAX_BYTES = 50 * 1024 * 1024;
+
+const mebibytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/**
+ * Reads the deployment's artifact in the platform's account with the artifact reader's session
+ * (tagged with this deployment: its role reaches this one object), so no target needs a grant on
+ * the platform's bucket. The bytes must be the ones the build reported (SHA-256). Too large an
+ * artifact fails the deployment before anything is asked of the target.
+ */
+async function readArtifact(ids: ExecutionInput, names: AppNames, location: { bucket: string; key: string }, sha256: string): Promise<Uint8Array> {
+  const config = deploymentsConfig();
+  const session = artifactReadSession({ config, names, deploymentId: ids.deploymentId, artifact: location });
+  const roles = await port("roles");
+  let credentials: TemporaryCredentials | undefined = await roles.assumeRole({
+    roleArn: config.artifactReaderRoleArn,
+    sessionName: ids.deploymentId,
+    durationSeconds: DEPLOY_SESSION_SECONDS,
+    tags: session.tags,
+    policy: session.policy,
+  }).catch((error: unknown) => {
+    throw asTaskError(error, "the platform's artifact reader role could not be assumed");
+  });
+  try {
+    const artifacts = await port("artifacts");
+    const { size, bytes } = await artifacts.read({
+      ...location, accountId: config.accountId, region: config.region, credentials, maxBytes: RELEASE_ZIP_MAX_BYTES,
+    }).catch((error: unknown) => {
+      throw asTaskError(error, "the artifact could not be read");
+    });
+    if (!bytes) {
+      throw taskError("artifactTooLarge", `the artifact is ${mebibytes(size)}; a release is uploaded to its target directly, which takes at most ${mebibytes(RELEASE_ZIP_MAX_BYTES)} zipped`);
+    }
+    if (createHash("sha256").update(bytes).digest("hex") !== sha256) {
+      throw taskError("releaseMismatch", "the stored artifact does not match the built artifact's SHA-256");
+    }
+    return bytes;
+  } finally {
+    credentials = undefined;
+  }
+}
+
+/**
+ * Reads the artifact, assumes the target's deploy role and applies the release, in one task so
+ * the temporary credentials live only in this function's memory: they are not returned, stored or
+ * logged. The grant is checked before AssumeRole and again right before applying, as is the
  * deployment's own status, so a revocation or a cancel in between stops the release.
  */
 export async function applyRelease(
@@ -149,16 +199,18 @@ export async function applyRelease(
   const record = await requireStatus(ids, "DEPLOYING");
   const target = await liveTarget(ids, record);
   const location = checkArtifact(ids, artifact.artifactLocation);
+  const sha256 = artifact.artifactSha256.toLowerCase();
   const names = deploymentAppNames(ids);
   let session: ReturnType<typeof releaseSession>;
   try {
-    session = releaseSession({ target, names, deploymentId: ids.deploymentId, artifact: location });
+    session = releaseSession({ target, names, deploymentId: ids.deploymentId });
   } catch (error) {
     logger.error("no release session policy", { error: error as Error });
     throw taskError("internal", "the deploy session policy could not be built");
   }
 
   const { grantId } = await checkGrant(ids, record, "before-assume-role");
+  const code = await readArtifact(ids, names, location, sha256);
   // The vendor's actions in the customer's (or the platform's) account go into the org's chain:
   // intent before acting, outcome after. Ids only: never credentials, never the ExternalId.
   const table = tenantTable(ids.org);
@@ -189,7 +241,8 @@ export async function applyRelease(
       target,
       names,
       deploymentId: ids.deploymentId,
-      artifact: { location: artifact.artifactLocation, sha256: artifact.artifactSha256.toLowerCase() },
+      artifact: { location: artifact.artifactLocation, sha256 },
+      code,
       credentials: assumed,
     }).catch((error: unknown) => {
       throw asTaskError(error, `target ${target.id} did not accept the release`);
@@ -221,13 +274,7 @@ export function reasonFor(state: Pick<FailureState, "failure" | "cleanupFailure"
 export async function recordFailure(state: FailureState): Promise<{ recorded: boolean }> {
   const { logGroup, logStreamPrefix } = state.build ?? {};
   const buildLog = logGroup && logStreamPrefix ? await buildLogExcerpt(logGroup, logStreamPrefix) : undefined;
-  try {
-    await transition(tenantTable(state.org), state.appId, state.deploymentId, "fail", { failureReason: reasonFor(state), buildLog });
-    return { recorded: true };
-  } catch (error) {
-    if (error instanceof TransitionRefused) return { recorded: false };
-    throw error;
-  }
+  return failDeployment(tenantTable(state.org), state, { failureReason: reasonFor(state), buildLog });
 }
 
 export const CLOSED_EXECUTION_REASONS = {
@@ -243,11 +290,5 @@ export const CLOSED_EXECUTION_REASONS = {
  */
 export async function executionClosed(ids: ExecutionInput, status: keyof typeof CLOSED_EXECUTION_REASONS): Promise<{ recorded: boolean }> {
   await destroyBuildEnvironment(ids, deploymentsConfig().buildProject);
-  try {
-    await transition(tenantTable(ids.org), ids.appId, ids.deploymentId, "fail", { failureReason: CLOSED_EXECUTION_REASONS[status] });
-    return { recorded: true };
-  } catch (error) {
-    if (error instanceof TransitionRefused) return { recorded: false };
-    throw error;
-  }
+  return failDeployment(tenantTable(ids.org), ids, { failureReason: CLOSED_EXECUTION_REASONS[status] });
 }

@@ -2,7 +2,7 @@ import { arn, type AwsLocation } from "./arn.ts";
 import { assertExternalId, customerDeployTrust, DEPLOY_SESSION_TAGS } from "./customer-deploy-trust.ts";
 import { customerDeployRoleName } from "./deploy-role-name.ts";
 import { policyDocument, type RoleDocuments, type Statement } from "./document.ts";
-import { artifactPrefixOf, releaseFunctionName, type AppScope, type PlatformNames } from "./names.ts";
+import { releaseFunctionName, type AppScope, type PlatformNames } from "./names.ts";
 import { customerPolicy, RELEASE_ACTIONS } from "./phases.ts";
 import { allowTagging, refuseUnsafeTagValues, tagOnly } from "./session-tags.ts";
 import { lambdaTrust } from "./trust.ts";
@@ -16,20 +16,29 @@ export const deployTargetRoles = (l: AwsLocation): string =>
   // the name does not, and each target's trust policy demands its own ExternalId and org tag.
   `arn:${l.partition}:iam::*:role/${customerDeployRoleName("*")}`;
 
-/** The deployer's own statements; the deploy task that applies releases runs with exactly these (workflows.ts). */
-export const deployerStatements = (l: AwsLocation): Statement[] => [
-  { Sid: "AssumeDeployTargets", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: [deployTargetRoles(l)] },
-  tagOnly("TagDeploySessions", [deployTargetRoles(l)], DEPLOY_SESSION_TAGS),
-];
+/**
+ * The deployer's own statements; the deploy task that applies releases runs with exactly these
+ * (workflows.ts): assume deploy targets' roles, and the platform's artifact reader, each only
+ * with the deployment's session tags. It holds no right on the artifact bucket itself.
+ */
+export const deployerStatements = (l: AwsLocation, platform: PlatformNames): Statement[] => {
+  const reader = arn.role(l, platform.artifactReaderRole);
+  return [
+    { Sid: "AssumeDeployTargets", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: [deployTargetRoles(l)] },
+    tagOnly("TagDeploySessions", [deployTargetRoles(l)], DEPLOY_SESSION_TAGS),
+    { Sid: "AssumeArtifactReader", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: [reader] },
+    tagOnly("TagArtifactReaderSessions", [reader], DEPLOY_SESSION_TAGS),
+  ];
+};
 
 /**
- * The platform identity that runs deploy tasks: it can only assume org deploy roles, and only
- * with the org/app/deployment session tags. Which role and which ExternalId are the target's
- * business; the target's trust policy enforces both.
+ * The platform identity that runs deploy tasks: it can only assume org deploy roles and the
+ * artifact reader, and only with the org/app/deployment session tags. Which role and which
+ * ExternalId are the target's business; the target's trust policy enforces both.
  */
 export function deployerRole(input: { location: AwsLocation; platform: PlatformNames }): RoleDocuments {
   const { location: l, platform } = input;
-  const policy = policyDocument(deployerStatements(l));
+  const policy = policyDocument(deployerStatements(l, platform));
   return {
     kind: "role",
     name: platform.deployerRole,
@@ -47,8 +56,6 @@ export type CustomerDeployRoleInput = {
   scope: AppScope;
   deployerRoleArn: string;
   externalId: string;
-  /** The platform's artifact bucket, which deploy sessions read releases from. */
-  artifactBucket: string;
 };
 
 /**
@@ -65,7 +72,7 @@ export function customerDeployRole(input: CustomerDeployRoleInput): RoleDocument
     name,
     arn: arn.role(target, name),
     description: `Deploy target of org ${scope.org}: assumed by the platform deployer only`,
-    policy: customerPolicy({ target, scope, artifactBucket: input.artifactBucket }),
+    policy: customerPolicy({ target, scope }),
     trust,
     sessionTags: [...DEPLOY_SESSION_TAGS],
   };
@@ -78,7 +85,7 @@ export function customerDeployRole(input: CustomerDeployRoleInput): RoleDocument
  */
 export const hostedDeployRoleName = (stage: string): string => customerDeployRoleName(`hosted_${stage}`);
 
-/** What a hosted deploy session's tags name: names.ts derives the release function and artifact prefix from them. */
+/** What a hosted deploy session's tags name: names.ts derives the release function from them. */
 const SESSION_ORG = "${aws:PrincipalTag/org}";
 const SESSION_APP = "${aws:PrincipalTag/app}";
 
@@ -87,13 +94,13 @@ export type HostedDeployRoleInput = {
   platform: PlatformNames;
   deployerRoleArn: string;
   externalId: string;
-  artifactBucket: string;
 };
 
 /**
  * Assumed by the platform deployer only, with the hosted target's ExternalId and the deploy
- * session tags. A session reaches only the release function and the artifacts of the org and app
- * its tags name: app references hold no `-`, so releaseFunctionName names one app of one org.
+ * session tags. A session reaches only the release function of the org and app its tags name:
+ * app references hold no `-`, so releaseFunctionName names one app of one org. Like a customer's
+ * role it reads no artifact: the code arrives in the request.
  */
 export function hostedDeployRole(input: HostedDeployRoleInput): RoleDocuments {
   const { location: l, platform } = input;
@@ -107,13 +114,6 @@ export function hostedDeployRole(input: HostedDeployRoleInput): RoleDocuments {
       Effect: "Allow",
       Action: [...RELEASE_ACTIONS],
       Resource: [fn, `${fn}:*`],
-      Condition: tagged,
-    },
-    {
-      Sid: "ReadTaggedAppArtifacts",
-      Effect: "Allow",
-      Action: ["s3:GetObject"],
-      Resource: [arn.objects(l, input.artifactBucket, artifactPrefixOf(SESSION_ORG, SESSION_APP))],
       Condition: tagged,
     },
   ]);

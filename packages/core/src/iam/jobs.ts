@@ -10,25 +10,26 @@ import { lambdaTrust } from "./trust.ts";
 export const KEK_ROTATION_JOB = "kek-rotation";
 /** The audit sequencer, fed by the table's stream (functions/src/jobs/audit-sequencer.ts). */
 export const AUDIT_SEQUENCER_JOB = "audit-sequencer";
+/** The scheduled stuck-deployment sweep (functions/src/jobs/sweep-deployments.ts). */
+export const DEPLOYMENT_SWEEP_JOB = "deployment-sweep";
 
 export type JobRoleInput = { location: AwsLocation; platform: PlatformNames };
 
+type PlatformIndex = (typeof TABLE_SCHEMA.indexes)[keyof typeof TABLE_SCHEMA.indexes];
+
 /**
- * The KEK-rotation job's execution role: its own log group, Query on the KEK-rotation index
- * only (keys of due apps, its one partition value), and the tenant data role with an `org`
- * session tag, through which each app's items and KEK are reached (data/tables.ts `tenantTable`,
- * the key store's per-org clients). It holds no right on any table partition and no Secrets
- * Manager right of its own; Scan is denied.
+ * A job that walks one platform index: its own log group, Query on that index only (its one
+ * partition value), and the tenant data role with an `org` session tag, through which each item's
+ * work is done (data/tables.ts `tenantTable`). It holds no right on any table partition; Scan is denied.
  */
-export function kekRotationJobRole(input: JobRoleInput): RoleDocuments {
+function indexJobRole(input: JobRoleInput, job: string, index: PlatformIndex, sid: string, description: string): RoleDocuments {
   const { location: l, platform } = input;
-  const index = TABLE_SCHEMA.indexes.kekRotation;
   const table = arn.table(l, platform.table);
-  const name = platform.jobRole(KEK_ROTATION_JOB);
+  const name = platform.jobRole(job);
   const policy = policyDocument([
-    { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [arn.logStreams(l, platform.jobLogGroup(KEK_ROTATION_JOB))] },
+    { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [arn.logStreams(l, platform.jobLogGroup(job))] },
     {
-      Sid: "QueryKekRotationIndex",
+      Sid: sid,
       Effect: "Allow",
       Action: ["dynamodb:Query"],
       Resource: [arn.tableIndex(l, platform.table, index.name)],
@@ -37,15 +38,7 @@ export function kekRotationJobRole(input: JobRoleInput): RoleDocuments {
     ...tenantDataAccess(l, platform),
     denyScan([table, arn.tableIndexes(l, platform.table)]),
   ]);
-  return {
-    kind: "role",
-    name,
-    arn: arn.role(l, name),
-    description: "Scheduled KEK rotation: due apps from the KEK-rotation index, each app's work through its org's tenant session",
-    policy,
-    trust: lambdaTrust(),
-    sessionTags: [],
-  };
+  return { kind: "role", name, arn: arn.role(l, name), description, policy, trust: lambdaTrust(), sessionTags: [] };
 }
 
 /**
@@ -80,3 +73,20 @@ export function auditSequencerRole(input: JobRoleInput & { signingKeyArn: string
     sessionTags: [],
   };
 }
+
+/**
+ * The KEK-rotation job's execution role: the KEK-rotation index (keys of due apps), each app's
+ * items and KEK through its org's tenant session (the key store's per-org clients too); no Secrets
+ * Manager right of its own.
+ */
+export const kekRotationJobRole = (input: JobRoleInput): RoleDocuments =>
+  indexJobRole(input, KEK_ROTATION_JOB, TABLE_SCHEMA.indexes.kekRotation, "QueryKekRotationIndex",
+    "Scheduled KEK rotation: due apps from the KEK-rotation index, each app's work through its org's tenant session");
+
+/**
+ * The stuck-deployment sweep's execution role: the active-deployments index (keys of deployments
+ * not ended, by age), each deployment failed, with its audit entry, through its org's tenant session.
+ */
+export const deploymentSweepJobRole = (input: JobRoleInput): RoleDocuments =>
+  indexJobRole(input, DEPLOYMENT_SWEEP_JOB, TABLE_SCHEMA.indexes.activeDeployments, "QueryActiveDeploymentsIndex",
+    "Scheduled sweep: deployments past their workflow's time limit from the active-deployments index, each failed through its org's tenant session");

@@ -115,6 +115,8 @@ export function platformNames(input: { stage: string; account: string; region: s
     artifactBucket: bounded(`${prefix}-artifacts-${input.account}-${input.region}`, 63, "bucket name"),
     deployerRole: bounded(`${prefix}-deployer`, MAX_ROLE_NAME, "role name"),
     tenantDataRole: bounded(`${prefix}-tenant-data`, MAX_ROLE_NAME, "role name"),
+    /** Assumed by the deployer per deployment to read that deployment's artifact (iam/artifact-reader.ts). */
+    artifactReaderRole: bounded(`${prefix}-artifact-reader`, MAX_ROLE_NAME, "role name"),
     functionName: (routeId: string) => bounded(`${prefix}-${slug(routeId)}`, MAX_FUNCTION_NAME, "function name"),
     functionRole: (routeId: string) => bounded(`${prefix}-${slug(routeId)}`, MAX_ROLE_NAME, "role name"),
     /** Lambda's conventional group, outside `/bulkhead/`, which is the per-app namespace. */

@@ -54,16 +54,12 @@ export const RELEASE_ACTIONS = ["lambda:UpdateFunctionCode", "lambda:PublishVers
 const withQualifiers = (functionArn: string): string[] => [functionArn, `${functionArn}:*`];
 
 /**
- * Lambda fetches S3 code with the caller's permissions: a deploy session must be allowed to read
- * the artifact in the platform's bucket (cross-account for a customer's target).
- */
-const readArtifacts = (sid: string, objects: string): Statement => ({ Sid: sid, Effect: "Allow", Action: ["s3:GetObject"], Resource: [objects] });
-
-/**
  * The resource-scoped statements each phase adds, for one app in the target account. The app's
  * functions are its release function (the one the deploy workflow updates) and its key-named ones.
+ * None reaches the platform's artifact bucket: the apply task reads the artifact with the
+ * platform's own artifact reader (artifact-reader.ts) and uploads its bytes (`ZipFile`).
  */
-function appStatements(t: AwsLocation, scope: AppScope, artifactBucket: string): Record<Phase, Statement[]> {
+function appStatements(t: AwsLocation, scope: AppScope): Record<Phase, Statement[]> {
   const n = appNames(scope);
   const logGroups = [n.runtimeLogGroup, n.buildLogGroup].flatMap((g) => [arn.logGroup(t, g), arn.logStreams(t, g)]);
   const functions = [arn.lambda(t, `${n.functionPrefix}*`), ...withQualifiers(arn.lambda(t, n.releaseFunction))];
@@ -109,7 +105,6 @@ function appStatements(t: AwsLocation, scope: AppScope, artifactBucket: string):
         Action: [...RELEASE_ACTIONS, "lambda:UpdateFunctionConfiguration", "lambda:CreateAlias"],
         Resource: functions,
       },
-      readArtifacts("ReadOwnArtifacts", arn.objects(t, artifactBucket, n.artifactPrefix)),
       passRuntimeRole,
     ],
     Operate: [
@@ -138,8 +133,6 @@ function namespace(partition: string): Record<string, string[]> {
     secretsmanager: [`arn:${partition}:secretsmanager:*:*:secret:bulkhead/*`],
     iam: [`arn:${partition}:iam::*:role/${APP_NAME_PREFIX}*`],
     cloudwatch: [`arn:${partition}:cloudwatch:*:*:alarm:${APP_NAME_PREFIX}*`],
-    // The platform's artifact buckets (platformNames artifactBucket).
-    s3: [`arn:${partition}:s3:::bulkhead-*-artifacts-*/*`],
   };
 }
 
@@ -152,7 +145,7 @@ function namespace(partition: string): Record<string, string[]> {
  */
 export function phaseSessionPolicy(phase: Phase, target: AwsLocation): PolicyDocument {
   // Any valid app yields the same actions; the scope only shapes ARNs, which are not used here.
-  const statements = withObserve(phase, appStatements(target, { org: "actions", app: "only" }, "actions-only"));
+  const statements = withObserve(phase, appStatements(target, { org: "actions", app: "only" }));
   const scoped = statements.filter((s) => !s.Resource?.includes("*"));
   const unscoped = statements.filter((s) => s.Resource?.includes("*"));
   const actions = [...new Set(scoped.flatMap((s) => s.Action ?? []))];
@@ -171,9 +164,9 @@ export function phaseSessionPolicy(phase: Phase, target: AwsLocation): PolicyDoc
  * holding only for sessions tagged with this org and app, plus the guardrail denies. The role is
  * the customer's: this document is the ceiling no session policy can raise.
  */
-export function customerPolicy(input: { target: AwsLocation; scope: AppScope; artifactBucket: string }): PolicyDocument {
+export function customerPolicy(input: { target: AwsLocation; scope: AppScope }): PolicyDocument {
   const { target, scope } = input;
-  const s = appStatements(target, scope, input.artifactBucket);
+  const s = appStatements(target, scope);
   const bySid = new Map<string, Statement>();
   for (const phase of PHASES) for (const statement of s[phase]) bySid.set(statement.Sid, statement);
   const forThisApp = (statement: Statement): Statement => ({
@@ -200,16 +193,15 @@ function withinSessionCap(what: string, document: PolicyDocument): PolicyDocumen
 /**
  * The session policy of one release, which the deploy workflow passes when it assumes the
  * target's deploy role (a customer's, or the hosted one): the Deploy phase narrowed to applying
- * this deployment's artifact to this app's release function. Whatever the role allows, the
- * session can touch no other app, no other artifact, and nothing but these actions.
+ * code to this app's release function. The code travels in the request (`ZipFile`), so the
+ * session reads nothing of the platform's. Whatever the role allows, the session can touch no
+ * other app and nothing but these actions.
  */
-export function releaseSessionPolicy(input: { target: AwsLocation; scope: AppScope; artifact: { bucket: string; key: string } }): PolicyDocument {
-  const { target, scope, artifact } = input;
+export function releaseSessionPolicy(input: { target: AwsLocation; scope: AppScope }): PolicyDocument {
+  const { target, scope } = input;
   const n = appNames(scope);
-  if (!artifact.key.startsWith(n.artifactPrefix)) throw new Error(`artifact ${artifact.key} is not under ${n.artifactPrefix}`);
   return withinSessionCap("the release session policy", policyDocument([
     { Sid: "ApplyReleaseToOwnFunction", Effect: "Allow", Action: [...RELEASE_ACTIONS], Resource: withQualifiers(arn.lambda(target, n.releaseFunction)) },
-    readArtifacts("ReadThisArtifact", arn.object(target, artifact.bucket, artifact.key)),
     ...guardrails(target),
   ]));
 }

@@ -2,6 +2,7 @@ import { artifactKey } from "../deployments/names.ts";
 import { routes } from "../routes.ts";
 import { appBuildRole, appRuntimeRole } from "./app-roles.ts";
 import { arn, awsLocation } from "./arn.ts";
+import { artifactReaderRole, artifactReadSessionPolicy } from "./artifact-reader.ts";
 import { customerDeployRole, DEPLOY_SESSION_TAGS, deployerRole } from "./deploy.ts";
 import type { RoleDocuments } from "./document.ts";
 import { partitionAndBelow } from "./dynamodb.ts";
@@ -51,7 +52,6 @@ export function policyReport(input: PolicyReportInput) {
     scope,
     deployerRoleArn: deployer.arn,
     externalId: input.externalId ?? EXTERNAL_ID_PLACEHOLDER,
-    artifactBucket: platform.artifactBucket,
   });
   const phase = (p: Phase): RoleDocuments => ({
     kind: "session-policy",
@@ -95,14 +95,23 @@ export function policyReport(input: PolicyReportInput) {
     build: appBuildRole({ location, scope, artifactBucket: platform.artifactBucket, buildProject: platform.buildProject }),
     tenantData: tenantDataRole({ location, platform, callerRoleArns: orgFunctionRoles }),
     deployer,
+    artifactReader: artifactReaderRole({ location, platform }),
+    artifactRead: {
+      kind: "session-policy",
+      name: platform.artifactReaderRole,
+      arn: arn.role(location, platform.artifactReaderRole),
+      description: `Session policy the apply task passes to read deployment ${EXAMPLE_DEPLOYMENT_ID}'s artifact (an example id)`,
+      policy: artifactReadSessionPolicy(location, { bucket: platform.artifactBucket, key: exampleArtifact }),
+      sessionTags: [...DEPLOY_SESSION_TAGS],
+    },
     customerDeploy,
     ...Object.fromEntries(PHASES.map((p) => [`phase:${p}`, phase(p)])),
     release: {
       kind: "session-policy",
       name: customerDeploy.name,
       arn: customerDeploy.arn,
-      description: `Session policy the deploy workflow passes to apply deployment ${EXAMPLE_DEPLOYMENT_ID} (an example id): the Deploy phase narrowed to this release`,
-      policy: releaseSessionPolicy({ target, scope, artifact: { bucket: platform.artifactBucket, key: exampleArtifact } }),
+      description: "Session policy the deploy workflow passes to apply a release: the Deploy phase narrowed to the app's release function",
+      policy: releaseSessionPolicy({ target, scope }),
       sessionTags: [...DEPLOY_SESSION_TAGS],
     },
   };

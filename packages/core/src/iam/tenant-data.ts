@@ -1,5 +1,5 @@
 import { orgPartition } from "../data/keys.ts";
-import { TABLE_SCHEMA } from "../data/table-schema.ts";
+import { TABLE_INDEXES } from "../data/table-schema.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type RoleDocuments } from "./document.ts";
 import { denyScan, ITEM_READ_ACTIONS, ITEM_WRITE_ACTIONS, leadingKeys, partitionAndBelow } from "./dynamodb.ts";
@@ -61,13 +61,14 @@ export function tenantDataRole(input: TenantDataRoleInput): RoleDocuments {
       },
     },
     denyScan([table, arn.tableIndexes(location, platform.table)]),
-    // The KEK-rotation index lists every org's apps under one partition value; only the rotation
-    // job reads it. Nothing above allows an index, and this keeps it so whatever is added later.
+    // The platform indexes list every org's items under one partition value (the KEK-rotation
+    // index apps, the active-deployments index deployments); only their jobs read them. Nothing
+    // above allows an index, and this keeps it so whatever is added later.
     {
-      Sid: "DenyKekRotationIndex",
+      Sid: "DenyPlatformIndexes",
       Effect: "Deny",
       Action: ["dynamodb:Query"],
-      Resource: [arn.tableIndex(location, platform.table, TABLE_SCHEMA.indexes.kekRotation.name)],
+      Resource: TABLE_INDEXES.map((index) => arn.tableIndex(location, platform.table, index.name)),
     },
     { Sid: "OwnOrgKeks", Effect: "Allow", Action: [...KEK_ACTIONS], Resource: [ownKeks], Condition: { Null: sessionHasOrg } },
     {

@@ -60,7 +60,7 @@ function needStatements(i: WorkflowRoleInput, need: TaskNeed): Statement[] {
         Resource: [arn.logGroup(l, "/bulkhead/*/build"), arn.logStreams(l, "/bulkhead/*/build")],
       }];
     case "sts:target-roles":
-      return deployerStatements(l);
+      return deployerStatements(l, platform);
     case "states:start":
       return [{ Sid: "StartDeployments", Effect: "Allow", Action: ["states:StartExecution"], Resource: [arn.stateMachine(l, platform.deploymentStateMachine)] }];
   }

@@ -17,6 +17,8 @@ export const TASK_ERRORS = {
   invalidInput: "Bulkhead.InvalidInput",
   buildEnvironment: "Bulkhead.BuildEnvironment",
   releaseMismatch: "Bulkhead.ReleaseMismatch",
+  /** The artifact exceeds what the target accepts in one upload. */
+  artifactTooLarge: "Bulkhead.ArtifactTooLarge",
   internal: "Bulkhead.Internal",
 } as const;
 

@@ -6,10 +6,13 @@ const { values } = parseArgs({ options: { memory: { type: "boolean", default: fa
 const dataDir = process.env.BULKHEAD_DATA_DIR ?? ".bulkhead";
 /** The offline stand-in for the rotation job's cron; 0 turns it off. */
 const rotationIntervalSeconds = Number(process.env.ROTATION_INTERVAL_SECONDS ?? 3600);
+/** The stuck-deployment sweep's: at start, then every this many seconds; 0 turns it off. */
+const sweepIntervalSeconds = Number(process.env.SWEEP_INTERVAL_SECONDS ?? 900);
 
 try {
   const offline = await startOffline({
-    dataDir, memory: values.memory, port: Number(process.env.PORT ?? 4000), rotationIntervalMs: rotationIntervalSeconds * 1000,
+    dataDir, memory: values.memory, port: Number(process.env.PORT ?? 4000),
+    rotationIntervalMs: rotationIntervalSeconds * 1000, sweepIntervalMs: sweepIntervalSeconds * 1000,
   });
   const { port } = offline;
   const org = `http://acme.localhost:${port}`;
@@ -18,6 +21,7 @@ try {
 Data: ${values.memory ? "in memory (throwaway)" : dataDir}. Orgs "acme" and "globex" are seeded.
 DynamoDB Local: ${offline.dynamoEndpoint} (table "${offline.config.tableName}").
 KEK rotation runs every ${rotationIntervalSeconds || "—"} s (ROTATION_INTERVAL_SECONDS; ROTATION_DAYS=${process.env.ROTATION_DAYS ?? 30}).
+Deployments stuck past their workflow's limit are failed at start and every ${sweepIntervalSeconds || "—"} s (SWEEP_INTERVAL_SECONDS).
 Try:
   TOKEN=$(npm run -s token -- --org acme --sub alice --role admin)
   curl -s ${org}/v1/org -H "authorization: Bearer $TOKEN"

@@ -2,9 +2,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DeploymentsConfig } from "@bulkhead/core/deployments/config";
 import { useDeploymentPorts, type DeploymentPorts } from "@bulkhead/core/deployments/ports";
+import type { StateMachineDefinition } from "@bulkhead/core/workflows/asl";
 import { deploymentStateMachine, STATES } from "@bulkhead/core/workflows/deployment-machine";
 import { workflowOptions, type WorkflowOptionsInput } from "@bulkhead/core/workflows/options";
 import { placeholderTaskResources } from "@bulkhead/core/workflows/tasks";
+import { artifactReaderTrust } from "@bulkhead/core/iam/artifact-reader";
+import { artifactsStandIn } from "../standins/artifacts.ts";
 import { codeBuildStandIn, type CodeBuildStandIn } from "../standins/codebuild.ts";
 import { buildRolesStandIn } from "../standins/iam.ts";
 import { localLogGroups, type LocalLogGroups } from "../standins/logs.ts";
@@ -29,6 +32,8 @@ export type OfflineWorkflowOptions = {
 };
 
 export type OfflineDeployments = {
+  /** The definition the executor runs (the sweep waits out its TimeoutSeconds). */
+  definition: StateMachineDefinition;
   executor: LocalExecutor;
   standIns: {
     codeBuild: CodeBuildStandIn;
@@ -51,6 +56,7 @@ export function offlineDeploymentsConfig(hostedTargetExternalId: string): Deploy
     stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bulkhead-local-Deployment`,
     buildProject: "bulkhead-build",
     artifactBucket: "bulkhead-artifacts",
+    artifactReaderRoleArn: `arn:aws:iam::${ACCOUNT}:role/bulkhead-local-artifact-reader`,
     buildRolePath: "/bulkhead/build/",
     hostedTarget: { roleArn: `arn:aws:iam::${ACCOUNT}:role/bulkhead/deploy/hosted-deploy`, region: REGION, externalId: hostedTargetExternalId },
   };
@@ -60,7 +66,8 @@ export function offlineDeploymentsConfig(hostedTargetExternalId: string): Deploy
  * Runs the deployment workflows offline: the same definition infra deploys (validated once with
  * asl-validator), executed in process by aws-local-stepfunctions with its Task states bound to the
  * task handler modules, and stand-ins (named as such) for CodeBuild, IAM, STS, CloudWatch Logs, S3
- * and the deploy target, all under the data dir except the build sandboxes.
+ * (the artifact reads included) and the deploy target, all under the data dir except the build
+ * sandboxes.
  */
 export async function startOfflineDeployments(
   options: { root: string; dataDir: string; config: DeploymentsConfig; deployerRoleArn: string } & OfflineWorkflowOptions,
@@ -82,7 +89,10 @@ export async function startOfflineDeployments(
   const sts = stsStandIn({ callerArn: options.deployerRoleArn, trustFile: trustFileOf(options.dataDir) });
   // The hosted deploy role's trust policy (as infra declares it) requires the platform's ExternalId.
   sts.trust(config.hostedTarget.roleArn, config.hostedTarget.externalId);
-  const target = targetStandIn({ root: join(options.dataDir, "targets"), sts, store });
+  // The platform's artifact reader trusts the deployer as infra declares it (iam/artifact-reader.ts).
+  sts.trustPolicy(config.artifactReaderRoleArn, artifactReaderTrust({ deployerRoleArn: options.deployerRoleArn }));
+  const target = targetStandIn({ root: join(options.dataDir, "targets"), sts });
+  const artifacts = artifactsStandIn({ store, sts, readerRoleArn: config.artifactReaderRoleArn, accountId: config.accountId });
 
   const localHandlers = await bindTaskStates(definition, { root: options.root, resources, startBuildSync: codeBuild.startBuildSync });
   const executionClosed = await loadTask(options.root, "deployments.execution-closed");
@@ -102,11 +112,13 @@ export async function startOfflineDeployments(
     buildEnvironments: codeBuild.buildEnvironments,
     buildLogs: logs,
     roles: sts,
+    artifacts,
     targets: target,
     ...options.ports,
   });
 
   return {
+    definition,
     executor,
     standIns: { codeBuild, sts, target, store, logs },
     stop: async () => {

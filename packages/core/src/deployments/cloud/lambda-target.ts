@@ -1,28 +1,25 @@
 import { LambdaClient, UpdateAliasCommand, UpdateFunctionCodeCommand } from "@aws-sdk/client-lambda";
 import { taskError } from "../../workflows/errors.ts";
-import { parseArtifactLocation } from "../names.ts";
 import type { TargetDeployerPort, TemporaryCredentials } from "../ports.ts";
 
 /** Lambda reports CodeSha256 as base64 of the package's SHA-256; CodeBuild reports hex. */
 const hexToBase64 = (hex: string): string => Buffer.from(hex, "hex").toString("base64");
 
 /**
- * Deploys to the app's function in the target account: new code from the artifact, published as
- * a version, then the `live` alias moved to it. Only the assumed, session-scoped credentials are
- * used. The published code's SHA-256 must be the artifact's, so what runs is what was built.
+ * Deploys to the app's function in the target account: the artifact's bytes uploaded directly
+ * (`ZipFile`, so the target reads nothing of the platform's), published as a version, then the
+ * `live` alias moved to it. Only the assumed, session-scoped credentials are used. The published
+ * code's SHA-256 must be the artifact's, so what runs is what was built.
  */
 export function lambdaAliasTargets(clientFor = (region: string, credentials: TemporaryCredentials) =>
   new LambdaClient({ region, credentials })): TargetDeployerPort {
   return {
-    async apply({ target, names, artifact, credentials }) {
-      const location = parseArtifactLocation(artifact.location);
-      if (!location) throw taskError("internal", "the artifact location is not an S3 object");
+    async apply({ target, names, artifact, code, credentials }) {
       const client = clientFor(target.region, credentials);
       try {
         const updated = await client.send(new UpdateFunctionCodeCommand({
           FunctionName: names.releaseFunction,
-          S3Bucket: location.bucket,
-          S3Key: location.key,
+          ZipFile: code,
           Publish: true,
         }));
         if (updated.CodeSha256 !== hexToBase64(artifact.sha256)) {
