@@ -12,7 +12,7 @@ export type Stage = StageSettings & {
 
 export async function loadStage(): Promise<Stage> {
   const { settings, problems } = readStageSettings(process.env);
-  if (problems) throw new Error(problems.join("; "));
+  if (problems.length) throw new Error(problems.join("; "));
   const [identity, region] = await Promise.all([aws.getCallerIdentity({}), aws.getRegion({})]);
   const location = awsLocation({ account: identity.accountId, region: region.region });
   const where = { account: location.account, region: location.region };

@@ -30,8 +30,11 @@ const DOMAIN = /^(?=.{4,200}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The stage's settings from its environment, or every problem found (each names its variable). */
-export function readStageSettings(env: Env): { settings: StageSettings; problems?: never } | { settings?: never; problems: string[] } {
+/**
+ * The stage's settings from its environment, with every problem found (each names its variable).
+ * A setting with a problem is left empty, so a caller can still use the others.
+ */
+export function readStageSettings(env: Env): { settings: StageSettings; problems: string[] } {
   const problems: string[] = [];
   const value = (name: string) => env[name]?.trim() || undefined;
   const required = (name: string) => {
@@ -41,8 +44,9 @@ export function readStageSettings(env: Env): { settings: StageSettings; problems
   };
   const httpsUrl = (name: string) => {
     const found = required(name);
-    if (found && URL.parse(found)?.protocol !== "https:") problems.push(`${name} must be an https URL, got "${found}"`);
-    return found;
+    if (!found || URL.parse(found)?.protocol === "https:") return found;
+    problems.push(`${name} must be an https URL, got "${found}"`);
+    return "";
   };
   const positive = (name: string, fallback: number) => {
     const raw = value(name);
@@ -51,11 +55,14 @@ export function readStageSettings(env: Env): { settings: StageSettings; problems
     return parsed;
   };
 
-  const baseDomain = required("BULKHEAD_BASE_DOMAIN").toLowerCase();
-  if (baseDomain && !DOMAIN.test(baseDomain)) problems.push(`BULKHEAD_BASE_DOMAIN is not a domain name: "${baseDomain}"`);
+  let baseDomain = required("BULKHEAD_BASE_DOMAIN").toLowerCase();
+  if (baseDomain && !DOMAIN.test(baseDomain)) {
+    problems.push(`BULKHEAD_BASE_DOMAIN is not a domain name: "${baseDomain}"`);
+    baseDomain = "";
+  }
   const settings: StageSettings = {
     baseDomain,
-    apiDomain: `api.${baseDomain}`,
+    apiDomain: baseDomain && `api.${baseDomain}`,
     hostedZoneId: value("BULKHEAD_HOSTED_ZONE_ID"),
     auth: {
       issuer: httpsUrl("BULKHEAD_AUTH_ISSUER"),
@@ -67,7 +74,7 @@ export function readStageSettings(env: Env): { settings: StageSettings; problems
       burstLimit: positive("BULKHEAD_THROTTLE_BURST", 400),
     },
   };
-  return problems.length ? { problems } : { settings };
+  return { settings, problems };
 }
 
 /**
