@@ -87,15 +87,16 @@ export function deploymentWorkflow(stage: Stage, links: Links) {
   });
 
   const externalId = links.HostedTargetExternalId.value;
+  // The deployer is the apply task's role, which SST creates inside that task's function.
+  const deployer = taskFunctions.find(({ task }) => task.id === "deploys.apply")!;
   // An ExternalId is not a secret to AWS (it is a trust-policy condition); it is kept as one so
   // only the apply task reads it.
   new aws.iam.Role("HostedDeployRole", roleArgs($output(externalId).apply((id) =>
-    hostedDeployRole({ ...input, deployerRoleArn: arn.role(location, platform.deployerRole), externalId: id }))));
+    hostedDeployRole({ ...input, deployerRoleArn: arn.role(location, deployer.role.name), externalId: id }))),
+    // IAM refuses a trust policy naming a role that does not exist yet.
+    { dependsOn: [deployer.fn] });
   // The apply task reads each release's artifact through it; no deploy target reads the bucket.
-  const artifactReader = artifactReaderRole(input);
-  // IAM refuses a trust policy naming a role that does not exist yet: the deployer is the apply task's role.
-  const deployerTasks = taskFunctions.filter(({ task }) => task.needs.includes("sts:target-roles")).map(({ fn }) => fn);
-  new aws.iam.Role("ArtifactReaderRole", roleArgs(artifactReader), { dependsOn: deployerTasks });
+  new aws.iam.Role("ArtifactReaderRole", roleArgs(artifactReaderRole(input)), { dependsOn: [deployer.fn] });
 
   const machineRole = new aws.iam.Role("DeploymentMachineRole", roleArgs(deploymentMachineRole(input)));
   const resources = Object.fromEntries(

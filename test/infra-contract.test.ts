@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROTATION_DEFAULTS } from "../packages/core/src/config.ts";
@@ -19,7 +20,9 @@ import { PRODUCTION_WORKFLOW_OPTIONS } from "../packages/core/src/workflows/opti
 import { taskFile, tasks, type TaskResources } from "../packages/core/src/workflows/tasks.ts";
 import { handlerBundle } from "./support/bundle-links.ts";
 import { decide, unknownActions, unneededStarResources, wildcardAllows } from "./support/iam.ts";
-import { applyTransform, createStandIns, resolved, type StandIns } from "./support/sst-stand-ins.ts";
+import { STAGE_SECRETS, stageNameProblem } from "../packages/core/src/stage-settings.ts";
+import { deployCommands, section, setupGaps } from "./support/deploy-steps.ts";
+import { applyTransform, createStandIns, resolved, sourcesIn, type Record_, type StandIns } from "./support/sst-stand-ins.ts";
 
 /**
  * sst.config.ts and infra/, run offline against recording stand-ins of SST's globals: what they
@@ -42,30 +45,38 @@ const platform = platformNames({ stage: STAGE, account: ACCOUNT, region: REGION 
 type Declared = {
   standIns: StandIns;
   outputs: Record<string, unknown>;
+  /** What `app()` returned for the stage. */
+  app: Record<string, unknown>;
   /** Runs a recorded transform as SST would: later, with SST's globals in scope. */
   transform: <T extends object>(transform: unknown, args: T) => T;
+  /** The same, with the outputs left in (they tell what the result waits for). */
+  rawTransform: <T extends object>(transform: unknown, args: T) => T;
 };
 
-async function declare(options: { dev?: boolean; env?: Record<string, string | undefined> } = {}): Promise<Declared> {
+type DeclareOptions = { dev?: boolean; env?: Record<string, string | undefined>; stage?: string; region?: string };
+
+async function declare(options: DeclareOptions = {}): Promise<Declared> {
   const saved = { ...process.env };
   Object.assign(process.env, ENV, options.env);
   for (const [key, value] of Object.entries(options.env ?? {})) if (value === undefined) delete process.env[key];
-  const standIns = createStandIns({ stage: STAGE, dev: options.dev ?? false, account: ACCOUNT, region: REGION });
+  const stage = options.stage ?? STAGE;
+  const standIns = createStandIns({ stage, dev: options.dev ?? false, account: ACCOUNT, region: options.region ?? REGION });
   standIns.install();
   try {
     const config = (await import(pathToFileURL(join(ROOT, "sst.config.ts")).href)).default;
-    const app = config.app({ stage: STAGE });
+    const app = config.app({ stage });
     expect(app).toMatchObject({ name: "bulkhead", home: "aws" });
     const outputs = await config.run();
-    const transform = <T extends object>(fn: unknown, args: T): T => {
+    const rawTransform = <T extends object>(fn: unknown, args: T): T => {
       standIns.install();
       try {
-        return resolved(applyTransform(fn, args));
+        return applyTransform(fn, args);
       } finally {
         standIns.uninstall();
       }
     };
-    return { standIns, outputs, transform };
+    const transform = <T extends object>(fn: unknown, args: T): T => resolved(rawTransform(fn, args));
+    return { standIns, outputs, app, transform, rawTransform };
   } finally {
     standIns.uninstall();
     process.env = saved;
@@ -74,13 +85,15 @@ async function declare(options: { dev?: boolean; env?: Record<string, string | u
 
 /** The role SST would create for a function, then the function's own transform applied to it. */
 function functionRoleArgs(fn: { args: any }, run: Declared = declared) {
-  const sstDefaults = {
-    assumeRolePolicy: '{"sst":"lambda trust"}',
-    inlinePolicies: [{ name: "inline", policy: '{"sst":"link permissions"}' }],
-    managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
-  };
-  return run.transform(fn.args.transform.role, sstDefaults) as any;
+  return run.transform(fn.args.transform.role, sstRoleDefaults(run.standIns.partition)) as any;
 }
+
+/** What SST puts in a function's role before the function's own transform runs. */
+const sstRoleDefaults = (partition: string) => ({
+  assumeRolePolicy: '{"sst":"lambda trust"}',
+  inlinePolicies: [{ name: "inline", policy: '{"sst":"link permissions"}' }],
+  managedPolicyArns: [`arn:${partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole`],
+});
 
 const policiesOf = (roleArgs: any): PolicyDocument[] => roleArgs.inlinePolicies.map((p: any) => JSON.parse(p.policy));
 
@@ -616,4 +629,182 @@ async function expectIndexJobRole(args: any, job: string, sid: string, index: { 
   expect(await asJob("dynamodb:Query", indexArn, { "dynamodb:LeadingKeys": [index.partitionValue] })).toBe("Allowed");
   expect(await asJob("dynamodb:Query", arn.table(location, platform.table), { "dynamodb:LeadingKeys": ["ORG#acme"] })).toBe("ImplicitlyDenied");
   return asJob;
+}
+
+/** Every `transform` callback inside a declaration's args (a CronV2's function has its own), by key. */
+function transformsIn(args: unknown, found: [string, unknown][] = []): [string, unknown][] {
+  if (!args || typeof args !== "object" || Object.getPrototypeOf(args) !== Object.prototype) return found;
+  for (const [key, value] of Object.entries(args)) {
+    if (key === "transform" && value && typeof value === "object") {
+      for (const [name, transform] of Object.entries(value)) if (typeof transform === "function") found.push([name, transform]);
+    } else transformsIn(value, found);
+  }
+  return found;
+}
+
+/** What SST hands each transform: its component's defaults, as far as the transform reads them. */
+const transformSeed = (run: Declared, key: string, region: string): object =>
+  key === "role" ? sstRoleDefaults(run.standIns.partition)
+    : key === "stage" ? { accessLogSettings: { destinationArn: `arn:${run.standIns.partition}:logs:${region}:${ACCOUNT}:log-group:access`, format: "{}" } }
+    : {};
+
+/** Policy documents in a value: objects with a Statement list, or JSON strings of them. */
+function documentsIn(value: unknown, found: any[] = []): any[] {
+  if (typeof value === "string" && value.startsWith("{")) {
+    try {
+      documentsIn(JSON.parse(value), found);
+    } catch {
+      // Not JSON: not a document.
+    }
+  } else if (Array.isArray(value)) {
+    for (const item of value) documentsIn(item, found);
+  } else if (value && typeof value === "object") {
+    if (Array.isArray((value as any).Statement)) found.push(value);
+    else for (const item of Object.values(value)) documentsIn(item, found);
+  }
+  return found;
+}
+
+type DeclaredDocument = { where: string; record: Record_; document: any; waitsFor: Set<object> };
+
+/**
+ * Every trust, identity and resource policy a stage declares, with what its resource waits for:
+ * its dependsOn and the resources its inputs come from. A transform's output is the child SST
+ * creates, which waits only for its own inputs. A Lambda permission is a resource policy too.
+ */
+function declaredDocuments(run: Declared, region = REGION): DeclaredDocument[] {
+  const found: DeclaredDocument[] = [];
+  for (const record of run.standIns.records) {
+    const waitsFor = new Set<object>([...(record.opts?.dependsOn ?? []), ...sourcesIn(record.args)]);
+    const args = resolved(record.args);
+    const documents = record.type === "aws:lambda:Permission" ? [{ Statement: [{ Principal: { AWS: args.principal } }] }] : documentsIn(args);
+    for (const document of documents) found.push({ where: record.name, record, document, waitsFor });
+    for (const [key, transform] of transformsIn(record.args)) {
+      const transformed = run.rawTransform(transform, transformSeed(run, key, region));
+      for (const document of documentsIn(resolved(transformed))) found.push({ where: `${record.name} (its ${key})`, record, document, waitsFor: sourcesIn(transformed) });
+    }
+  }
+  return found;
+}
+
+/** The IAM roles a stage creates, by ARN, with the declaration that creates each (a function creates its own). */
+function stackPrincipals(run: Declared, region = REGION): Map<string, Record_> {
+  const here = awsLocation({ account: ACCOUNT, region });
+  const created = new Map<string, Record_>();
+  for (const fn of run.standIns.of("sst:aws:Function")) created.set(arn.role(here, functionRoleArgs(fn, run).name), fn);
+  for (const cron of run.standIns.of("sst:aws:CronV2")) created.set(arn.role(here, functionRoleArgs({ args: cron.args.function }, run).name), cron);
+  for (const sub of run.standIns.of("sst:aws:DynamoLambdaSubscriber")) created.set(arn.role(here, functionRoleArgs({ args: sub.args.subscriber }, run).name), sub);
+  for (const role of run.standIns.of("aws:iam:Role")) created.set(arn.role(here, resolved(role.args).name), role);
+  return created;
+}
+
+const awsPrincipals = (document: any): string[] =>
+  document.Statement.flatMap((statement: any) => [statement.Principal?.AWS ?? []].flat());
+
+describe("what a first deploy would refuse", () => {
+  it("makes every policy naming a principal of the stage wait for the resource that creates it (IAM refuses an unknown principal)", () => {
+    const principals = stackPrincipals(declared);
+    const naming = new Set<string>();
+    const early = new Set<string>();
+    for (const { where, record, document, waitsFor } of declaredDocuments(declared)) {
+      for (const principal of awsPrincipals(document)) {
+        const creator = principals.get(principal);
+        if (!creator || creator === record) continue;
+        naming.add(where);
+        if (!waitsFor.has(creator.instance)) early.add(`${where} names ${principal}, created by ${creator.name}, without depending on it`);
+      }
+    }
+    expect([...early]).toEqual([]);
+    // The check reaches the two trust policies that name the stage's own roles.
+    expect([...naming].sort()).toEqual(["HostedDeployRole", "TenantDataRole"]);
+  });
+
+  it("derives every ARN's partition from the region: stages in aws-cn and aws-us-gov declare no other", async () => {
+    for (const region of ["cn-north-1", "us-gov-west-1"]) {
+      const run = await declare({ region });
+      const partition = run.standIns.partition;
+      const everything = [
+        run.outputs,
+        run.standIns.routes,
+        run.standIns.aliases,
+        ...run.standIns.records.flatMap((record) => [
+          record.args,
+          record.instance,
+          ...transformsIn(record.args).map(([key, transform]) => run.transform(transform, transformSeed(run, key, region))),
+        ]),
+      ];
+      const arns = [...JSON.stringify(resolved(everything)).matchAll(/arn:([^:"\\]*):[^"\\]*/g)];
+      expect(arns.length, region).toBeGreaterThan(100);
+      expect(arns.filter((m) => m[1] !== partition).map((m) => m[0]), region).toEqual([]);
+    }
+  });
+
+  it("refuses a stage name the platform cannot use, and says to pass --stage", async () => {
+    await expect(declare({ stage: "Jo.Doe" })).rejects.toThrow(/stage must match .*--stage jo-doe.*sst dev/);
+    await expect(declare({ stage: "app" })).rejects.toThrow(/--stage dev-app/);
+    // Within the rule, yet its artifact bucket name would pass S3's 63 characters in this region.
+    await expect(declare({ stage: "abcdefghijklmnopqrst", region: "ap-southeast-3" })).rejects.toThrow(/bucket name .* longer than 63/);
+  });
+
+  it("links exactly the secrets the stage settings list, and the deploy steps set each for every stage they run, before it runs", () => {
+    const linkedTo = (link: unknown[] = []) => link.map((resource) => declared.standIns.records.find((r) => r.instance === resource)!);
+    const linked = [
+      ...declared.standIns.of("sst:aws:Function").flatMap((fn) => linkedTo(fn.args.link)),
+      ...declared.standIns.of("sst:aws:CronV2").flatMap((cron) => linkedTo(cron.args.function.link)),
+    ];
+    const secrets = [...new Set(linked.filter((r) => r.type === "sst:sst:Secret").map((r) => r.name))].sort();
+    expect(secrets).toEqual(declared.standIns.of("sst:sst:Secret").map((r) => r.name).sort());
+    expect(secrets).toEqual(STAGE_SECRETS.map((s) => s.name).sort());
+
+    const steps = deployCommands(section(readFileSync(join(ROOT, "infra/README.md"), "utf8"), "Deploying with an AWS account"));
+    expect(setupGaps(steps, secrets, (stage) => stageNameProblem(stage))).toEqual([]);
+    // A personal `sst dev` stage and production, both.
+    expect(steps.filter((c) => c.kind === "dev").length).toBeGreaterThan(0);
+    expect(steps.filter((c) => c.kind === "deploy").map((c) => c.stage)).toContain("production");
+    expect(steps.filter((c) => c.kind === "dev").map((c) => c.stage)).not.toContain("production");
+
+    // The top-level README sends the reader to those steps and runs nothing the steps would not.
+    const readme = section(readFileSync(join(ROOT, "README.md"), "utf8"), "Deploy it (needs an AWS account)");
+    expect(setupGaps(deployCommands(readme), secrets, (stage) => stageNameProblem(stage))).toEqual([]);
+    expect(readme).toContain("infra/README.md#deploying-with-an-aws-account");
+  });
+
+  it("runs on an AWS provider that accepts nodejs24.x: the one SST pins, and no older one in sst.config.ts", () => {
+    // @pulumi/aws lists nodejs24.x in its lambda Runtime from 7.17.0 on (pulumi/pulumi-aws#6154,
+    // checked in the published 7.16.0 and 7.17.0 packages' types/enums/lambda); older providers
+    // stop a deploy with `expected runtime to be one of [...], got nodejs24.x` (anomalyco/sst#6388).
+    const FIRST_WITH_NODEJS24 = [7, 17, 0];
+    const pinned = sstPinnedAwsProvider();
+    expect(pinned, "the @pulumi/aws version in SST's embedded platform package.json").toMatch(/^\d+\.\d+\.\d+$/);
+    const atLeast = (version: string, floor: number[]) => {
+      const parts = version.split(".").map(Number);
+      const differs = parts.findIndex((part, i) => part !== floor[i]);
+      return differs < 0 || parts[differs]! > floor[differs]!;
+    };
+    expect(atLeast(pinned, FIRST_WITH_NODEJS24), `SST pins @pulumi/aws ${pinned}, older than ${FIRST_WITH_NODEJS24.join(".")}`).toBe(true);
+    expect(atLeast("7.16.0", FIRST_WITH_NODEJS24)).toBe(false);
+    // sst.config.ts may not override the provider with an older version.
+    const providers = (declared.app.providers ?? {}) as Record<string, { version?: string } | boolean>;
+    const own = typeof providers.aws === "object" ? providers.aws.version : undefined;
+    if (own) expect(atLeast(own.replace(/^[^\d]*/, ""), FIRST_WITH_NODEJS24), own).toBe(true);
+    const runtimes = new Set([...declared.standIns.of("sst:aws:Function").map((f) => f.args.runtime), ...declared.standIns.of("sst:aws:CronV2").map((c) => c.args.function.runtime)]);
+    expect([...runtimes]).toEqual(["nodejs24.x"]);
+  });
+});
+
+/**
+ * The @pulumi/aws version SST deploys with. The `sst` package's CLI is a Go binary (in the
+ * platform package `sst-<os>-<cpu>`) that embeds SST's platform code with its package.json,
+ * which pins the provider: `sst install` installs that version.
+ */
+function sstPinnedAwsProvider(): string {
+  // `sst` exports no package.json; its entry point is dist/index.js.
+  const sstRoot = join(dirname(createRequire(join(ROOT, "package.json")).resolve("sst")), "..");
+  const platformPackage = createRequire(join(sstRoot, "package.json")).resolve(`sst-${process.platform}-${process.arch}/package.json`);
+  const binary = join(dirname(platformPackage), "bin/sst");
+  const embedded = readFileSync(binary);
+  const manifestAt = embedded.indexOf('"name": "@sst/platform"');
+  expect(manifestAt, "SST's platform package.json inside its CLI").toBeGreaterThan(0);
+  const manifest = embedded.subarray(manifestAt, manifestAt + 4000).toString("latin1");
+  return /"@pulumi\/aws": "([^"]+)"/.exec(manifest)?.[1] ?? "";
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
 import { isTask, type StateMachineDefinition, type TaskState } from "../packages/core/src/workflows/asl.ts";
-import { CODEBUILD_START_BUILD_SYNC, deploymentStateMachine, STATE_TASKS, STATES } from "../packages/core/src/workflows/deployment-machine.ts";
+import { codeBuildStartBuildSync, deploymentStateMachine, STATE_TASKS, STATES } from "../packages/core/src/workflows/deployment-machine.ts";
 import { stateMachines } from "../packages/core/src/workflows/machines.ts";
 import { PRODUCTION_WORKFLOW_OPTIONS, workflowOptions } from "../packages/core/src/workflows/options.ts";
 import { placeholderTaskResources, taskFile, tasks } from "../packages/core/src/workflows/tasks.ts";
@@ -81,7 +81,8 @@ describe.each(variants)("the %s deployment definition", (_name, definition) => {
 
   it("always destroys the build environment after RunBuild, whatever its outcome", () => {
     const run = definition.States[STATES.runBuild] as TaskState;
-    expect(run.Resource).toBe(CODEBUILD_START_BUILD_SYNC);
+    expect(run.Resource).toBe(codeBuildStartBuildSync(resources));
+    expect(run.Resource).toBe("arn:aws:states:::codebuild:startBuild.sync");
     expect(run.Next).toBe(STATES.destroyBuildEnvironment);
     expect(run.Catch.map((c) => c.Next)).toEqual([STATES.destroyBuildEnvironment]);
   });
@@ -121,12 +122,31 @@ describe("options", () => {
   });
 });
 
+describe("partitions", () => {
+  const inPartition = (partition: string) =>
+    Object.fromEntries(Object.entries(resources).map(([id, arn]) => [id, arn.replace(/^arn:aws:/, `arn:${partition}:`)])) as typeof resources;
+
+  it("runs builds through the CodeBuild integration of the task functions' own partition", () => {
+    for (const partition of ["aws", "aws-cn", "aws-us-gov"]) {
+      const d = deploymentStateMachine(PRODUCTION_WORKFLOW_OPTIONS, inPartition(partition));
+      expect((d.States[STATES.runBuild] as TaskState).Resource).toBe(`arn:${partition}:states:::codebuild:startBuild.sync`);
+      expect(JSON.stringify(d).match(/arn:[^:"]*:/g)!.every((prefix) => prefix === `arn:${partition}:`), partition).toBe(true);
+    }
+  });
+
+  it("refuses task resources of mixed partitions, or that are not Lambda ARNs", () => {
+    const mixed = { ...resources, "deploys.apply": inPartition("aws-cn")["deploys.apply"] };
+    expect(() => deploymentStateMachine(PRODUCTION_WORKFLOW_OPTIONS, mixed)).toThrow(/one partition/);
+    expect(() => deploymentStateMachine(PRODUCTION_WORKFLOW_OPTIONS, { ...resources, "deploys.apply": "bulkhead-apply" })).toThrow(/Lambda ARNs/);
+  });
+});
+
 describe("the task table", () => {
   it("every Lambda Task state runs a task of the table, and every state task is used", () => {
     const d = deploymentStateMachine(PRODUCTION_WORKFLOW_OPTIONS, resources);
     const used = new Set<string>();
     for (const [name, state] of taskStates(d)) {
-      if (state.Resource === CODEBUILD_START_BUILD_SYNC) continue;
+      if (state.Resource === codeBuildStartBuildSync(resources)) continue;
       const task = tasks.find((t) => resources[t.id as keyof typeof resources] === state.Resource);
       expect(task, name).toBeDefined();
       used.add(task!.id);

@@ -2,13 +2,16 @@
  * Recording stand-ins for the globals SST gives sst.config.ts and infra/ (`$config`, `$app`,
  * `$dev`, `$output`, `sst`, `aws`). Each constructor records its name, args and options, and
  * returns an object with the outputs infra reads. Outputs here are already resolved: `apply`
- * runs at once, so the recorded args can be inspected as plain values.
+ * runs at once, so the recorded args can be inspected as plain values. Each output also keeps
+ * the resources it came from (as Pulumi's outputs do), so a test can tell which resources a
+ * declaration waits for through its inputs.
  */
 
 export class Out<T> {
-  constructor(readonly value: T) {}
+  constructor(readonly value: T, readonly sources: ReadonlySet<object> = sourcesIn(value)) {}
   apply<U>(fn: (value: T) => U): Out<U extends Out<infer V> ? V : U> {
-    return out(fn(this.value)) as never;
+    const result = fn(this.value);
+    return new Out(result instanceof Out ? result.value : result, new Set([...this.sources, ...sourcesIn(result)])) as never;
   }
 }
 
@@ -16,15 +19,40 @@ export function out<T>(value: T | Out<T>): Out<T> {
   return value instanceof Out ? value : new Out(value);
 }
 
+const isPlain = (value: unknown): value is Record<string, unknown> =>
+  !!value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype;
+
+/** The resources every output inside a value comes from. */
+export function sourcesIn(value: unknown, found = new Set<object>()): Set<object> {
+  if (value instanceof Out) {
+    for (const source of value.sources) found.add(source);
+    sourcesIn(value.value, found);
+  } else if (Array.isArray(value)) {
+    for (const item of value) sourcesIn(item, found);
+  } else if (isPlain(value)) {
+    for (const item of Object.values(value)) sourcesIn(item, found);
+  }
+  return found;
+}
+
 /** A value with every output inside replaced by what it holds. */
 export function resolved(value: unknown): any {
   if (value instanceof Out) return resolved(value.value);
   if (Array.isArray(value)) return value.map(resolved);
-  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolved(v)]));
-  }
+  if (isPlain(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolved(v)]));
   return value;
 }
+
+/** A resource's outputs: each comes from that resource. */
+function ownedBy(resource: object, value: unknown): any {
+  if (value instanceof Out) return new Out(ownedBy(resource, value.value), new Set([resource]));
+  if (Array.isArray(value)) return value.map((item) => ownedBy(resource, item));
+  if (isPlain(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, ownedBy(resource, v)]));
+  return value;
+}
+
+/** The partition AWS gives a region's ARNs. */
+export const partitionOf = (region: string) => (region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws");
 
 export type Record_ = { type: string; name: string; args: any; opts: any; instance: any };
 
@@ -45,20 +73,21 @@ export function createStandIns(options: { stage: string; dev: boolean; account: 
     class {
       static __type = type;
       constructor(name: string, args: any = {}, opts: any = {}) {
-        Object.assign(this, outputs(name, args));
+        Object.assign(this, ownedBy(this, outputs(name, args)));
         record(type, name, args, opts, this);
       }
     };
 
-  const arnOf = (service: string, kind: string, name: string) => `arn:aws:${service}:${options.region}:${options.account}:${kind}${name}`;
+  const partition = partitionOf(options.region);
+  const arnOf = (service: string, kind: string, name: string) => `arn:${partition}:${service}:${options.region}:${options.account}:${kind}${name}`;
 
   class ApiGatewayV2 {
     static __type = "sst:aws:ApiGatewayV2";
     nodes: { api: { id: Out<string> } };
     url: Out<string>;
     constructor(readonly name: string, args: any = {}, opts: any = {}) {
-      this.nodes = { api: { id: out(`${name}-api-id`) } };
-      this.url = out(`https://${resolved(args.domain)?.name ?? "execute-api"}`);
+      this.nodes = ownedBy(this, { api: { id: out(`${name}-api-id`) } });
+      this.url = ownedBy(this, out(`https://${resolved(args.domain)?.name ?? "execute-api"}`));
       record(ApiGatewayV2.__type, name, args, opts, this);
     }
     route(rawRoute: string, handler: unknown, args: unknown = {}) {
@@ -90,7 +119,7 @@ export function createStandIns(options: { stage: string; dev: boolean; account: 
           return subscription;
         }
       },
-      Bucket: resource("sst:aws:Bucket", (name) => ({ name: out(`${name}-bucket-name`), arn: out(`arn:aws:s3:::${name}`) })),
+      Bucket: resource("sst:aws:Bucket", (name) => ({ name: out(`${name}-bucket-name`), arn: out(`arn:${partition}:s3:::${name}`) })),
       Function: resource("sst:aws:Function", (name, args) => ({ name: out(args.name ?? name), arn: out(arnOf("lambda", "function:", args.name ?? name)) })),
       // SST creates the function (from `function`'s args) and its EventBridge Scheduler schedule inside.
       CronV2: resource("sst:aws:CronV2", (name, args) => ({ nodes: { function: out({ arn: out(arnOf("lambda", "function:", resolved(args.function)?.name ?? name)) }) } })),
@@ -111,8 +140,8 @@ export function createStandIns(options: { stage: string; dev: boolean; account: 
     getRegion: async () => ({ region: options.region }),
     kms: { Key: resource("aws:kms:Key", (name) => ({ arn: out(arnOf("kms", "key/", name)) })) },
     iam: {
-      Role: resource("aws:iam:Role", (name, args) => ({ arn: out(args.name ?? name).apply((n) => `arn:aws:iam::${options.account}:role/${n}`) })),
-      Policy: resource("aws:iam:Policy", (name, args) => ({ arn: out(`arn:aws:iam::${options.account}:policy/${args.name ?? name}`) })),
+      Role: resource("aws:iam:Role", (name, args) => ({ arn: out(args.name ?? name).apply((n) => `arn:${partition}:iam::${options.account}:role/${n}`) })),
+      Policy: resource("aws:iam:Policy", (name, args) => ({ arn: out(`arn:${partition}:iam::${options.account}:policy/${args.name ?? name}`) })),
     },
     sfn: { StateMachine: resource("aws:sfn:StateMachine", (name, args) => ({ arn: out(arnOf("states", "stateMachine:", args.name ?? name)) })) },
     codebuild: { Project: resource("aws:codebuild:Project", (name, args) => ({ name: out(args.name ?? name), arn: out(arnOf("codebuild", "project/", args.name ?? name)) })) },
@@ -136,12 +165,13 @@ export function createStandIns(options: { stage: string; dev: boolean; account: 
     $dev: options.dev,
     $output: out,
     $interpolate: (strings: TemplateStringsArray, ...values: unknown[]) =>
-      out(strings.reduce((text, s, i) => text + s + (i < values.length ? resolved(values[i]) : ""), "")),
+      new Out(strings.reduce((text, s, i) => text + s + (i < values.length ? resolved(values[i]) : ""), ""), sourcesIn(values)),
     sst,
     aws,
   };
 
   return {
+    partition,
     records,
     routes,
     wraps,

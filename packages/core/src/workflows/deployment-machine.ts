@@ -37,7 +37,17 @@ export const STATE_TASKS: Record<string, StateTaskId> = {
   [STATES.recordFailure]: "deployments.fail",
 };
 
-export const CODEBUILD_START_BUILD_SYNC = "arn:aws:states:::codebuild:startBuild.sync";
+/**
+ * Step Functions' CodeBuild integration, in the partition of the task functions the machine
+ * invokes: their ARNs come from the stage's location (iam/arn.ts), so the definition carries no
+ * partition of its own and cannot disagree with them (aws-cn, aws-us-gov).
+ */
+export function codeBuildStartBuildSync(resources: TaskResources): string {
+  const partitions = new Set(Object.values(resources).map((resource) => /^arn:(aws[a-z-]*):lambda:/.exec(resource)?.[1]));
+  const [partition, ...others] = partitions;
+  if (!partition || others.length) throw new Error(`task resources must be Lambda ARNs of one partition, got ${[...partitions].join(", ")}`);
+  return `arn:${partition}:states:::codebuild:startBuild.sync`;
+}
 
 /** Errors Lambda itself may raise around an invocation; AWS recommends retrying them. */
 const LAMBDA_SERVICE_ERRORS = [
@@ -100,7 +110,7 @@ export function deploymentStateMachine(options: WorkflowOptions, resources: Task
       [STATES.runBuild]: {
         Type: "Task",
         Comment: "The build runs in a fresh CodeBuild environment under the app's own role",
-        Resource: CODEBUILD_START_BUILD_SYNC,
+        Resource: codeBuildStartBuildSync(resources),
         Parameters: {
           "ProjectName.$": "$.build.projectName",
           "IdempotencyToken.$": "$.deploymentId",

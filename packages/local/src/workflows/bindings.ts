@@ -2,8 +2,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Context } from "aws-lambda";
 import { isTask, type StateMachineDefinition } from "@bulkhead/core/workflows/asl";
-import { CODEBUILD_START_BUILD_SYNC } from "@bulkhead/core/workflows/deployment-machine";
-import { taskFile, tasks, type TaskId } from "@bulkhead/core/workflows/tasks";
+import { codeBuildStartBuildSync } from "@bulkhead/core/workflows/deployment-machine";
+import { taskFile, tasks, type TaskId, type TaskResources } from "@bulkhead/core/workflows/tasks";
 import { lambdaContext } from "../lambda-context.ts";
 
 type TaskHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -24,13 +24,14 @@ export async function loadTask(root: string, id: TaskId): Promise<LocalHandler> 
  */
 export async function bindTaskStates(
   definition: StateMachineDefinition,
-  options: { root: string; resources: Record<string, string>; startBuildSync: LocalHandler },
+  options: { root: string; resources: TaskResources; startBuildSync: LocalHandler },
 ): Promise<Record<string, LocalHandler>> {
   const taskByArn = new Map(Object.entries(options.resources).map(([id, arn]) => [arn, id as TaskId]));
+  const startBuildSync = codeBuildStartBuildSync(options.resources);
   const handlers: Record<string, LocalHandler> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {
     if (!isTask(state)) continue;
-    if (state.Resource === CODEBUILD_START_BUILD_SYNC) {
+    if (state.Resource === startBuildSync) {
       handlers[stateName] = options.startBuildSync;
       continue;
     }
