@@ -5,13 +5,15 @@ import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureStandInCheckpointKey } from "@bulkhead/core/audit/stand-in-signer";
-import { linkCheckpointSigner, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
+import { linkCheckpointSigner, linkConsole, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
 import { deploymentsLinkEnvironment } from "@bulkhead/core/deployments/config";
 import { runKeyRotation } from "@bulkhead/core/credentials/rotation";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { logger } from "@bulkhead/core/log";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
+import { consoleAssets } from "@bulkhead/console/build";
+import { devConsoleSettings, devSignIn } from "./dev-sign-in.ts";
 import { createGateway } from "./gateway.ts";
 import { DEV_ISSUER, loadDevIssuer, type DevIssuer } from "./issuer.ts";
 import {
@@ -99,6 +101,7 @@ export function linkOffline(options: { dataDir: string; tableName: string; dynam
     linkKeyStore({ kind: "offline-stand-in", directory: options.keyStoreDirectory }),
     linkCheckpointSigner({ kind: "stand-in-ed25519", keyFile: checkpointKeyFile }),
     deploymentsLinkEnvironment(deploymentsConfig),
+    linkConsole(devConsoleSettings(options.port)),
   );
   return { config, deploymentsConfig };
 }
@@ -132,7 +135,9 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   await ensureTable(localClient(dynamo.endpoint), tableName);
 
   const issuer = loadDevIssuer(dataDir);
-  const server = createGateway({ root: REPO_ROOT, baseDomain: BASE_DOMAIN, jwks: issuer.jwks });
+  // The console is built on first start (and again when its sources change), before any request.
+  process.env.BULKHEAD_CONSOLE_ASSETS = await consoleAssets();
+  const server = createGateway({ root: REPO_ROOT, baseDomain: BASE_DOMAIN, jwks: issuer.jwks, signIn: devSignIn(issuer, BASE_DOMAIN) });
   await new Promise<void>((ready, fail) => {
     server.once("error", fail);
     server.listen(options.port ?? 4000, "127.0.0.1", ready);
