@@ -20,6 +20,7 @@ export default $config({
     const { scheduledJobs } = await import("./infra/jobs.ts");
     const { platformRoles } = await import("./infra/roles.ts");
     const { httpApi } = await import("./infra/api.ts");
+    const { consoleFunction } = await import("./infra/console.ts");
 
     const stage = await loadStage();
     const data = storage(stage);
@@ -29,11 +30,13 @@ export default $config({
     const workflow = deploymentWorkflow(stage, linked);
     const jobs = scheduledJobs(stage, linked);
     const roles = platformRoles(stage, functions, workflow, jobs);
-    httpApi(stage, functions);
+    const consoleFn = await consoleFunction(stage, linked);
+    httpApi(stage, functions, consoleFn);
 
     return {
       platformHost: `https://${stage.apiDomain}`,
       orgHosts: `https://<org>.${stage.apiDomain}`,
+      console: `https://<org>.${stage.apiDomain}/console/`,
       table: data.table.name,
       artifactBucket: data.artifacts.name,
       tenantDataRole: roles.tenantData.arn,

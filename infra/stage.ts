@@ -2,6 +2,7 @@
 // sst.config.ts and infra/, and test/infra-contract.test.ts runs them against recording stand-ins.
 import { awsLocation, type AwsLocation } from "../packages/core/src/iam/arn.ts";
 import { platformNames, type PlatformNames } from "../packages/core/src/iam/names.ts";
+import type { ConsoleSettings } from "../packages/console/src/settings.ts";
 
 /** Everything a stage is configured by: environment variables (infra/README.md) and the AWS account it deploys to. */
 export type Stage = {
@@ -12,6 +13,7 @@ export type Stage = {
   /** A Route 53 hosted zone id, when the base domain's zone cannot be found by name. */
   hostedZoneId?: string;
   auth: { issuer: string; audience: string; jwksUri: string };
+  console: ConsoleSettings;
   throttle: { rateLimit: number; burstLimit: number };
 };
 
@@ -50,6 +52,12 @@ export async function loadStage(): Promise<Stage> {
       issuer: httpsUrl("BULKHEAD_AUTH_ISSUER"),
       audience: required("BULKHEAD_AUTH_AUDIENCE"),
       jwksUri: httpsUrl("BULKHEAD_AUTH_JWKS_URI"),
+    },
+    console: {
+      clientId: required("BULKHEAD_CONSOLE_CLIENT_ID"),
+      authorizationEndpoint: httpsUrl("BULKHEAD_AUTH_AUTHORIZATION_ENDPOINT"),
+      tokenEndpoint: httpsUrl("BULKHEAD_AUTH_TOKEN_ENDPOINT"),
+      scope: process.env.BULKHEAD_CONSOLE_SCOPE?.trim() || "openid",
     },
     throttle: {
       rateLimit: positive("BULKHEAD_THROTTLE_RATE", 200),

@@ -1,13 +1,14 @@
 import { join } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { consoleResponse, loadAssets } from "@bulkhead/console/serve";
+import { CONSOLE_BUNDLE_DIR } from "@bulkhead/console/settings";
 import { baseDomain, consoleSettings } from "@bulkhead/core/config";
 import { problemResponse } from "@bulkhead/core/http/problem-response";
 import { problems } from "@bulkhead/core/problem";
 import { parseHost } from "@bulkhead/core/tenancy";
 
 /** Where the built console is: copied beside the bundle when deployed, the offline build otherwise. */
-const assetsDir = () => process.env.BULKHEAD_CONSOLE_ASSETS ?? join(process.env.LAMBDA_TASK_ROOT ?? ".", "console");
+const assetsDir = () => process.env.BULKHEAD_CONSOLE_ASSETS ?? join(process.env.LAMBDA_TASK_ROOT ?? ".", CONSOLE_BUNDLE_DIR);
 
 let assets: ReturnType<typeof loadAssets> | undefined;
 

@@ -23,3 +23,5 @@ export const CONSOLE_ROUTES = [
   { method: "GET", path: `${CONSOLE_PATH}/{proxy+}` },
 ] as const;
 export const CONSOLE_HANDLER_FILE = "functions/src/console/assets.ts";
+/** Where the built files sit inside the function's bundle (infra copies them there). */
+export const CONSOLE_BUNDLE_DIR = "console";
