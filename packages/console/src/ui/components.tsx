@@ -68,14 +68,11 @@ export const duration = (seconds: number | undefined) =>
 
 export const When = ({ at }: { at?: string }) => (at ? <time dateTime={at} title={at}>{new Date(at).toLocaleString()}</time> : <>—</>);
 
-/** Copies text with the Clipboard API; says so when it worked. */
+/** Copies text with the Clipboard API; says whether it worked (the text stays on screen to select either way). */
 export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
-  const done = useSignal(false);
-  return (
-    <button type="button" class="secondary" onClick={() => navigator.clipboard.writeText(text).then(() => (done.value = true))}>
-      {done.value ? "Copied" : label}
-    </button>
-  );
+  const result = useSignal<"Copied" | "Copy failed: select the text" | undefined>(undefined);
+  const copy = () => navigator.clipboard.writeText(text).then(() => (result.value = "Copied"), () => (result.value = "Copy failed: select the text"));
+  return <button type="button" class="secondary" onClick={copy}>{result.value ?? label}</button>;
 }
 
 /** A destructive action asks once more, inline (no window.confirm). */
