@@ -1,10 +1,13 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // Functions passed to page.evaluate run in the browser, against DOM types.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser, BrowserContext, HTTPRequest, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "./support/api.ts";
-import { chromiumMissing, launchBrowser, screenshot, signIn, texts, watch } from "./support/browser.ts";
+import { CHROMIUM, chromiumMissing, launchBrowser, screenshot, signIn, texts, watch } from "./support/browser.ts";
 import { putSource } from "./support/deployments.ts";
 
 /**
@@ -63,6 +66,11 @@ async function requestGrant(org: string, reason: string) {
   expect(grant.status).toBe(201);
   return grant.json.id as string;
 }
+
+// A prerequisite like Java: say so plainly rather than skip.
+it.runIf(chromiumMissing)("needs a chromium to drive", () => {
+  throw new Error(`No chromium at ${CHROMIUM}: apt-get install chromium (Debian), or set CHROMIUM_PATH`);
+});
 
 describe.skipIf(chromiumMissing)("the console in a browser", () => {
   it("serves the page under its CSP: the header is on the document and nothing on the page breaks it", async () => {
@@ -166,6 +174,40 @@ describe.skipIf(chromiumMissing)("the console in a browser", () => {
     // Sign-out forgets the token: the page is back at its sign-in button.
     await page.click("button::-p-text(Sign out)");
     await page.waitForSelector("button::-p-text(Sign in)");
+    await page.close();
+  });
+
+  it("downloads the audit export, and shows a visible warning whatever fields a failed verification carries", async () => {
+    const { page, problems } = await newPage();
+    const downloads = mkdtempSync(join(tmpdir(), "bulkhead-downloads-"));
+    const cdp = await page.createCDPSession();
+    await cdp.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: downloads });
+    await signIn(page, `${consoleUrl("acme")}#/audit`, { org: "acme", sub: "alice", role: "admin" });
+    await page.waitForSelector("[data-testid=verification] .verified");
+    await page.click("button::-p-text(Download export)");
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !readdirSync(downloads).some((f) => f.endsWith(".jsonl"))) await new Promise((r) => setTimeout(r, 200));
+    const [file] = readdirSync(downloads).filter((f) => f.endsWith(".jsonl"));
+    const exported = readFileSync(join(downloads, file!), "utf8");
+    const direct = await api.call(api.orgHost("acme"), "GET", "/v1/audit/export", { token: api.tokens.member("acme", "admin") });
+    expect(exported).toBe(direct.text);
+    rmSync(downloads, { recursive: true, force: true });
+
+    // The verifier's answer is rendered generically: here a failure with fields the page has never seen.
+    await page.setRequestInterception(true);
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname !== "/v1/audit/verify") return void request.continue();
+      void request.respond({ status: 200, contentType: "application/json", body: JSON.stringify({ ok: false, entries: 9, seq: 4, reason: "leaf hash mismatch", treeSize: 9 }) });
+    });
+    await page.click("button::-p-text(Verify again)");
+    await page.waitForSelector("[data-testid=verification] .warning[role=alert]");
+    const card = await page.$eval("[data-testid=verification]", (c) => c.textContent);
+    expect(card).toContain("Audit verification failed.");
+    expect(card).toContain("leaf hash mismatch");
+    expect(card).toContain("treeSize");
+    expect(await page.$("[data-testid=verification] .verified")).toBeNull();
+    await screenshot(page, "audit-verification-failed");
+    expect(problems).toEqual([]);
     await page.close();
   });
 
