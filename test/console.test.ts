@@ -55,9 +55,9 @@ describe("the console's files on an org host", () => {
     expect((await api.call(host, "POST", "/console/")).status).toBe(404);
   });
 
-  it("is served on org hosts only: not on the platform host nor a malformed one", async () => {
+  it("is served on org hosts only: not on the platform host nor a malformed one, whatever X-Forwarded-Host says", async () => {
     for (const host of [api.platformHost, "a.b.localhost", "evil.example"]) {
-      const reply = await api.call(host, "GET", "/console/");
+      const reply = await api.call(host, "GET", "/console/", { headers: { "x-forwarded-host": "acme.localhost" } });
       expect(reply.status, host).toBe(404);
       expect(reply.json.detail, host).toBe("The console is served on org hosts only.");
     }
