@@ -38,6 +38,8 @@ async function newPage(context: BrowserContext = browser.defaultBrowserContext()
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   await page.setViewport({ width: 1200, height: 800 });
+  // Headless pages lose focus to one another, and the Clipboard API writes only from a focused document.
+  await (await page.createCDPSession()).send("Emulation.setFocusEmulationEnabled", { enabled: true });
   const problems = await watch(page);
   return { page, problems };
 }
@@ -117,6 +119,8 @@ describe.skipIf(chromiumMissing)("the console in a browser", () => {
     const { page, problems } = await newPage();
     await signIn(page, consoleUrl("acme"), { org: "acme", sub: "alice", role: "admin" });
     expect((await texts(page, "[data-testid=who]"))[0]).toContain("alice · admin · acme");
+    // The token lives in memory only: nothing in the page's storage or cookies.
+    expect(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie])).toEqual([0, 0, ""]);
 
     const row = `[data-testid=pending-grants] tr[data-grant="${grantId}"]`;
     await page.waitForSelector(row);
@@ -292,7 +296,6 @@ describe.skipIf(chromiumMissing)("the console in a browser", () => {
     const trust = JSON.parse(await page.$eval("[data-testid=trust-policy]", (c) => c.textContent!));
     expect(JSON.stringify(trust)).toContain(externalId);
     await browser.defaultBrowserContext().overridePermissions(new URL(consoleUrl("acme")).origin, ["clipboard-read", "clipboard-write", "clipboard-sanitized-write"]);
-    await page.bringToFront(); // the Clipboard API writes only from a focused document
     await page.click("button::-p-text(Copy ExternalId)");
     await page.waitForSelector("button::-p-text(Copied)");
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(externalId);

@@ -91,6 +91,7 @@ ${Object.entries({ response_type: "code", client_id: auth.clientId, redirect_uri
     if (!isName(sub)) throw new SignInRefused("sub is not a name");
     if (!(MEMBER_ROLES as readonly string[]).includes(role)) throw new SignInRefused("unknown role");
     const code = randomBytes(32).toString("base64url");
+    for (const [old, grant] of codes) if (grant.expiresAt < Date.now()) codes.delete(old);
     codes.set(code, { ...auth, claims: { sub, org, role: role as MemberRole }, expiresAt: Date.now() + CODE_TTL_MS });
     const back = new URL(auth.redirectUri);
     back.search = new URLSearchParams({ code, state: auth.state }).toString();
