@@ -127,5 +127,5 @@ describe("envelope encryption", () => {
     expect(deks.size).toBe(count);
     expect(valueNonces.size).toBe(count);
     expect(wrapNonces.size).toBe(count);
-  });
+  }, 120_000); // CPU-bound (300,000 GCM operations): on a shared 2-core machine it can outlast the default 30 s
 });
