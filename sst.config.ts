@@ -21,6 +21,7 @@ export default $config({
     const { auditSequencer } = await import("./infra/audit.ts");
     const { platformRoles } = await import("./infra/roles.ts");
     const { httpApi } = await import("./infra/api.ts");
+    const { consoleFunction } = await import("./infra/console.ts");
 
     const stage = await loadStage();
     const data = storage(stage);
@@ -31,11 +32,13 @@ export default $config({
     const jobs = scheduledJobs(stage, linked);
     const sequencer = auditSequencer(stage, linked, data, checkpointKey);
     const roles = platformRoles(stage, functions, workflow, jobs, sequencer);
-    httpApi(stage, functions);
+    const consoleFn = await consoleFunction(stage, linked);
+    httpApi(stage, functions, consoleFn);
 
     return {
       platformHost: `https://${stage.apiDomain}`,
       orgHosts: `https://<org>.${stage.apiDomain}`,
+      console: `https://<org>.${stage.apiDomain}/console/`,
       table: data.table.name,
       artifactBucket: data.artifacts.name,
       tenantDataRole: roles.tenantData.arn,

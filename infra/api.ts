@@ -1,3 +1,4 @@
+import { CONSOLE_ROUTES } from "../packages/console/src/settings.ts";
 import type { RouteFunction } from "./functions.ts";
 import type { Stage } from "./stage.ts";
 
@@ -21,9 +22,9 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
 /**
  * The HTTP API: `*.api.<base>` (org hosts) and `api.<base>` (the platform host) on one
  * certificate, the default execute-api endpoint off (it would bypass hostname tenancy), stage
- * throttling, access logs, no CORS. One route per function.
+ * throttling, access logs, no CORS. One route per function, and the console's two routes.
  */
-export function httpApi(stage: Stage, functions: RouteFunction[]) {
+export function httpApi(stage: Stage, functions: RouteFunction[], consoleFn: sst.aws.Function) {
   const dns = sst.aws.dns(stage.hostedZoneId ? { zone: stage.hostedZoneId } : {});
   const certificate = new sst.aws.DnsValidatedCertificate("ApiCertificate", {
     domainName: stage.apiDomain,
@@ -54,6 +55,7 @@ export function httpApi(stage: Stage, functions: RouteFunction[]) {
   });
 
   for (const { route, fn } of functions) api.route(`${route.method} ${route.path}`, fn.arn);
+  for (const route of CONSOLE_ROUTES) api.route(`${route.method} ${route.path}`, consoleFn.arn);
 
   // The apex is a second custom domain on the same API: SST's `domain` takes one name.
   const platformHost = new aws.apigatewayv2.DomainName("PlatformHost", {

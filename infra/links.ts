@@ -25,6 +25,8 @@ export function links(stage: Stage, storage: Storage, checkpointKey: CheckpointK
     Table: storage.table,
     Platform: new sst.Linkable("Platform", { properties: { baseDomain: stage.apiDomain } }),
     Auth: new sst.Linkable("Auth", { properties: stage.auth }),
+    // The console's sign-in at the identity provider (packages/console/src/settings.ts).
+    Console: new sst.Linkable("Console", { properties: stage.console }),
     // Set per stage with `npx sst secret set CursorKey <value>`; it signs pagination cursors.
     CursorKey: new sst.Secret("CursorKey"),
     // Per-app KEKs are Secrets Manager secrets made at runtime (sst.Secret is not Secrets Manager);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keyStore } from "../packages/core/src/credentials/select-key-store.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 
 let api: TestApi;
@@ -46,6 +47,25 @@ describe("apps API on an org host", () => {
       expect(reply.status, JSON.stringify(build)).toBe(400);
     }
     expect((await api.call(host, "GET", `/v1/apps/${id}`, { token })).json.build).toBeUndefined();
+  });
+
+  it("shows the app's current KEK version and when it became current: at creation, then after each rotation", async () => {
+    const token = api.tokens.member("acme", "admin");
+    const host = api.orgHost("acme");
+    const created = await api.call(host, "POST", "/v1/apps", { token, body: { name: "keyed" } });
+    const id = created.json.id as string;
+    const current = await keyStore().current({ org: "acme", app: id });
+    expect(created.json.kek).toEqual({ version: current.version, rotatedAt: created.json.createdAt });
+    expect((await api.call(host, "GET", `/v1/apps/${id}`, { token })).json.kek).toEqual(created.json.kek);
+
+    const rotated = await api.call(host, "POST", `/v1/apps/${id}/rotate`, { token });
+    expect(rotated.status).toBe(200);
+    expect(rotated.json.kekVersion).not.toBe(created.json.kek.version);
+    const after = (await api.call(host, "GET", `/v1/apps/${id}`, { token })).json;
+    expect(after.kek).toEqual({ version: rotated.json.kekVersion, rotatedAt: rotated.json.kekRotatedAt });
+    expect((await keyStore().current({ org: "acme", app: id })).version).toBe(after.kek.version);
+    const listed = (await api.call(host, "GET", "/v1/apps?limit=100", { token })).json.items.find((app: { id: string }) => app.id === id);
+    expect(listed.kek).toEqual(after.kek);
   });
 
   it("stores apps under the org's partition only", async () => {

@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import { build, type BuildOptions } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployedBuildOptions } from "../infra/bundling.ts";
+import { CONSOLE_HANDLER_FILE } from "../packages/console/src/settings.ts";
 import { handlerFile, routes } from "../packages/core/src/routes.ts";
 import { taskFile, tasks } from "../packages/core/src/workflows/tasks.ts";
 
@@ -67,7 +68,7 @@ export const values = [STATUS_CODES[404], createHash("sha256").update("x").diges
 describe("every function as deployed", () => {
   it("builds, loads in a fresh process and exports its handler, without loading undici", async () => {
     const jobs = readdirSync(join(ROOT, "functions/src/jobs")).map((file) => `functions/src/jobs/${file}`);
-    const entries = [...routes.map((route) => handlerFile(route)), ...tasks.map((task) => taskFile(task)), ...jobs];
+    const entries = [...routes.map((route) => handlerFile(route)), ...tasks.map((task) => taskFile(task)), ...jobs, CONSOLE_HANDLER_FILE];
     const outdir = join(dir, "functions");
     await build({ ...options, entryPoints: entries.map((entry) => join(ROOT, entry)), outdir, outbase: ROOT, logLevel: "silent" });
     const files = entries.map((entry) => join(outdir, entry.replace(/\.ts$/, ".mjs")));

@@ -18,6 +18,8 @@ import { handlerFile, routes } from "../packages/core/src/routes.ts";
 import { stateMachines } from "../packages/core/src/workflows/machines.ts";
 import { PRODUCTION_WORKFLOW_OPTIONS } from "../packages/core/src/workflows/options.ts";
 import { taskFile, tasks, type TaskResources } from "../packages/core/src/workflows/tasks.ts";
+import { CONSOLE_BUNDLE_DIR, CONSOLE_HANDLER_FILE, CONSOLE_ROUTES } from "../packages/console/src/settings.ts";
+import { CONSOLE_FUNCTION_ID } from "../packages/core/src/iam/platform.ts";
 import { handlerBundle } from "./support/bundle-links.ts";
 import { decide, unknownActions, unneededStarResources, wildcardAllows } from "./support/iam.ts";
 import { STAGE_SECRETS, stageNameProblem } from "../packages/core/src/stage-settings.ts";
@@ -38,6 +40,9 @@ const ENV = {
   BULKHEAD_AUTH_AUDIENCE: "bulkhead-api",
   BULKHEAD_AUTH_JWKS_URI: "https://id.example.test/.well-known/jwks.json",
   BULKHEAD_THROTTLE_RATE: "150",
+  BULKHEAD_CONSOLE_CLIENT_ID: "bulkhead-console",
+  BULKHEAD_AUTH_AUTHORIZATION_ENDPOINT: "https://id.example.test/authorize",
+  BULKHEAD_AUTH_TOKEN_ENDPOINT: "https://id.example.test/oauth/token",
 };
 const location = awsLocation({ account: ACCOUNT, region: REGION });
 const platform = platformNames({ stage: STAGE, account: ACCOUNT, region: REGION });
@@ -110,7 +115,8 @@ describe("the route table in infra", () => {
 
   it("declares exactly one function and one API route per route, with the handler from handlerFile()", () => {
     expect(functions()).toHaveLength(routes.length);
-    expect(declared.standIns.routes).toHaveLength(routes.length);
+    // Besides the route table's: the console's two routes (see "the console in infra").
+    expect(declared.standIns.routes).toHaveLength(routes.length + CONSOLE_ROUTES.length);
     for (const route of routes) {
       const fn = fnFor(route.id);
       expect(fn, route.id).toBeDefined();
@@ -131,7 +137,7 @@ describe("the route table in infra", () => {
 
   it("runs every function (routes and workflow tasks) on nodejs24.x, arm64, as a minified, code-split ESM bundle with its own log group", () => {
     const all = declared.standIns.of("sst:aws:Function");
-    expect(all).toHaveLength(routes.length + tasks.length);
+    expect(all).toHaveLength(routes.length + tasks.length + 1); // and the console's
     for (const fn of all) {
       expect(fn.args).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", nodejs: { format: "esm", minify: true, splitting: true, plugins: "infra/esbuild-plugins.mjs" } });
       expect(fn.args.logging).toEqual({ retention: "3 months", format: "json" });
@@ -159,6 +165,57 @@ describe("the route table in infra", () => {
   });
 });
 
+describe("the console in infra", () => {
+  const consoleFn = () => declared.standIns.one("sst:aws:Function", "ConsoleFunction");
+
+  it("routes GET /console and GET /console/{proxy+} on the API's own domains to one function serving the built files", () => {
+    const fn = consoleFn();
+    for (const route of CONSOLE_ROUTES) {
+      const apiRoute = declared.standIns.routes.find((r) => r.rawRoute === `${route.method} ${route.path}`);
+      expect(apiRoute, route.path).toBeDefined();
+      expect(apiRoute!.handler).toBe(fn.instance.arn);
+    }
+    expect(CONSOLE_ROUTES.map((r) => r.path)).toEqual(["/console", "/console/{proxy+}"]);
+    expect(fn.args.handler).toBe(CONSOLE_HANDLER_FILE.replace(/\.ts$/, ".handler"));
+    expect(existsSync(join(ROOT, CONSOLE_HANDLER_FILE))).toBe(true);
+    expect(fn.args).toMatchObject({ name: platform.functionName(CONSOLE_FUNCTION_ID), runtime: "nodejs24.x", architecture: "arm64" });
+    const [copy] = fn.args.copyFiles;
+    expect(fn.args.copyFiles).toHaveLength(1);
+    expect(copy.to).toBe(CONSOLE_BUNDLE_DIR);
+    const built = join(ROOT, copy.from);
+    expect(readFileSync(join(built, "index.html"), "utf8")).toMatch(/<script type="module" src="\/console\/assets\/main-[A-Z0-9]+\.js"><\/script>/);
+  });
+
+  it("links the platform host and the identity provider's console settings, exactly what its bundle reads", async () => {
+    const linkName = (resource: unknown) => declared.standIns.records.find((r) => r.instance === resource)!.name;
+    const bundle = await handlerBundle(join(ROOT, CONSOLE_HANDLER_FILE));
+    expect(consoleFn().args.link.map(linkName).sort()).toEqual(bundle.links);
+    expect(bundle.links).toEqual(["Console", "Platform"]);
+    expect(declared.standIns.one("sst:sst:Linkable", "Console").args.properties).toEqual({
+      clientId: "bulkhead-console",
+      authorizationEndpoint: ENV.BULKHEAD_AUTH_AUTHORIZATION_ENDPOINT,
+      tokenEndpoint: ENV.BULKHEAD_AUTH_TOKEN_ENDPOINT,
+      scope: "openid",
+    });
+  });
+
+  it("gives its function a role that writes its own log group and nothing else", () => {
+    const role = functionRoleArgs(consoleFn());
+    expect(role.name).toBe(platform.functionRole(CONSOLE_FUNCTION_ID));
+    expect(role.managedPolicyArns).toEqual([]);
+    const [policy] = policiesOf(role);
+    expect(policy!.Statement).toEqual([{
+      Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [`${arn.logGroup(location, `/aws/lambda/${platform.functionName(CONSOLE_FUNCTION_ID)}`)}:*`],
+    }]);
+  });
+
+  it("refuses to declare a console without https sign-in endpoints and a client id", async () => {
+    await expect(declare({ env: { BULKHEAD_CONSOLE_CLIENT_ID: undefined } })).rejects.toThrow(/BULKHEAD_CONSOLE_CLIENT_ID/);
+    await expect(declare({ env: { BULKHEAD_AUTH_TOKEN_ENDPOINT: "http://id.example.test/token" } })).rejects.toThrow(/https/);
+  });
+});
+
 describe("IAM in infra", () => {
   const allRoles = () => [
     ...declared.standIns.of("sst:aws:Function").map((fn) => ({ name: fn.name, args: functionRoleArgs(fn) })),
@@ -182,8 +239,8 @@ describe("IAM in infra", () => {
 
   it("grants no '*' action, and a '*' resource only where AWS has no narrower one, each with a comment in the IAM module", async () => {
     const roles = allRoles();
-    // Functions (routes and tasks), the three jobs, the tenant data role, the hosted deploy role, the artifact reader, the state machine's and the build project's.
-    expect(roles.length).toBe(routes.length + tasks.length + 3 + 5);
+    // Functions (routes, tasks, the console), the three jobs, the tenant data role, the hosted deploy role, the artifact reader, the state machine's and the build project's.
+    expect(roles.length).toBe(routes.length + tasks.length + 1 + 3 + 5);
     const boundary = declared.standIns.one("aws:iam:Policy", "BuildRoleBoundary");
     const documents = [
       ...roles.flatMap((role) => [...policiesOf(role.args), JSON.parse(role.args.assumeRolePolicy)].map((policy) => ({ name: role.name, policy }))),

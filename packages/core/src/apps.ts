@@ -5,6 +5,7 @@ import { discardCredentialStore, provisionCredentialStore, shredCredentialStore 
 import { purgePartition } from "./data/purge.ts";
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, appPartition, keys, orgPartition } from "./data/keys.ts";
+import { TABLE_SCHEMA } from "./data/table-schema.ts";
 import type { TenantTable } from "./data/tables.ts";
 import { writeAtomically } from "./data/transact.ts";
 import type { BuildSettings } from "./deployments/build-spec.ts";
@@ -12,11 +13,19 @@ import { newId } from "./ids.ts";
 import { logger } from "./log.ts";
 import { problems } from "./problem.ts";
 
-/** `build` absent: the default build, which packages the source as it is. */
-export type App = { id: string; name: string; description?: string; build?: BuildSettings; createdAt: string; updatedAt: string };
+/**
+ * `build` absent: the default build, which packages the source as it is. `kek`: the version of the
+ * app's key-encryption key that is current and when it became so (creation, or the last rotation);
+ * an app made before versions were recorded shows only the time.
+ */
+export type App = {
+  id: string; name: string; description?: string; build?: BuildSettings; createdAt: string; updatedAt: string;
+  kek: { version?: string; rotatedAt: string };
+};
 
 const toApp = (item: Record<string, any>): App => ({
   id: item.id, name: item.name, description: item.description, build: item.build, createdAt: item.createdAt, updatedAt: item.updatedAt,
+  kek: { version: item.kekVersion, rotatedAt: item[TABLE_SCHEMA.indexes.kekRotation.sortKey] ?? item.createdAt },
 });
 
 /**
@@ -48,15 +57,17 @@ export async function createApp(
   now = new Date(),
 ): Promise<App> {
   const at = now.toISOString();
-  const app: App = { id: newId(), name: input.name, description: input.description, build: input.build, createdAt: at, updatedAt: at };
-  const ref = { org: table.org, app: app.id };
-  await provisionCredentialStore(keyStore, ref);
+  const id = newId();
+  const ref = { org: table.org, app: id };
+  const { kekVersion } = await provisionCredentialStore(keyStore, ref);
+  const app: App = { id, name: input.name, description: input.description, build: input.build, createdAt: at, updatedAt: at, kek: { version: kekVersion, rotatedAt: at } };
+  const { kek: _, ...stored } = app;
   try {
     await transactAudited(table, audit, target(app.id), [
       {
         Put: {
           TableName: table.name,
-          Item: { ...keys.app(table.org, app.id), type: "app", ...app, ...keys.kekRotationIndex(at) },
+          Item: { ...keys.app(table.org, app.id), type: "app", ...stored, kekVersion, ...keys.kekRotationIndex(at) },
           ConditionExpression: "attribute_not_exists(PK)",
         },
       },

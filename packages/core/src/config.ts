@@ -1,4 +1,5 @@
 import { Resource } from "sst/resource";
+import type { ConsoleSettings } from "@bulkhead/console/settings";
 
 /**
  * Linked resources, read through SST's `Resource` so one handler body runs deployed, under
@@ -104,6 +105,17 @@ export function checkpointSignerConfig(): CheckpointSignerConfig {
 
 export const linkCheckpointSigner = (signer: CheckpointSignerConfig): Record<string, string> => ({
   SST_RESOURCE_AuditCheckpointKey: JSON.stringify({ type: "sst.sst.Linkable", ...signer }),
+});
+
+/**
+ * The console's sign-in settings (packages/console/src/settings.ts): the identity provider's
+ * authorization and token endpoints and the console's public client id. Read by the console's
+ * function only.
+ */
+export const consoleSettings = (): ConsoleSettings => (Resource as unknown as { Console: ConsoleSettings }).Console;
+
+export const linkConsole = (settings: ConsoleSettings): Record<string, string> => ({
+  SST_RESOURCE_Console: JSON.stringify({ type: "sst.sst.Linkable", ...settings }),
 });
 
 /** The KEK-rotation job's knobs, from the function's environment (the CronV2 job and `npm start`). */

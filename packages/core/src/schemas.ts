@@ -26,6 +26,8 @@ export const appSchema = lazySchema(() => z.object({
   build: z.optional(z.object({ command: z.string() })),
   createdAt: timestamp(),
   updatedAt: timestamp(),
+  /** The current key-encryption key's version and when it became current (creation or the last rotation); never key material. */
+  kek: z.object({ version: z.optional(z.string()), rotatedAt: timestamp() }),
 }));
 
 export const createAppBody = lazySchema(() => z.strictObject({ name: text(100), description: z.optional(text(1000)), build: z.optional(buildSettingsSchema()) }));

@@ -12,6 +12,8 @@ export type StageSettings = {
   /** A Route 53 hosted zone id, when the base domain's zone cannot be found by name. */
   hostedZoneId?: string;
   auth: { issuer: string; audience: string; jwksUri: string };
+  /** The console's sign-in at the identity provider (authorization code + PKCE; packages/console/src/settings.ts). */
+  console: { clientId: string; authorizationEndpoint: string; tokenEndpoint: string; scope: string };
   throttle: { rateLimit: number; burstLimit: number };
 };
 
@@ -68,6 +70,12 @@ export function readStageSettings(env: Env): { settings: StageSettings; problems
       issuer: httpsUrl("BULKHEAD_AUTH_ISSUER"),
       audience: required("BULKHEAD_AUTH_AUDIENCE"),
       jwksUri: httpsUrl("BULKHEAD_AUTH_JWKS_URI"),
+    },
+    console: {
+      clientId: required("BULKHEAD_CONSOLE_CLIENT_ID"),
+      authorizationEndpoint: httpsUrl("BULKHEAD_AUTH_AUTHORIZATION_ENDPOINT"),
+      tokenEndpoint: httpsUrl("BULKHEAD_AUTH_TOKEN_ENDPOINT"),
+      scope: value("BULKHEAD_CONSOLE_SCOPE") ?? "openid",
     },
     throttle: {
       rateLimit: positive("BULKHEAD_THROTTLE_RATE", 200),

@@ -6,6 +6,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { problems } from "@bulkhead/core/problem";
 import { problemResponse } from "@bulkhead/core/http/problem-response";
 import { handlerFile, matchPath, routes, type RouteDef } from "@bulkhead/core/routes";
+import { CONSOLE_HANDLER_FILE, CONSOLE_PATH, CONSOLE_ROUTES } from "@bulkhead/console/settings";
+import { DEV_ISSUER_PATH_PREFIX, type DevSignIn } from "./dev-sign-in.ts";
 import { lambdaContext } from "./lambda-context.ts";
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -19,7 +21,12 @@ export type GatewayOptions = {
   baseDomain: string;
   /** The dev issuer's JWKS, served on the platform host only. */
   jwks: object;
+  /** The dev issuer's sign-in endpoints (authorize, token), on the platform host only. */
+  signIn?: DevSignIn;
 };
+
+/** What a request invokes: a route of the table, or the console's function. */
+type Target = { id: string; file: string; method: string; routeKey: string; params: Record<string, string> };
 
 /**
  * The offline stand-in for API Gateway (HTTP API, payload 2.0): it turns each HTTP request into
@@ -28,11 +35,11 @@ export type GatewayOptions = {
  */
 export function createGateway(options: GatewayOptions): Server {
   const handlers = new Map<string, Promise<Handler>>();
-  const load = (route: RouteDef) => {
-    let handler = handlers.get(route.id);
+  const load = (target: Target) => {
+    let handler = handlers.get(target.id);
     if (!handler) {
-      handler = import(pathToFileURL(join(options.root, handlerFile(route))).href).then((m) => m.handler as Handler);
-      handlers.set(route.id, handler);
+      handler = import(pathToFileURL(join(options.root, target.file)).href).then((m) => m.handler as Handler);
+      handlers.set(target.id, handler);
     }
     return handler;
   };
@@ -45,13 +52,20 @@ export function createGateway(options: GatewayOptions): Server {
       if (req.method === "GET" && url.pathname === "/.well-known/jwks.json" && domainName === options.baseDomain) {
         return send(res, { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(options.jwks) });
       }
-      const match = matchRoute(req.method ?? "", url.pathname);
+      let reading: Promise<Buffer | undefined> | undefined;
+      const readOnce = () => (reading ??= readBody(req));
+      if (domainName === options.baseDomain && options.signIn && url.pathname.startsWith(DEV_ISSUER_PATH_PREFIX)) {
+        const body = await readOnce();
+        if (body === undefined) return send(res, problemResponse(problems.tooLarge(MAX_REQUEST_BYTES), requestId));
+        if (await options.signIn(req, res, url, body)) return;
+      }
+      const match = matchConsole(req.method ?? "", url.pathname) ?? matchRoute(req.method ?? "", url.pathname);
       if (!match) return send(res, problemResponse(problems.routeNotFound(), requestId));
-      const body = await readBody(req);
+      const body = await readOnce();
       if (body === undefined) return send(res, problemResponse(problems.tooLarge(MAX_REQUEST_BYTES), requestId));
       const event = toEvent(req, url, domainName, match, body, requestId);
-      const handler = await load(match.route);
-      send(res, await handler(event, lambdaContext(`bulkhead-offline-${match.route.id.replace(".", "-")}`, requestId)));
+      const handler = await load(match);
+      send(res, await handler(event, lambdaContext(`bulkhead-offline-${match.id.replace(".", "-")}`, requestId)));
     } catch (error) {
       console.error("gateway: handler failed outside its error middleware", error);
       send(res, problemResponse(problems.internal(), requestId));
@@ -59,13 +73,22 @@ export function createGateway(options: GatewayOptions): Server {
   });
 }
 
-function matchRoute(method: string, path: string) {
+function matchRoute(method: string, path: string): Target | undefined {
   for (const route of routes as readonly RouteDef[]) {
     if (route.method !== method) continue;
     const params = matchPath(route.path, path);
-    if (params) return { route, params };
+    if (params) return { id: route.id, file: handlerFile(route), method, routeKey: `${route.method} ${route.path}`, params };
   }
   return undefined;
+}
+
+/** The console's two API routes (`GET /console`, `GET /console/{proxy+}`), as API Gateway matches them. */
+function matchConsole(method: string, path: string): Target | undefined {
+  if (method !== "GET" && method !== "HEAD") return undefined;
+  const route = CONSOLE_ROUTES.find((r) => (r.path === CONSOLE_PATH ? path === CONSOLE_PATH : path.startsWith(`${CONSOLE_PATH}/`)));
+  if (!route) return undefined;
+  const params: Record<string, string> = route.path === CONSOLE_PATH ? {} : { proxy: path.slice(CONSOLE_PATH.length + 1) };
+  return { id: "console.assets", file: CONSOLE_HANDLER_FILE, method, routeKey: `GET ${route.path}`, params };
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
@@ -83,7 +106,7 @@ function toEvent(
   req: IncomingMessage,
   url: URL,
   domainName: string,
-  match: { route: RouteDef; params: Record<string, string> },
+  match: Target,
   body: Buffer,
   requestId: string,
 ): APIGatewayProxyEventV2 {
@@ -95,7 +118,7 @@ function toEvent(
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
   const text = body.toString("utf8");
   const isText = Buffer.from(text, "utf8").equals(body);
-  const routeKey = `${match.route.method} ${match.route.path}`;
+  const routeKey = match.routeKey;
   const now = new Date();
   return {
     version: "2.0",
@@ -113,7 +136,7 @@ function toEvent(
       domainName,
       domainPrefix: domainName.split(".")[0] ?? "",
       http: {
-        method: match.route.method,
+        method: match.method,
         path: url.pathname,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp: req.socket.remoteAddress ?? "",

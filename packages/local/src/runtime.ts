@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureStandInCheckpointKey } from "@bulkhead/core/audit/stand-in-signer";
-import { linkCheckpointSigner, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
+import { linkCheckpointSigner, linkConsole, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
 import { deploymentsLinkEnvironment } from "@bulkhead/core/deployments/config";
 import { sweepStuckDeployments } from "@bulkhead/core/deployments/sweep";
 import { runKeyRotation } from "@bulkhead/core/credentials/rotation";
@@ -15,6 +15,8 @@ import { createOrg, readOrg } from "@bulkhead/core/orgs";
 import type { SequencerOptions } from "@bulkhead/core/audit/sequencer";
 import { startAuditStream } from "./audit-stream.ts";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
+import { consoleAssets } from "@bulkhead/console/build";
+import { devConsoleSettings, devSignIn } from "./dev-sign-in.ts";
 import { createGateway } from "./gateway.ts";
 import { DEV_ISSUER, loadDevIssuer, type DevIssuer } from "./issuer.ts";
 import {
@@ -106,6 +108,7 @@ export function linkOffline(options: { dataDir: string; tableName: string; dynam
     linkKeyStore({ kind: "offline-stand-in", directory: options.keyStoreDirectory }),
     linkCheckpointSigner({ kind: "stand-in-ed25519", keyFile: checkpointKeyFile }),
     deploymentsLinkEnvironment(deploymentsConfig),
+    linkConsole(devConsoleSettings(options.port)),
   );
   return { config, deploymentsConfig };
 }
@@ -144,7 +147,9 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   await ensureTable(localClient(dynamo.endpoint), tableName);
 
   const issuer = loadDevIssuer(dataDir);
-  const server = createGateway({ root: REPO_ROOT, baseDomain: BASE_DOMAIN, jwks: issuer.jwks });
+  // The console is built on first start (and again when its sources change), before any request.
+  process.env.BULKHEAD_CONSOLE_ASSETS = await consoleAssets();
+  const server = createGateway({ root: REPO_ROOT, baseDomain: BASE_DOMAIN, jwks: issuer.jwks, signIn: devSignIn(issuer, BASE_DOMAIN) });
   await new Promise<void>((ready, fail) => {
     server.once("error", fail);
     server.listen(options.port ?? 4000, "127.0.0.1", ready);

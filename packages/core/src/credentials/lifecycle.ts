@@ -7,9 +7,10 @@ import type { KekRef, KeyStore } from "./key-store.ts";
  * the app item exists, so a failure leaves no half-made app; deletion destroys the KEK before
  * any item goes, so whatever a crash leaves behind can no longer be decrypted.
  */
-export async function provisionCredentialStore(keys: KeyStore, ref: KekRef): Promise<void> {
+export async function provisionCredentialStore(keys: KeyStore, ref: KekRef): Promise<{ kekVersion: string }> {
   const kek = await keys.create(ref, randomUUID());
   logger.info("credential store provisioned", { app: ref.app, kekVersion: kek.version, keyStore: keys.kind });
+  return { kekVersion: kek.version };
 }
 
 /** Undoes a provision whose app was never written. The store wrapped nothing, so no recovery window. */

@@ -268,17 +268,20 @@ class AppRotation {
       ExpressionAttributeValues: { ":promotion": { version, at }, ":owner": this.owner },
     });
     await this.keyStore.promote(this.ref, version);
-    await this.recordRotation(at);
+    await this.recordRotation(at, version);
     return at;
   }
 
-  /** The rotation time on the app, which is also its place in the KEK-rotation index. */
-  async recordRotation(at: string): Promise<void> {
+  /**
+   * The rotation time on the app, which is also its place in the KEK-rotation index, and the
+   * version it made current (the app's read model shows both).
+   */
+  async recordRotation(at: string, version: string): Promise<void> {
     await this.update({
-      UpdateExpression: `SET ${TABLE_SCHEMA.indexes.kekRotation.sortKey} = :at`,
+      UpdateExpression: `SET ${TABLE_SCHEMA.indexes.kekRotation.sortKey} = :at, kekVersion = :version`,
       ConditionExpression: "#lease.#owner = :owner",
       ExpressionAttributeNames: { "#lease": LEASE["#lease"], "#owner": LEASE["#owner"] },
-      ExpressionAttributeValues: { ":at": at, ":owner": this.owner },
+      ExpressionAttributeValues: { ":at": at, ":version": version, ":owner": this.owner },
     });
   }
 
@@ -310,7 +313,7 @@ class AppRotation {
       outcome = "resumed";
       stages = stagesOf(await this.keyStore.describe(this.ref));
     } else if (app.kekPromotion?.version === stages.current && rotatedAt !== app.kekPromotion.at) {
-      await this.recordRotation(app.kekPromotion.at);
+      await this.recordRotation(app.kekPromotion.at, app.kekPromotion.version);
       rotatedAt = app.kekPromotion.at;
     }
 

@@ -104,6 +104,29 @@ export function functionRole(input: FunctionRoleInput): RoleDocuments {
   };
 }
 
+/** The console's function id: its names come from platformNames like a route's. */
+export const CONSOLE_FUNCTION_ID = "console.assets";
+
+/**
+ * The console's function serves files it carries and reads no table, key or secret: it may write
+ * its own log group and nothing else.
+ */
+export function consoleFunctionRole(location: AwsLocation, platform: PlatformNames): RoleDocuments {
+  const logGroup = platform.functionLogGroup(CONSOLE_FUNCTION_ID);
+  const name = platform.functionRole(CONSOLE_FUNCTION_ID);
+  return {
+    kind: "role",
+    name,
+    arn: arn.role(location, name),
+    description: "Function serving the console's static files",
+    policy: policyDocument([
+      { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [arn.logStreams(location, logGroup)] },
+    ]),
+    trust: lambdaTrust(),
+    sessionTags: [],
+  };
+}
+
 /** The artifact bucket's resource policy: TLS 1.2 or later, on every request, from everyone. */
 export function artifactBucketPolicy(location: AwsLocation, bucket: string): PolicyDocument {
   const resources = [arn.bucket(location, bucket), `${arn.bucket(location, bucket)}/*`];

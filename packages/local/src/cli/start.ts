@@ -20,6 +20,7 @@ try {
   console.log(`
 Data: ${values.memory ? "in memory (throwaway)" : dataDir}. Orgs "acme" and "globex" are seeded.
 DynamoDB Local: ${offline.dynamoEndpoint} (table "${offline.config.tableName}").
+Console: ${org}/console/ (each org's host; the dev issuer's sign-in form picks org, sub and role).
 KEK rotation runs every ${rotationIntervalSeconds || "—"} s (ROTATION_INTERVAL_SECONDS; ROTATION_DAYS=${process.env.ROTATION_DAYS ?? 30}).
 Deployments stuck past their workflow's limit are failed at start and every ${sweepIntervalSeconds || "—"} s (SWEEP_INTERVAL_SECONDS).
 Try:
