@@ -96,7 +96,8 @@ export function deploymentWorkflow(stage: Stage, links: Links) {
     // IAM refuses a trust policy naming a role that does not exist yet.
     { dependsOn: [deployer.fn] });
   // The apply task reads each release's artifact through it; no deploy target reads the bucket.
-  new aws.iam.Role("ArtifactReaderRole", roleArgs(artifactReaderRole(input)), { dependsOn: [deployer.fn] });
+  const artifactReader = artifactReaderRole(input);
+  new aws.iam.Role("ArtifactReaderRole", roleArgs(artifactReader), { dependsOn: [deployer.fn] });
 
   const machineRole = new aws.iam.Role("DeploymentMachineRole", roleArgs(deploymentMachineRole(input)));
   const resources = Object.fromEntries(

@@ -772,8 +772,8 @@ describe("what a first deploy would refuse", () => {
       }
     }
     expect([...early]).toEqual([]);
-    // The check reaches the two trust policies that name the stage's own roles.
-    expect([...naming].sort()).toEqual(["HostedDeployRole", "TenantDataRole"]);
+    // The check reaches the three trust policies that name the stage's own roles.
+    expect([...naming].sort()).toEqual(["ArtifactReaderRole", "HostedDeployRole", "TenantDataRole"]);
   });
 
   it("derives every ARN's partition from the region: stages in aws-cn and aws-us-gov declare no other", async () => {

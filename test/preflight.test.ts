@@ -24,6 +24,9 @@ const ENV = {
   BULKHEAD_AUTH_ISSUER: ISSUER,
   BULKHEAD_AUTH_AUDIENCE: "bulkhead-api",
   BULKHEAD_AUTH_JWKS_URI: JWKS_URI,
+  BULKHEAD_CONSOLE_CLIENT_ID: "bulkhead-console",
+  BULKHEAD_AUTH_AUTHORIZATION_ENDPOINT: "https://id.example.com/authorize",
+  BULKHEAD_AUTH_TOKEN_ENDPOINT: "https://id.example.com/oauth/token",
 };
 const CURSOR_KEY = "k7Qm2vR9xLp4Ws8Nz1Bc6Hd3Jf5Tg0YaUe+oIiOq/Ps=";
 const EXTERNAL_ID = "3f9c2a7e1b4d8f60a5c3e9b2d7f1a4c8e6b0d3f5a9c2e7b1";
