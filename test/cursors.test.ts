@@ -19,7 +19,7 @@ beforeAll(async () => {
   for (const name of ["one", "two"]) {
     expect((await api.call(host, "PUT", `/v1/apps/${app}/credentials/${name}`, { token: owner, body: { value: `v-${name}` } })).status).toBe(200);
   }
-  putSource(api, "acme", app, "v1");
+  await putSource(api, "acme", app, "v1");
   for (const key of ["first", "second"]) expect((await startDeployment(api, "acme", app, undefined, { "idempotency-key": key })).status).toBe(202);
   for (const name of ["t1", "t2"]) {
     expect((await api.call(host, "POST", "/v1/targets", { token: owner, body: byoiTarget("acme", name) })).status).toBe(201);

@@ -79,7 +79,7 @@ const viewerSub = (org: string) => `viewer-of-${org}`;
 const newDeployment = async (api: SampleApi, org: string): Promise<{ appId: string; id: string }> => {
   const owner = api.tokens.member(org, "owner");
   const app = expectStatus(await api.call(api.orgHost(org), "POST", "/v1/apps", { token: owner, body: { name: `matrix-${org}`, build: { command: "sleep 20" } } }), 201);
-  putSource(api, org, app.json.id, "v1");
+  await putSource(api, org, app.json.id, "v1");
   const deployment = expectStatus(await api.call(api.orgHost(org), "POST", `/v1/apps/${app.json.id}/deployments`, { token: owner, body: { source: { ref: "v1" } } }), 202);
   return { appId: app.json.id, id: deployment.json.id };
 };
@@ -118,6 +118,15 @@ export const samples: Record<RouteId, Sample> = {
   "apps.rotate": async (api, org) => {
     const app = await newCredential(api, org, "rotated");
     return { path: `/v1/apps/${app}/rotate`, app };
+  },
+  "sources.create": async (api, org) => {
+    const app = await newApp(api, org);
+    return { path: `/v1/apps/${app}/sources`, body: { ref: "matrix", sha256: "a".repeat(64), size: 10 }, app };
+  },
+  "sources.list": async (api, org) => {
+    const app = await newApp(api, org);
+    await putSource(api, org, app, "listed");
+    return { path: `/v1/apps/${app}/sources`, app };
   },
   "credentials.list": async (api, org) => {
     const app = await newCredential(api, org, "listed");

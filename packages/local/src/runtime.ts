@@ -14,8 +14,11 @@ import { createOrg, readOrg } from "@bulkhead/core/orgs";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
 import { createGateway } from "./gateway.ts";
 import { DEV_ISSUER, loadDevIssuer, type DevIssuer } from "./issuer.ts";
+import { linkSources, SOURCE_UPLOAD_DEFAULTS, type SourcesConfig } from "@bulkhead/core/sources/config";
+import { localObjectStore, serveObjectStore } from "./standins/object-store.ts";
 import {
-  offlineDeploymentsConfig, startOfflineDeployments, type OfflineDeployments, type OfflineWorkflowOptions,
+  OFFLINE_ARTIFACT_BUCKET, OFFLINE_REGION, offlineDeploymentsConfig, startOfflineDeployments, type OfflineDeployments,
+  type OfflineWorkflowOptions,
 } from "./workflows/offline-deployments.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -37,6 +40,10 @@ export type OfflineOptions = {
   workflows?: OfflineWorkflowOptions;
   /** Run the KEK-rotation job every this many milliseconds (the offline stand-in for its cron). */
   rotationIntervalMs?: number;
+  /** Source uploads' size cap and form lifetime (default SOURCE_UPLOAD_DEFAULTS). */
+  sourceUploads?: Partial<Pick<SourcesConfig, "maxBytes" | "uploadSeconds">>;
+  /** The object store stand-in's loopback port; default: any free one. */
+  objectStorePort?: number;
 };
 
 export type Offline = {
@@ -49,6 +56,9 @@ export type Offline = {
   keyStoreDirectory: string;
   dynamoEndpoint: string;
   deployments: OfflineDeployments;
+  /** Where the object store stand-in serves presigned POST forms. */
+  objectStoreUrl: string;
+  sources: SourcesConfig;
   stop: () => Promise<void>;
 };
 
@@ -79,7 +89,9 @@ export function findRunningInstance(dataDir: string): RunningInstance | undefine
  * Exports the `SST_RESOURCE_*` variables (and the local AWS settings) a deployed function would
  * see, pointing at this machine's DynamoDB Local and key store stand-in. Returns the config.
  */
-export function linkOffline(options: { dataDir: string; tableName: string; dynamoEndpoint: string; keyStoreDirectory: string; port: number }) {
+export function linkOffline(options: {
+  dataDir: string; tableName: string; dynamoEndpoint: string; keyStoreDirectory: string; port: number; sources?: SourcesConfig;
+}) {
   const config: Config = {
     tableName: options.tableName,
     baseDomain: BASE_DOMAIN,
@@ -99,6 +111,7 @@ export function linkOffline(options: { dataDir: string; tableName: string; dynam
     linkKeyStore({ kind: "offline-stand-in", directory: options.keyStoreDirectory }),
     linkCheckpointSigner({ kind: "stand-in-ed25519", keyFile: checkpointKeyFile }),
     deploymentsLinkEnvironment(deploymentsConfig),
+    options.sources ? linkSources(options.sources) : {},
   );
   return { config, deploymentsConfig };
 }
@@ -141,7 +154,18 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
 
   // The key store stand-in lives beside DynamoDB's files; a throwaway store gets throwaway keys.
   const keyStoreDirectory = options.memory ? mkdtempSync(join(tmpdir(), "bulkhead-keystore-")) : join(dataDir, "keystore");
-  const { config, deploymentsConfig } = linkOffline({ dataDir, tableName, dynamoEndpoint: dynamo.endpoint, keyStoreDirectory, port });
+  // The object store's HTTP face: presigned source uploads land where the build stand-in reads them.
+  const objectStore = await serveObjectStore({
+    store: localObjectStore(join(dataDir, "objects")),
+    buckets: [OFFLINE_ARTIFACT_BUCKET],
+    region: OFFLINE_REGION,
+    credentials: { [LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID]: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+    port: options.objectStorePort,
+  });
+  const sources: SourcesConfig = {
+    bucket: OFFLINE_ARTIFACT_BUCKET, region: OFFLINE_REGION, ...SOURCE_UPLOAD_DEFAULTS, ...options.sourceUploads, endpoint: objectStore.url,
+  };
+  const { config, deploymentsConfig } = linkOffline({ dataDir, tableName, dynamoEndpoint: dynamo.endpoint, keyStoreDirectory, port, sources });
   const deployments = await startOfflineDeployments({
     root: REPO_ROOT, dataDir, config: deploymentsConfig, deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN, ...options.workflows,
   });
@@ -163,11 +187,14 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     keyStoreDirectory,
     dynamoEndpoint: dynamo.endpoint,
     deployments,
+    objectStoreUrl: objectStore.url,
+    sources,
     stop: async () => {
       await stopRotation();
       if (findRunningInstance(dataDir)?.pid === process.pid) rmSync(runningFile(dataDir), { force: true });
       await new Promise((done) => server.close(done));
       server.closeAllConnections();
+      await objectStore.close();
       await deployments.stop();
       await dynamo.stop();
     },
