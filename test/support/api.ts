@@ -8,7 +8,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { inject } from "vitest";
 import { gatewayClient } from "../../packages/local/src/client.ts";
 import { localClient } from "../../packages/local/src/dynamodb.ts";
-import { startOffline, type Offline } from "../../packages/local/src/runtime.ts";
+import { startOffline, type Offline, type OfflineOptions } from "../../packages/local/src/runtime.ts";
 import type { OfflineWorkflowOptions } from "../../packages/local/src/workflows/offline-deployments.ts";
 
 export type { CallOptions, Reply } from "../../packages/local/src/client.ts";
@@ -20,7 +20,7 @@ export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
  * Workflows run with the production definition; offline only the pauses shrink: retries wait a
  * few ms and each test's build sandboxes live in a directory of their own.
  */
-export async function startTestApi(options: { workflows?: OfflineWorkflowOptions } = {}) {
+export async function startTestApi(options: { workflows?: OfflineWorkflowOptions; sourceUploads?: OfflineOptions["sourceUploads"] } = {}) {
   const sandboxRoot = mkdtempSync(join(tmpdir(), "bulkhead-sandboxes-"));
   const offline: Offline = await startOffline({
     dataDir: mkdtempSync(join(tmpdir(), "bulkhead-test-")),
@@ -28,6 +28,7 @@ export async function startTestApi(options: { workflows?: OfflineWorkflowOptions
     tableName: `t-${randomUUID()}`,
     port: 0,
     workflows: { retryDelayMs: 5, sandboxRoot, ...options.workflows },
+    sourceUploads: options.sourceUploads,
   });
   const raw = localClient(offline.dynamoEndpoint);
   const db = DynamoDBDocumentClient.from(raw);

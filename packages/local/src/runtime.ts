@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { ensureStandInCheckpointKey } from "@bulkhead/core/audit/stand-in-signer";
 import { linkCheckpointSigner, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
 import { deploymentsLinkEnvironment } from "@bulkhead/core/deployments/config";
@@ -15,7 +15,8 @@ import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dyn
 import { createGateway } from "./gateway.ts";
 import { DEV_ISSUER, loadDevIssuer, type DevIssuer } from "./issuer.ts";
 import { linkSources, SOURCE_UPLOAD_DEFAULTS, type SourcesConfig } from "@bulkhead/core/sources/config";
-import { localObjectStore, serveObjectStore } from "./standins/object-store.ts";
+import { localObjectStore, serveObjectStore, type ObjectCreated } from "./standins/object-store.ts";
+import { lambdaContext } from "./lambda-context.ts";
 import {
   OFFLINE_ARTIFACT_BUCKET, OFFLINE_REGION, offlineDeploymentsConfig, startOfflineDeployments, type OfflineDeployments,
   type OfflineWorkflowOptions,
@@ -25,6 +26,8 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..
 export const BASE_DOMAIN = "localhost";
 /** Offline stand-in for the platform's deployer role (no AWS account offline): only ever printed in trust policies. */
 export const OFFLINE_DEPLOYER_ROLE_ARN = "arn:aws:iam::000000000000:role/bulkhead-deployer";
+/** The handler of the artifact bucket's ObjectCreated notification for source ZIPs. */
+export const SOURCE_UPLOADED_HANDLER = "functions/src/jobs/source-uploaded.ts";
 export const SEED_ORGS = [{ slug: "acme", name: "Acme Corp" }, { slug: "globex", name: "Globex" }];
 
 export type OfflineOptions = {
@@ -116,6 +119,29 @@ export function linkOffline(options: {
   return { config, deploymentsConfig };
 }
 
+/**
+ * The offline stand-in for the bucket's event notification: the same handler the cloud's
+ * ObjectCreated notification invokes, with the S3 event it would receive (keys URL-encoded).
+ */
+async function notifySourceUploaded(created: ObjectCreated): Promise<void> {
+  const { handler } = await import(pathToFileURL(join(REPO_ROOT, SOURCE_UPLOADED_HANDLER)).href);
+  await handler({
+    Records: [{
+      eventVersion: "2.1",
+      eventSource: "aws:s3",
+      awsRegion: OFFLINE_REGION,
+      eventTime: new Date().toISOString(),
+      eventName: "ObjectCreated:Post",
+      responseElements: { "x-amz-request-id": created.requestId, "x-amz-id-2": created.requestId },
+      s3: {
+        s3SchemaVersion: "1.0",
+        bucket: { name: created.bucket, arn: `arn:aws:s3:::${created.bucket}` },
+        object: { key: encodeURIComponent(created.key).replaceAll("%2F", "/"), size: created.size, eTag: created.eTag.replaceAll('"', "") },
+      },
+    }],
+  }, lambdaContext("bulkhead-offline-source-uploaded", created.requestId));
+}
+
 /** The offline stand-in for the rotation job's cron: one run at a time, every `intervalMs`. */
 function scheduleRotation(intervalMs: number) {
   let running: Promise<unknown> | undefined;
@@ -161,6 +187,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     region: OFFLINE_REGION,
     credentials: { [LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID]: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
     port: options.objectStorePort,
+    onObjectCreated: notifySourceUploaded,
   });
   const sources: SourcesConfig = {
     bucket: OFFLINE_ARTIFACT_BUCKET, region: OFFLINE_REGION, ...SOURCE_UPLOAD_DEFAULTS, ...options.sourceUploads, endpoint: objectStore.url,

@@ -39,7 +39,7 @@ export function localObjectStore(root: string): LocalObjectStore {
 }
 
 /** What S3 would send an event notification about: an object the POST form created. */
-export type ObjectCreated = { bucket: string; key: string; size: number; eTag: string; sha256: string };
+export type ObjectCreated = { bucket: string; key: string; size: number; eTag: string; sha256: string; requestId: string };
 
 export type ObjectStoreServerOptions = {
   store: LocalObjectStore;
@@ -83,7 +83,7 @@ export async function serveObjectStore(options: ObjectStoreServerOptions): Promi
       req.resume();
       return answer({ status: 412, code: "PreconditionFailed", message: "Bucket POST must be of the enclosure-type multipart/form-data" });
     }
-    receiveUpload(req, { ...options, bucket, incoming }).then(
+    receiveUpload(req, { ...options, bucket, incoming, requestId }).then(
       async (outcome) => {
         if ("refusal" in outcome) return answer(outcome.refusal);
         const { created } = outcome;
@@ -125,7 +125,7 @@ type Outcome = { created: ObjectCreated } | { refusal: S3Refusal };
 /** Reads the form: fields first, then the one file; fields after the file are ignored, as by S3. */
 function receiveUpload(
   req: IncomingMessage,
-  options: ObjectStoreServerOptions & { bucket: string; incoming: string },
+  options: ObjectStoreServerOptions & { bucket: string; incoming: string; requestId: string },
 ): Promise<Outcome> {
   return new Promise((settle, fail) => {
     const fields = new Map<string, string>();
@@ -170,7 +170,7 @@ function receiveUpload(
 async function storeFile(
   file: Readable,
   form: AcceptedForm,
-  options: ObjectStoreServerOptions & { bucket: string; incoming: string },
+  options: ObjectStoreServerOptions & { bucket: string; incoming: string; requestId: string },
 ): Promise<Outcome> {
   let target: string;
   try {
@@ -200,7 +200,7 @@ async function storeFile(
     if (refusal) return { refusal };
     mkdirSync(dirname(target), { recursive: true });
     renameSync(temporary, target);
-    return { created: { bucket: options.bucket, key: form.key, size, eTag: `"${md5.digest("hex")}"`, sha256: digest } };
+    return { created: { bucket: options.bucket, key: form.key, size, eTag: `"${md5.digest("hex")}"`, sha256: digest, requestId: options.requestId } };
   } finally {
     out.destroy();
     rmSync(temporary, { force: true });
