@@ -25,6 +25,8 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
   "deployments.create": ["Deployments", "HostedTargetExternalId"],
   "deployments.cancel": ["Deployments", "HostedTargetExternalId"],
   "deployments.list": ["CursorKey"],
+  "sources.create": ["Sources"],
+  "sources.list": ["CursorKey"],
   "targets.create": ["Deployer"],
   "targets.list": ["CursorKey"],
   "grants.list": ["CursorKey"],
@@ -39,12 +41,13 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
  * into statements on one resource each). Credential routes reach Secrets Manager through the
  * tenant data role, so they need nothing here.
  */
-type RouteCalls = { checkpointKey?: "read" | "sign"; deploymentExecutions?: FunctionCalls["deploymentExecutions"] };
+type RouteCalls = { checkpointKey?: "read" | "sign"; deploymentExecutions?: FunctionCalls["deploymentExecutions"]; sourceUploads?: boolean };
 const ROUTE_CALLS: Partial<Record<RouteId, RouteCalls>> = {
   "audit.verify": { checkpointKey: "sign" }, // verifies, then checkpoints the verified head
   "audit.checkpoints": { checkpointKey: "read" }, // lists checkpoints with the public key
   "deployments.create": { deploymentExecutions: ["start"] },
   "deployments.cancel": { deploymentExecutions: ["stop"] },
+  "sources.create": { sourceUploads: true }, // signs the presigned POST of one source ZIP
 };
 
 const linkNamesOf = (route: Pick<RouteDef, "id">): LinkName[] => [
@@ -93,7 +96,7 @@ export function routeFunctions(stage: Stage, links: Links, checkpointKey: Checkp
     const wanted = ROUTE_CALLS[route.id as RouteId] ?? {};
     const roleWith = (calls: FunctionCalls) =>
       functionRole({ location: stage.location, platform: stage.platform, routeId: route.id, access: functionAccess(route), calls });
-    const base = { deploymentExecutions: wanted.deploymentExecutions };
+    const base = { deploymentExecutions: wanted.deploymentExecutions, sourceUploads: wanted.sourceUploads };
     // The key's ARN is known only once KMS made it.
     const role: $util.Input<RoleDocuments> = wanted.checkpointKey
       ? checkpointKey.arn.apply((keyArn) => roleWith({ ...base, checkpointKey: { arn: keyArn, sign: wanted.checkpointKey === "sign" } }))

@@ -139,7 +139,7 @@ describe("the route table in infra", () => {
     expect(linked).toEqual(reached);
     // The cursor secret is reachable from the paginated listings only.
     expect(Object.entries(linked).filter(([, names]) => names.includes("CursorKey")).map(([id]) => id).sort())
-      .toEqual(["apps.list", "audit.checkpoints", "audit.export", "audit.list", "credentials.list", "deployments.list", "grants.list", "targets.list"]);
+      .toEqual(["apps.list", "audit.checkpoints", "audit.export", "audit.list", "credentials.list", "deployments.list", "grants.list", "sources.list", "targets.list"]);
   });
 });
 
@@ -203,14 +203,14 @@ describe("IAM in infra", () => {
     expect(resolved(tenant.args).name).toBe(platform.tenantDataRole);
   });
 
-  it("gives each route only the calls its code makes: KMS on the checkpoint key, Step Functions on the deployment machine", () => {
+  it("gives each route only the calls its code makes: KMS on the checkpoint key, Step Functions on the deployment machine, S3 on source ZIPs", () => {
     const keyArn = declared.standIns.one("aws:kms:Key", "AuditCheckpointSigningKey").instance.arn.value;
     const machineArn = arn.stateMachine(location, platform.deploymentStateMachine);
     const extra: Record<string, unknown[]> = {};
     for (const route of routes) {
       const fn = declared.standIns.of("sst:aws:Function").find((f) => f.args.name === platform.functionName(route.id))!;
       const [policy] = policiesOf(functionRoleArgs(fn));
-      const statements = policy!.Statement.filter((s) => s.Action?.some((a) => a.startsWith("kms:") || a.startsWith("states:") || a.startsWith("secretsmanager:")));
+      const statements = policy!.Statement.filter((s) => s.Action?.some((a) => a.startsWith("kms:") || a.startsWith("states:") || a.startsWith("secretsmanager:") || a.startsWith("s3:")));
       if (statements.length) extra[route.id] = statements.map((s) => ({ Action: s.Action, Resource: s.Resource }));
     }
     expect(extra).toEqual({
@@ -218,6 +218,7 @@ describe("IAM in infra", () => {
       "audit.checkpoints": [{ Action: ["kms:GetPublicKey"], Resource: [keyArn] }],
       "deployments.create": [{ Action: ["states:StartExecution"], Resource: [machineArn] }],
       "deployments.cancel": [{ Action: ["states:StopExecution"], Resource: [`arn:aws:states:${REGION}:${ACCOUNT}:execution:${platform.deploymentStateMachine}:*`] }],
+      "sources.create": [{ Action: ["s3:PutObject"], Resource: [`arn:aws:s3:::${platform.artifactBucket}/*/*/sources/*.zip`] }],
     });
   });
 
