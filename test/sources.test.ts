@@ -177,7 +177,10 @@ describe("the object store stand-in refuses what S3 would refuse", () => {
 
   it("bytes other than the announced checksum: 400 BadDigest", async () => {
     const { upload } = await issue(appId, "mismatch", zipOf({ "a.txt": "announced" }));
-    await expectRefused(await refusalOf(upload, zipOf({ "a.txt": "sent instead" })), 400, "BadDigest", "The SHA256 you specified did not match the calculated checksum.", "mismatch");
+    const refusal = await refusalOf(upload, zipOf({ "a.txt": "sent instead" }));
+    await expectRefused(refusal, 400, "BadDigest", "The SHA256 you specified did not match the calculated checksum.", "mismatch");
+    // What the CLIs print.
+    expect(refusal!.message).toBe("the object store refused the upload (400 BadDigest): The SHA256 you specified did not match the calculated checksum.");
   });
 
   it("another key than the signed one (another app's, another org's): 403 policy condition failed", async () => {

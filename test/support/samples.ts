@@ -160,7 +160,11 @@ export const samples: Record<RouteId, Sample> = {
   "audit.verify": async () => ({ path: "/v1/audit/verify" }),
   "audit.export": async () => ({ path: "/v1/audit/export?limit=50" }),
   "audit.checkpoints": async () => ({ path: "/v1/audit/checkpoints" }),
-  "deployments.create": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}/deployments`, body: { source: { ref: "v1" } } }),
+  "deployments.create": async (api, org) => {
+    const app = await newApp(api, org);
+    await putSource(api, org, app, "v1");
+    return { path: `/v1/apps/${app}/deployments`, body: { source: { ref: "v1" } }, app };
+  },
   "deployments.list": async (api, org) => ({ path: `/v1/apps/${(await newDeployment(api, org)).appId}/deployments` }),
   "deployments.get": async (api, org) => {
     const { appId, id } = await newDeployment(api, org);
