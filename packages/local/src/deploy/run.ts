@@ -18,7 +18,7 @@ export async function uploadSource(options: Pick<DeployOptions, "api" | "appId" 
   if (!existsSync(options.dir) || !statSync(options.dir).isDirectory()) throw new Error(`--dir ${options.dir} is not a directory`);
   const archive = archiveDirectory(options.dir);
   const ref = options.ref ?? defaultRef(archive.sha256);
-  io.out.write(`Packed ${archive.files} files of ${options.dir} into ${kib(archive.zip.length)} (sha256 ${archive.sha256})\n`);
+  io.out.write(`Packed ${archive.files} file${archive.files === 1 ? "" : "s"} of ${options.dir} into ${kib(archive.zip.length)} (sha256 ${archive.sha256})\n`);
   for (const skipped of archive.skipped) io.out.write(`  skipped symbolic link ${skipped}\n`);
   const { upload } = await createSource(options.api, options.appId, { ref, sha256: archive.sha256, size: archive.zip.length });
   const bar = io.isTTY ? new SingleBar({ format: "Uploading {bar} {percentage}% | {value}/{total} bytes", stream: io.err as NodeJS.WriteStream }) : undefined;
