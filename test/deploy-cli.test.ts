@@ -1,6 +1,7 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
@@ -80,6 +81,32 @@ describe("npm run deploy", () => {
     const run = await deployCli(["--app", appId, "--dir", join(REPO_ROOT, "examples/hello"), "--token", developerToken()], { BULKHEAD_ORG: "acme" });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Uploaded source "\d{8}t\d{6}z-[0-9a-f]{12}"/);
+  });
+
+  it("shows the build's log while it runs: the build waits until the CLI has printed its first line", async () => {
+    // The build blocks on a file in its sandbox, which this test creates only once the CLI printed the line.
+    const appId = await newApp(api, "acme", { command: "echo live-one; until [ -f ../go ]; do sleep 0.05; done; echo live-two" });
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "packages/local/src/cli/deploy.ts"),
+      "--org", "acme", "--app", appId, "--dir", join(REPO_ROOT, "examples/hello")], {
+      cwd: REPO_ROOT, env: { PATH: process.env.PATH!, PORT: String(api.offline.port), BULKHEAD_TOKEN: developerToken() },
+    });
+    let stdout = "";
+    let released = false;
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk;
+      const id = /Deployment ([0-9A-Z]{26})/.exec(stdout)?.[1];
+      if (!released && id && stdout.includes("  | live-one")) {
+        released = true;
+        const sandbox = readdirSync(api.sandboxRoot).find((name) => name.startsWith(`${id}-`))!;
+        writeFileSync(join(api.sandboxRoot, sandbox, "go"), "");
+      }
+    });
+    const [code] = await once(child, "close");
+    expect(code, stdout).toBe(0);
+    expect(released).toBe(true);
+    expect(stdout.indexOf("  | live-one")).toBeGreaterThan(stdout.indexOf(" BUILDING\n"));
+    expect(stdout.indexOf("  | live-two")).toBeGreaterThan(stdout.indexOf("  | live-one"));
+    expect(stdout.split("  | live-one").length, "each line once").toBe(2);
   });
 
   it("a failing build exits 1 with the workflow's reason", async () => {

@@ -203,14 +203,14 @@ describe("IAM in infra", () => {
     expect(resolved(tenant.args).name).toBe(platform.tenantDataRole);
   });
 
-  it("gives each route only the calls its code makes: KMS on the checkpoint key, Step Functions on the deployment machine, S3 on source ZIPs", () => {
+  it("gives each route only the calls its code makes: KMS on the checkpoint key, Step Functions on the deployment machine, S3 on source ZIPs, build logs", () => {
     const keyArn = declared.standIns.one("aws:kms:Key", "AuditCheckpointSigningKey").instance.arn.value;
     const machineArn = arn.stateMachine(location, platform.deploymentStateMachine);
     const extra: Record<string, unknown[]> = {};
     for (const route of routes) {
       const fn = declared.standIns.of("sst:aws:Function").find((f) => f.args.name === platform.functionName(route.id))!;
       const [policy] = policiesOf(functionRoleArgs(fn));
-      const statements = policy!.Statement.filter((s) => s.Action?.some((a) => a.startsWith("kms:") || a.startsWith("states:") || a.startsWith("secretsmanager:") || a.startsWith("s3:")));
+      const statements = policy!.Statement.filter((s) => s.Action?.some((a) => a.startsWith("kms:") || a.startsWith("states:") || a.startsWith("secretsmanager:") || a.startsWith("s3:") || /^logs:(?:Get|Describe|Filter)/.test(a)));
       if (statements.length) extra[route.id] = statements.map((s) => ({ Action: s.Action, Resource: s.Resource }));
     }
     expect(extra).toEqual({
@@ -218,6 +218,7 @@ describe("IAM in infra", () => {
       "audit.checkpoints": [{ Action: ["kms:GetPublicKey"], Resource: [keyArn] }],
       "deployments.create": [{ Action: ["states:StartExecution"], Resource: [machineArn] }],
       "deployments.cancel": [{ Action: ["states:StopExecution"], Resource: [`arn:aws:states:${REGION}:${ACCOUNT}:execution:${platform.deploymentStateMachine}:*`] }],
+      "deployments.get": [{ Action: ["logs:DescribeLogStreams", "logs:GetLogEvents"], Resource: [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/bulkhead/*/build`, `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/bulkhead/*/build:*`] }],
       "sources.create": [{ Action: ["s3:PutObject"], Resource: [`arn:aws:s3:::${platform.artifactBucket}/*/*/sources/*.zip`] }],
     });
   });

@@ -4,7 +4,9 @@ import type { Principal } from "../auth/principal.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
+import { appNames, appScope } from "../iam/names.ts";
 import { findSource } from "../sources/service.ts";
+import { buildLogExcerpt } from "./build-log.ts";
 import { port } from "./ports.ts";
 import {
   createDeployment, getDeploymentRecord, noteExecution, toDeployment, transition, TransitionRefused, type Deployment,
@@ -63,8 +65,16 @@ export async function startDeployment(table: TenantTable, request: StartRequest)
   return { deployment: toDeployment(deployment), replayed };
 }
 
+/**
+ * The deployment; while it builds, with the build's log so far (the excerpt is recorded only when
+ * the build ends), so a client can follow it. The log group is the app's own (appNames), named
+ * from the host's org and the validated app id.
+ */
 export async function getDeployment(table: TenantTable, appId: string, deploymentId: string): Promise<Deployment> {
-  return toDeployment(await getDeploymentRecord(table, appId, deploymentId));
+  const deployment = toDeployment(await getDeploymentRecord(table, appId, deploymentId));
+  if (deployment.status !== "BUILDING") return deployment;
+  const live = await buildLogExcerpt(appNames(appScope({ org: table.org, app: appId })).buildLogGroup, deploymentId);
+  return live ? { ...deployment, buildLog: live } : deployment;
 }
 
 /**

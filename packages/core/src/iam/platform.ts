@@ -51,7 +51,17 @@ export type FunctionCalls = {
    * nothing else of the artifact bucket.
    */
   sourceUploads?: boolean;
+  /** Read build logs (deployments/cloud/logs.ts): deployments.get shows a running build's log. */
+  buildLogs?: boolean;
 };
+
+/** Read the apps' build logs, `/bulkhead/<org>/<app>/build` (names.ts appNames), and nothing else of CloudWatch Logs. */
+export const readBuildLogs = (l: AwsLocation): Statement => ({
+  Sid: "ReadBuildLogs",
+  Effect: "Allow",
+  Action: ["logs:DescribeLogStreams", "logs:GetLogEvents"],
+  Resource: [arn.logGroup(l, "/bulkhead/*/build"), arn.logStreams(l, "/bulkhead/*/build")],
+});
 
 /** Assume the tenant data role, tagging the session with exactly `org`: org routes and workflow tasks. */
 export function tenantDataAccess(l: AwsLocation, platform: PlatformNames): Statement[] {
@@ -83,6 +93,7 @@ function callStatements(l: AwsLocation, platform: PlatformNames, calls: Function
       Resource: [`${arn.bucket(l, platform.artifactBucket)}/${sourceObjectKey("*", "*", "*")}`],
     });
   }
+  if (calls.buildLogs) statements.push(readBuildLogs(l));
   return statements;
 }
 

@@ -46,16 +46,16 @@ export async function deploy(options: DeployOptions, io: Output) {
   let printedLog = "";
   for (;;) {
     const deployment = await getDeployment(options.api, options.appId, started.id);
+    if (deployment.status !== status) {
+      status = deployment.status;
+      io.out.write(`${new Date().toISOString()} ${status}\n`);
+    }
     const log: string = deployment.buildLog?.excerpt ?? "";
     if (log.length > printedLog.length) {
       // The excerpt is the log's tail: print what is new since the last poll.
       const fresh = log.startsWith(printedLog) ? log.slice(printedLog.length) : log;
       for (const line of fresh.split("\n").filter(Boolean)) io.out.write(`  | ${line}\n`);
       printedLog = log;
-    }
-    if (deployment.status !== status) {
-      status = deployment.status;
-      io.out.write(`${new Date().toISOString()} ${status}\n`);
     }
     if (TERMINAL.has(status)) return deployment;
     if (Date.now() > deadline) throw new Error(`deployment ${started.id} is still ${status} after ${options.timeoutMs / 1000} s`);
