@@ -4,6 +4,7 @@ import { strToU8, unzipSync, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postUploadForm, UploadRefused, type UploadForm } from "../packages/local/src/deploy/api.ts";
 import { send } from "../packages/local/src/deploy/http.ts";
+import { lambdaContext } from "../packages/local/src/lambda-context.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 import { newApp, putSource, startDeployment, waitForStatus } from "./support/deployments.ts";
 
@@ -246,6 +247,28 @@ describe("the object store stand-in refuses what S3 would refuse", () => {
     const { upload } = await issue(appId, "late", bytes);
     await new Promise((r) => setTimeout(r, UPLOAD_SECONDS * 1000 + 200));
     await expectRefused(await refusalOf(upload, bytes), 403, "AccessDenied", "Invalid according to Policy: Policy expired.", "late");
+  });
+});
+
+describe("the ObjectCreated notification handler", () => {
+  const event = (key: string, size = 10) => ({
+    Records: [{ eventTime: new Date().toISOString(), responseElements: { "x-amz-request-id": "REQ1" }, s3: { bucket: { name: "bulkhead-artifacts" }, object: { key, size } } }],
+  });
+  it("ignores artifacts, keys of no announced source and redeliveries; writes nothing for them", async () => {
+    const { handler } = await import("../functions/src/jobs/source-uploaded.ts");
+    const appId = await newApp(api, "acme");
+    await putSource(api, "acme", appId, "v1");
+    await waitForSourceStatus(appId, "v1", "uploaded");
+    const before = await api.dumpTable();
+    const outcomes = [
+      await handler(event(`acme/${appId}/01ARZ3NDEKTSV4RRFFQ69G5FAV/artifact.zip`) as never, lambdaContext("source-uploaded", "REQ1")),
+      await handler(event(`acme/${appId}/sources/never.zip`) as never, lambdaContext("source-uploaded", "REQ1")),
+      await handler(event(`acme/${appId}/sources/v1.zip`) as never, lambdaContext("source-uploaded", "REQ1")),
+      await handler(event(`acme/${appId}/sources/..%2Fx.zip`) as never, lambdaContext("source-uploaded", "REQ1")),
+      await handler(event("ORG%23acme/x/sources/v1.zip") as never, lambdaContext("source-uploaded", "REQ1")),
+    ];
+    expect(outcomes).toEqual(Array.from({ length: 5 }, () => ({ outcomes: ["ignored"] })));
+    expect(await api.dumpTable()).toEqual(before);
   });
 });
 

@@ -48,7 +48,7 @@ export type ObjectStoreServerOptions = {
   region: string;
   /** Access key id → secret key: the identities whose signatures it accepts. */
   credentials: Readonly<Record<string, string>>;
-  /** Called after an object is stored, like an S3 event notification (its failure does not fail the upload). */
+  /** Called once an object is stored, like an S3 event notification (its failure does not fail the upload). */
   onObjectCreated?: (event: ObjectCreated) => Promise<void> | void;
   port?: number;
 };
@@ -87,6 +87,13 @@ export async function serveObjectStore(options: ObjectStoreServerOptions): Promi
       async (outcome) => {
         if ("refusal" in outcome) return answer(outcome.refusal);
         const { created } = outcome;
+        // S3 notifies asynchronously; the stand-in notifies before it answers, so offline runs
+        // (tests, the bench's command counts) never see the notification's writes land later.
+        try {
+          await options.onObjectCreated?.(created);
+        } catch (error) {
+          console.error("object store stand-in: the object-created notification failed", error);
+        }
         res.writeHead(204, {
           etag: created.eTag,
           location: `http://${req.headers.host}/${bucket}/${encodeURI(created.key)}`,
@@ -94,11 +101,6 @@ export async function serveObjectStore(options: ObjectStoreServerOptions): Promi
           "x-amz-request-id": requestId,
         });
         res.end();
-        try {
-          await options.onObjectCreated?.(created);
-        } catch (error) {
-          console.error("object store stand-in: the object-created notification failed", error);
-        }
       },
       (error: unknown) => {
         console.error("object store stand-in: upload failed", error);
