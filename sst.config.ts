@@ -17,7 +17,7 @@ export default $config({
     const { auditCheckpointKey, links } = await import("./infra/links.ts");
     const { routeFunctions } = await import("./infra/functions.ts");
     const { deploymentWorkflow } = await import("./infra/workflows.ts");
-    const { scheduledJobs } = await import("./infra/jobs.ts");
+    const { scheduledJobs, sourceUploadNotifications } = await import("./infra/jobs.ts");
     const { auditSequencer } = await import("./infra/audit.ts");
     const { platformRoles } = await import("./infra/roles.ts");
     const { httpApi } = await import("./infra/api.ts");
@@ -30,8 +30,9 @@ export default $config({
     const functions = routeFunctions(stage, linked, checkpointKey);
     const workflow = deploymentWorkflow(stage, linked);
     const jobs = scheduledJobs(stage, linked);
+    const uploads = sourceUploadNotifications(stage, linked, data);
     const sequencer = auditSequencer(stage, linked, data, checkpointKey);
-    const roles = platformRoles(stage, functions, workflow, jobs, sequencer);
+    const roles = platformRoles(stage, functions, workflow, jobs, uploads, sequencer);
     const consoleFn = await consoleFunction(stage, linked);
     httpApi(stage, functions, consoleFn);
 

@@ -25,6 +25,8 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
   "deployments.create": ["Deployments", "HostedTargetExternalId"],
   "deployments.cancel": ["Deployments", "HostedTargetExternalId"],
   "deployments.list": ["CursorKey"],
+  "sources.create": ["Sources"],
+  "sources.list": ["CursorKey"],
   "targets.create": ["Deployer"],
   "targets.list": ["CursorKey"],
   "grants.list": ["CursorKey"],
@@ -40,7 +42,7 @@ const ROUTE_LINKS: Partial<Record<RouteId, readonly LinkName[]>> = {
  * into statements on one resource each). Credential routes reach Secrets Manager through the
  * tenant data role, so they need nothing here.
  */
-type RouteCalls = { checkpointKey?: "read" | "sign"; deploymentExecutions?: FunctionCalls["deploymentExecutions"] };
+type RouteCalls = { checkpointKey?: "read" | "sign"; deploymentExecutions?: FunctionCalls["deploymentExecutions"]; sourceUploads?: boolean; buildLogs?: boolean };
 const ROUTE_CALLS: Partial<Record<RouteId, RouteCalls>> = {
   // Only the audit sequencer signs (infra/audit.ts); these read the public key.
   "audit.verify": { checkpointKey: "read" },
@@ -48,6 +50,8 @@ const ROUTE_CALLS: Partial<Record<RouteId, RouteCalls>> = {
   "audit.checkpoints": { checkpointKey: "read" },
   "deployments.create": { deploymentExecutions: ["start"] },
   "deployments.cancel": { deploymentExecutions: ["stop"] },
+  "deployments.get": { buildLogs: true }, // a running build's log so far
+  "sources.create": { sourceUploads: true }, // signs the presigned POST of one source ZIP
 };
 
 const linkNamesOf = (route: Pick<RouteDef, "id">): LinkName[] => [
@@ -96,7 +100,7 @@ export function routeFunctions(stage: Stage, links: Links, checkpointKey: Checkp
     const wanted = ROUTE_CALLS[route.id as RouteId] ?? {};
     const roleWith = (calls: FunctionCalls) =>
       functionRole({ location: stage.location, platform: stage.platform, routeId: route.id, access: functionAccess(route), calls });
-    const base = { deploymentExecutions: wanted.deploymentExecutions };
+    const base = { deploymentExecutions: wanted.deploymentExecutions, sourceUploads: wanted.sourceUploads, buildLogs: wanted.buildLogs };
     // The key's ARN is known only once KMS made it.
     const role: $util.Input<RoleDocuments> = wanted.checkpointKey
       ? checkpointKey.arn.apply((keyArn) => roleWith({ ...base, checkpointKey: { arn: keyArn, sign: wanted.checkpointKey === "sign" } }))

@@ -1,8 +1,9 @@
 import { ROTATION_DEFAULTS } from "../packages/core/src/config.ts";
-import { DEPLOYMENT_SWEEP_JOB, deploymentSweepJobRole, kekRotationJobRole, KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
+import { DEPLOYMENT_SWEEP_JOB, deploymentSweepJobRole, kekRotationJobRole, KEK_ROTATION_JOB, SOURCE_UPLOADED_JOB, sourceUploadedJobRole } from "../packages/core/src/iam/jobs.ts";
 import { FUNCTION_DEFAULTS, ownRole } from "./functions.ts";
 import type { LinkName, Links } from "./links.ts";
 import type { Stage } from "./stage.ts";
+import type { Storage } from "./storage.ts";
 
 /**
  * What the job's code reads through `Resource`: the table's name (the index handle and each
@@ -19,6 +20,9 @@ const DEPLOYMENT_SWEEP_LINKS: readonly LinkName[] = ["Table", "TenantData"];
 export const DEPLOYMENT_SWEEP_HANDLER = "functions/src/jobs/sweep-deployments.handler";
 /** A stuck deployment is failed within this of passing its workflow's limit (plus the sweep's grace). */
 export const DEPLOYMENT_SWEEP_SCHEDULE = "rate(15 minutes)";
+/** The source-uploaded handler reads the table's name and assumes the tenant data role per org. */
+const SOURCE_UPLOADED_LINKS: readonly LinkName[] = ["Table", "TenantData"];
+export const SOURCE_UPLOADED_HANDLER = "functions/src/jobs/source-uploaded.handler";
 
 /**
  * Scheduled jobs, on EventBridge Scheduler. KEK rotation runs daily; it rotates only the apps
@@ -61,5 +65,37 @@ export function scheduledJobs(stage: Stage, links: Links) {
   });
   return { kekRotation: { cron: kekRotation, role }, deploymentSweep: { cron: deploymentSweep, role: sweepRole } };
 }
+
+/**
+ * The artifact bucket's ObjectCreated notification for source ZIPs (`<org>/<app>/sources/<ref>.zip`,
+ * by suffix and the handler's own key check): the handler marks the announced source uploaded.
+ * Offline, the object store stand-in invokes the same handler with the same event.
+ */
+export function sourceUploadNotifications(stage: Stage, links: Links, storage: Storage) {
+  const { location, platform } = stage;
+  const role = sourceUploadedJobRole({ location, platform });
+  const name = platform.jobFunction(SOURCE_UPLOADED_JOB);
+  const notification = storage.artifacts.notify({
+    notifications: [{
+      name: "SourceUploaded",
+      events: ["s3:ObjectCreated:*"],
+      // S3 filters by prefix and suffix only, and keys start with the org: artifacts
+      // (`<org>/<app>/<deployment>/artifact.zip`) also match, and the handler ignores them.
+      filterSuffix: ".zip",
+      function: {
+        ...FUNCTION_DEFAULTS,
+        name,
+        description: "Marks an announced source uploaded when S3 reports its object",
+        handler: SOURCE_UPLOADED_HANDLER,
+        timeout: "30 seconds",
+        link: SOURCE_UPLOADED_LINKS.map((link) => links[link]),
+        transform: { role: ownRole(role.name, role) },
+      },
+    }],
+  });
+  return { sourceUploaded: { notification, name, role } };
+}
+
+export type SourceUploadNotifications = ReturnType<typeof sourceUploadNotifications>;
 
 export type ScheduledJobs = ReturnType<typeof scheduledJobs>;

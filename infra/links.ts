@@ -1,6 +1,7 @@
 import { arn } from "../packages/core/src/iam/arn.ts";
 import { hostedDeployRoleName } from "../packages/core/src/iam/deploy.ts";
 import { BUILD_ROLE_PATH } from "../packages/core/src/iam/workflows.ts";
+import { SOURCE_UPLOAD_DEFAULTS } from "../packages/core/src/sources/config.ts";
 import type { Stage } from "./stage.ts";
 import type { Storage } from "./storage.ts";
 
@@ -52,6 +53,10 @@ export function links(stage: Stage, storage: Storage, checkpointKey: CheckpointK
         hostedTargetRoleArn: arn.role(stage.location, hostedDeployRoleName(stage.platform.stage)),
         hostedTargetRegion: stage.location.region,
       },
+    }),
+    // Source uploads (packages/core/src/sources/config.ts): the bucket, the form's size cap and lifetime.
+    Sources: new sst.Linkable("Sources", {
+      properties: { bucket: storage.artifacts.name, region: stage.location.region, ...SOURCE_UPLOAD_DEFAULTS },
     }),
     // The hosted target's ExternalId, ≥ 32 characters: `npx sst secret set HostedTargetExternalId …`.
     HostedTargetExternalId: new sst.Secret("HostedTargetExternalId"),

@@ -25,7 +25,7 @@ const TASK_LINKS: Record<(typeof tasks)[number]["id"], readonly LinkName[]> = {
   "deploys.check-target": [...TENANT, ...DEPLOYMENTS],
   "deploys.apply": [...TENANT, ...DEPLOYMENTS],
   "deployments.succeed": TENANT,
-  "deployments.fail": [...TENANT, ...DEPLOYMENTS],
+  "deployments.fail": TENANT,
   "deployments.execution-closed": [...TENANT, ...DEPLOYMENTS],
 };
 

@@ -126,13 +126,15 @@ describe("app changes commit with their entry", () => {
       // The first command is the commit; whatever follows is the sequencer, which shares the handle.
       expect(sent[0]!.command).toBe("TransactWriteItemsCommand");
       const items = sent[0]!.input.TransactItems;
-      expect(items).toHaveLength(4);
+      const heads = keys.appListingHeads(org, app.id);
+      expect(heads).toHaveLength(3); // credentials, deployments, sources
+      expect(items).toHaveLength(2 + heads.length);
       expect(items[0].Put.Item).toMatchObject({ ...keys.app(org, app.id), name: "atomic" });
-      expect(items.slice(1, 3).map((item: any) => item.Put)).toEqual(keys.appListingHeads(org, app.id).map((key) => ({
+      expect(items.slice(1, 1 + heads.length).map((item: any) => item.Put)).toEqual(heads.map((key) => ({
         TableName: table.name, Item: { ...key, type: "app-listing-head", appId: app.id }, ConditionExpression: "attribute_not_exists(PK)",
       })));
       const record = audit.record!;
-      expect(items[3].Put).toEqual({
+      expect(items[1 + heads.length].Put).toEqual({
         TableName: table.name,
         Item: { ...keys.auditRecord(org, record.id), ...record },
         ConditionExpression: "attribute_not_exists(PK)",

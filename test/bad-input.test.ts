@@ -106,6 +106,33 @@ describe("bad input is a 4xx problem and writes nothing but its audit entry", ()
   });
 });
 
+describe("bad input on source uploads is a 4xx problem and writes nothing but its audit entry", () => {
+  const sha256 = "b".repeat(64);
+  const path = () => `/v1/apps/${appId}/sources`;
+  it("malformed JSON → 422, wrong content type → 415", async () => {
+    await expectRefusedUnchanged("POST", path(), { rawBody: '{"ref": "v1"', headers: json }, 422, "malformed-json");
+    await expectRefusedUnchanged("POST", path(), { rawBody: "ref=v1", headers: { "content-type": "application/x-www-form-urlencoded" } }, 415);
+  });
+  it("refs that leave their segment, overlong refs, bad checksums and sizes, forged fields → 400 naming the field", async () => {
+    const cases: [object, string][] = [
+      [{ ref: "../v1", sha256 }, "ref"], [{ ref: "v1/..", sha256 }, "ref"], [{ ref: "a/b", sha256 }, "ref"], [{ ref: ".hidden", sha256 }, "ref"],
+      [{ ref: "r".repeat(129), sha256 }, "ref"], [{ ref: "v 1", sha256 }, "ref"], [{ ref: "v1", sha256: "xyz" }, "sha256"],
+      [{ ref: "v1", sha256: sha256.toUpperCase() }, "sha256"], [{ ref: "v1", sha256, size: -1 }, "size"], [{ ref: "v1", sha256, size: 1.5 }, "size"],
+      [{ ref: "v1", sha256, size: 100 * 1024 * 1024 + 1 }, "size"], [{ ref: "v1", sha256, key: "acme/other/sources/v1.zip" }, "key"],
+      [{ ref: "v1", sha256, status: "uploaded" }, "status"],
+    ];
+    for (const [body, field] of cases) {
+      const reply = await expectRefusedUnchanged("POST", path(), { body }, 400, "invalid-request");
+      expect(JSON.stringify(reply.json.errors ?? []), JSON.stringify(body)).toContain(field);
+    }
+  });
+  it("bad listing queries and app ids → 400", async () => {
+    await expectRefusedUnchanged("GET", `${path()}?limit=0`, {}, 400);
+    await expectRefusedUnchanged("GET", `${path()}?cursor=junk`, {}, 400, "invalid-cursor");
+    await expectRefusedUnchanged("GET", "/v1/apps/Not-An-Id/sources", {}, 400);
+  });
+});
+
 describe("bad input on targets, enrollment and grants is a 4xx problem and writes nothing", () => {
   const byoi = { name: "t", kind: "byoi", accountId: "123456789012", deployRoleArn: "arn:aws:iam::123456789012:role/bulkhead-deploy-acme", region: "eu-west-1" };
   const grant = { phase: "Deploy", targetId: "a".repeat(26), reason: "release", durationSeconds: 600 };

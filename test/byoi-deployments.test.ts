@@ -60,7 +60,7 @@ async function revoke(grantId: string) {
 
 async function deploy(targetId: string, build?: { command: string }) {
   const appId = await newApp(api, "acme", build);
-  putSource(api, "acme", appId, "v1");
+  await putSource(api, "acme", appId, "v1");
   const started = await startDeployment(api, "acme", appId, { source: { ref: "v1" }, target: targetId });
   expect(started.status, started.text).toBe(202);
   expect(started.json.target).toEqual({ id: targetId, kind: "byoi" });

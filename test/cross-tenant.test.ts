@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MEMBER_ROLES, roleRank } from "../packages/core/src/auth/principal.ts";
 import { routes, type RouteDef } from "../packages/core/src/routes.ts";
 import { startTestApi, type CallOptions, type Reply, type TestApi } from "./support/api.ts";
+import { putSource } from "./support/deployments.ts";
 import { activeGrant, auditSettled, byoiTarget, newEnrollmentToken, newTarget, SAMPLE_SECRET, samples, type SampleRequest } from "./support/samples.ts";
 
 /**
@@ -266,12 +267,32 @@ describe.each(allRoutes.map((route) => [route.id, route] as const))("%s", (_id, 
   });
 });
 
+describe("references across apps and orgs", () => {
+  it("a deployment names only its own app's sources: another app's or another org's ref of the same name is not found", async () => {
+    const developer = api.tokens.member("acme", "developer");
+    const [own, sibling] = [await otherAcmeApp(), await otherAcmeApp()];
+    const globexApp = (await api.call(api.orgHost("globex"), "POST", "/v1/apps", { token: api.tokens.member("globex", "owner"), body: { name: "g" } })).json.id;
+    await putSource(api, "globex", globexApp, "theirs");
+    await putSource(api, "acme", sibling, "siblings");
+    for (const ref of ["theirs", "siblings"]) {
+      const reply = await api.call(api.orgHost("acme"), "POST", `/v1/apps/${own}/deployments`, { token: developer, body: { source: { ref } } });
+      expectProblem(reply, 400);
+      expect(reply.json.detail).toContain(`No source "${ref}"`);
+    }
+    // globex's app on acme's host is no app of acme's, for its sources as for its deployments.
+    expectProblem(await api.call(api.orgHost("acme"), "GET", `/v1/apps/${globexApp}/sources`, { token: developer }), 404);
+    expectProblem(await api.call(api.orgHost("acme"), "POST", `/v1/apps/${globexApp}/deployments`, { token: developer, body: { source: { ref: "theirs" } } }), 404);
+    const listed = await api.call(api.orgHost("acme"), "GET", `/v1/apps/${own}/sources`, { token: developer });
+    expect(listed.json.items).toEqual([]);
+  });
+});
+
 describe("the audit chain after the whole matrix", () => {
   it("holds acme's refusals of platform tokens, and nothing of another org", async () => {
     await auditSettled(api, "acme");
     const chain = (await api.partition("ORG#acme#AUDIT")).filter((item) => String(item.SK).startsWith("SEQ#"));
     expect(chain.some((e) => e.actor.kind === "platform" && e.outcome.result === "denied")).toBe(true);
-    // The platform's own workflows (system actors) act on acme's deployments and record it here too.
+    // System actors (the deployment workflow, the object store's upload notifications) act on acme's own keys only.
     expect(chain.every((e) => e.org === "acme" && (e.actor.kind === "platform" || e.actor.kind === "system" || e.actor.org === "acme"))).toBe(true);
     expect(JSON.stringify(chain)).not.toContain("globex");
     const verified = await api.call(api.orgHost("acme"), "GET", "/v1/audit/verify", { token: api.tokens.member("acme", "admin") });

@@ -19,7 +19,9 @@ beforeAll(async () => {
   for (const name of ["one", "two"]) {
     expect((await api.call(host, "PUT", `/v1/apps/${app}/credentials/${name}`, { token: owner, body: { value: `v-${name}` } })).status).toBe(200);
   }
-  putSource(api, "acme", app, "v1");
+  await putSource(api, "acme", app, "v1");
+  await putSource(api, "acme", app, "v2");
+  await putSource(api, "acme", other, "v1");
   for (const key of ["first", "second"]) expect((await startDeployment(api, "acme", app, undefined, { "idempotency-key": key })).status).toBe(202);
   for (const name of ["t1", "t2"]) {
     expect((await api.call(host, "POST", "/v1/targets", { token: owner, body: byoiTarget("acme", name) })).status).toBe(201);
@@ -33,6 +35,8 @@ beforeAll(async () => {
     otherAppCredentials: `/v1/apps/${other}/credentials`,
     deployments: `/v1/apps/${app}/deployments`,
     otherAppDeployments: `/v1/apps/${other}/deployments`,
+    sources: `/v1/apps/${app}/sources`,
+    otherAppSources: `/v1/apps/${other}/sources`,
     targets: "/v1/targets",
     grants: "/v1/grants",
     audit: "/v1/audit",
@@ -47,7 +51,7 @@ afterAll(() => api?.stop());
 
 describe("cursors are bound to their listing", () => {
   it("each listing with more than one item pages with its own cursor", async () => {
-    for (const name of ["apps", "credentials", "deployments", "targets", "grants", "audit"]) {
+    for (const name of ["apps", "credentials", "deployments", "sources", "targets", "grants", "audit"]) {
       expect(cursors[name], name).toBeTruthy();
       const next = await api.call(api.orgHost("acme"), "GET", `${listings[name]}?limit=1&cursor=${encodeURIComponent(cursors[name]!)}`, {
         token: api.tokens.member("acme", "owner"),

@@ -71,7 +71,7 @@ const stsIssues = () => sts.on(AssumeRoleCommand).resolves({ Credentials: { ...i
 
 async function deploy(target?: string) {
   const appId = await newApp(api, "acme");
-  putSource(api, "acme", appId, "v1");
+  await putSource(api, "acme", appId, "v1");
   const started = await startDeployment(api, "acme", appId, { source: { ref: "v1" }, ...(target && { target }) });
   expect(started.status, started.text).toBe(202);
   const done = await waitForStatus(api, "acme", appId, started.json.id, ["SUCCEEDED", "FAILED"]);

@@ -42,7 +42,7 @@ const releaseFile = (appId: string, id: string) =>
 describe("a deployment offline", () => {
   it("builds the source, deploys it to the hosted target and reaches SUCCEEDED", async () => {
     const appId = await newApp(api, "acme");
-    putSource(api, "acme", appId, "v1", { "index.html": "<h1>v1</h1>\n", "lib/app.js": "export {};\n" });
+    await putSource(api, "acme", appId, "v1", { "index.html": "<h1>v1</h1>\n", "lib/app.js": "export {};\n" });
     const started = await startDeployment(api, "acme", appId);
     expect(started.status, started.text).toBe(202);
     expect(started.json).toMatchObject({ status: "QUEUED", appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "developer-of-acme" });
@@ -81,7 +81,7 @@ describe("a deployment offline", () => {
 
   it("runs the app's build command in a scrubbed environment and packages what it produced", async () => {
     const appId = await newApp(api, "acme", { command: "mkdir -p out && env | sort > out/env.txt && pwd > out/pwd.txt && ln -s /etc/hostname out/leak && echo built" });
-    putSource(api, "acme", appId, "v2");
+    await putSource(api, "acme", appId, "v2");
     const started = await startDeployment(api, "acme", appId, { source: { ref: "v2" } });
     const done = await waitForStatus(api, "acme", appId, started.json.id, ["SUCCEEDED", "FAILED"]);
     expect(done.status, done.failureReason).toBe("SUCCEEDED");
@@ -104,7 +104,7 @@ describe("a deployment offline", () => {
 
   it("a failing build command ends FAILED with the reason and leaves no sandbox behind", async () => {
     const appId = await newApp(api, "acme", { command: "echo compiling; echo 'password=hunter2-very-secret'; exit 3" });
-    putSource(api, "acme", appId, "v1");
+    await putSource(api, "acme", appId, "v1");
     const started = await startDeployment(api, "acme", appId);
     const done = await waitForStatus(api, "acme", appId, started.json.id, ["SUCCEEDED", "FAILED"]);
     expect(done.status).toBe("FAILED");
@@ -123,7 +123,7 @@ describe("a deployment offline", () => {
 
   it("kills a build that exceeds its time limit, with its background processes", async () => {
     const appId = await newApp(api, "acme", { command: "sleep 30 & echo child=$!; echo shell=$$; wait" });
-    putSource(api, "acme", appId, "v1");
+    await putSource(api, "acme", appId, "v1");
     const started = await startDeployment(api, "acme", appId);
     const done = await waitForStatus(api, "acme", appId, started.json.id, ["SUCCEEDED", "FAILED"]);
     expect(done.status).toBe("FAILED");
@@ -134,18 +134,26 @@ describe("a deployment offline", () => {
     expect(sandboxes()).toEqual([]);
   });
 
-  it("a missing source ref fails the build with the reason", async () => {
+  it("a ref with no upload is refused at the start (400), and a pending one whose object never came fails the build", async () => {
     const appId = await newApp(api, "acme");
-    const started = await startDeployment(api, "acme", appId, { source: { ref: "nope" } });
+    const refused = await startDeployment(api, "acme", appId, { source: { ref: "nope" } });
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.json.detail).toContain('No source "nope"');
+    // Announced (the form issued) but never uploaded: the build finds no object.
+    const announced = await api.call(api.orgHost("acme"), "POST", `/v1/apps/${appId}/sources`, {
+      token: api.tokens.member("acme", "developer"), body: { ref: "never", sha256: "0".repeat(64) },
+    });
+    expect(announced.status, announced.text).toBe(201);
+    const started = await startDeployment(api, "acme", appId, { source: { ref: "never" } });
     const done = await waitForStatus(api, "acme", appId, started.json.id, ["SUCCEEDED", "FAILED"]);
     expect(done.status).toBe("FAILED");
     expect(done.failureReason).toContain("DOWNLOAD_SOURCE");
-    expect(done.failureReason).toContain(`s3://bulkhead-artifacts/acme/${appId}/sources/nope/`);
+    expect(done.failureReason).toContain(`s3://bulkhead-artifacts/acme/${appId}/sources/never.zip`);
   });
 
   it("cancel stops a running deployment: CANCELLED, execution aborted, sandbox destroyed", async () => {
     const appId = await newApp(api, "acme", { command: "echo started; sleep 30" });
-    putSource(api, "acme", appId, "v1");
+    await putSource(api, "acme", appId, "v1");
     const started = await startDeployment(api, "acme", appId);
     const id = started.json.id as string;
     await waitForStatus(api, "acme", appId, id, ["BUILDING"]);
@@ -177,7 +185,7 @@ describe("the cross-account step offline", () => {
     sts.trust(hostedTarget.roleArn, "an-external-id-the-platform-never-sends");
     try {
       const appId = await newApp(api, "acme");
-      putSource(api, "acme", appId, "v1");
+      await putSource(api, "acme", appId, "v1");
       const started = await startDeployment(api, "acme", appId);
       const done = await waitForStatus(api, "acme", appId, started.json.id, ["SUCCEEDED", "FAILED"]);
       expect(done.status).toBe("FAILED");
@@ -191,7 +199,7 @@ describe("the cross-account step offline", () => {
 
   it("no credential, ExternalId or parent secret is in any execution history, record or response", async () => {
     const appId = await newApp(api, "acme");
-    putSource(api, "acme", appId, "v1");
+    await putSource(api, "acme", appId, "v1");
     const started = await startDeployment(api, "acme", appId);
     await waitForStatus(api, "acme", appId, started.json.id, ["SUCCEEDED"]);
     const issued = api.offline.deployments.standIns.sts.issued();
@@ -217,7 +225,7 @@ describe("the cross-account step offline", () => {
 describe("starting deployments", () => {
   it("an Idempotency-Key replay returns the same deployment and starts no second execution", async () => {
     const appId = await newApp(api, "acme");
-    putSource(api, "acme", appId, "v1");
+    await putSource(api, "acme", appId, "v1");
     const before = api.offline.deployments.executor.list().length;
     const headers = { "idempotency-key": "deploy-v1-attempt-1" };
     const first = await startDeployment(api, "acme", appId, { source: { ref: "v1" } }, headers);
@@ -232,6 +240,7 @@ describe("starting deployments", () => {
     expect(third.json).toMatchObject({ id: first.json.id, status: "SUCCEEDED" });
     expect(api.offline.deployments.executor.list().length).toBe(before + 1);
 
+    await putSource(api, "acme", appId, "v2");
     const reused = await startDeployment(api, "acme", appId, { source: { ref: "v2" } }, headers);
     expect(reused.status).toBe(422);
     expect(reused.json.type).toBe("urn:bulkhead:problem:idempotency-key-reused");
@@ -242,7 +251,7 @@ describe("starting deployments", () => {
 
   it("concurrent requests with one Idempotency-Key create one deployment", async () => {
     const appId = await newApp(api, "acme");
-    putSource(api, "acme", appId, "v1");
+    await putSource(api, "acme", appId, "v1");
     const headers = { "idempotency-key": "concurrent-key" };
     const replies = await Promise.all(Array.from({ length: 5 }, () => startDeployment(api, "acme", appId, { source: { ref: "v1" } }, headers)));
     expect(new Set(replies.map((r) => r.status))).toEqual(new Set([202]));
@@ -253,6 +262,7 @@ describe("starting deployments", () => {
   it("lists an app's deployments newest first, with signed cursors", async () => {
     const appId = await newApp(api, "acme");
     const ids: string[] = [];
+    for (let i = 0; i < 5; i++) await putSource(api, "acme", appId, `r${i}`);
     for (let i = 0; i < 5; i++) ids.push((await startDeployment(api, "acme", appId, { source: { ref: `r${i}` } })).json.id);
     const token = api.tokens.member("acme", "viewer");
     const seen: string[] = [];
@@ -298,8 +308,13 @@ describe("starting deployments", () => {
   it("a deployment of one app is not reachable through another app's path", async () => {
     const appA = await newApp(api, "acme");
     const appB = await newApp(api, "acme");
+    await putSource(api, "acme", appA, "v9");
     const started = await startDeployment(api, "acme", appA, { source: { ref: "v9" } });
     const token = api.tokens.member("acme", "owner");
+    // Nor can app B deploy app A's source: a ref is looked up in the deploying app's own partition.
+    const borrowed = await startDeployment(api, "acme", appB, { source: { ref: "v9" } });
+    expect(borrowed.status, borrowed.text).toBe(400);
+    expect(borrowed.json.detail).toContain('No source "v9"');
     expect((await api.call(host(), "GET", `/v1/apps/${appB}/deployments/${started.json.id}`, { token })).status).toBe(404);
     expect((await api.call(host(), "POST", `/v1/apps/${appB}/deployments/${started.json.id}/cancel`, { token })).status).toBe(404);
     const listB = await api.call(host(), "GET", `/v1/apps/${appB}/deployments`, { token });

@@ -8,7 +8,7 @@ import { TABLE_SCHEMA } from "../packages/core/src/data/table-schema.ts";
 import { arn, awsLocation } from "../packages/core/src/iam/arn.ts";
 import type { PolicyDocument } from "../packages/core/src/iam/document.ts";
 import { platformNames } from "../packages/core/src/iam/names.ts";
-import { AUDIT_SEQUENCER_JOB, DEPLOYMENT_SWEEP_JOB, KEK_ROTATION_JOB } from "../packages/core/src/iam/jobs.ts";
+import { AUDIT_SEQUENCER_JOB, DEPLOYMENT_SWEEP_JOB, KEK_ROTATION_JOB, SOURCE_UPLOADED_JOB } from "../packages/core/src/iam/jobs.ts";
 import { AUDIT_RECORD_FILTER, matchesFilter } from "../packages/core/src/audit/stream.ts";
 import { deployedWorkflowTimeoutSeconds } from "../packages/core/src/deployments/sweep.ts";
 import { functionAccess } from "../packages/core/src/iam/platform.ts";
@@ -161,7 +161,7 @@ describe("the route table in infra", () => {
     expect(linked).toEqual(reached);
     // The cursor secret is reachable from the paginated listings only.
     expect(Object.entries(linked).filter(([, names]) => names.includes("CursorKey")).map(([id]) => id).sort())
-      .toEqual(["apps.list", "audit.checkpoints", "audit.export", "audit.heads", "audit.list", "credentials.list", "deployments.list", "grants.list", "targets.list"]);
+      .toEqual(["apps.list", "audit.checkpoints", "audit.export", "audit.heads", "audit.list", "credentials.list", "deployments.list", "grants.list", "sources.list", "targets.list"]);
   });
 });
 
@@ -221,6 +221,7 @@ describe("IAM in infra", () => {
     ...declared.standIns.of("sst:aws:Function").map((fn) => ({ name: fn.name, args: functionRoleArgs(fn) })),
     ...declared.standIns.of("sst:aws:CronV2").map((cron) => ({ name: cron.name, args: functionRoleArgs({ args: cron.args.function }) })),
     ...declared.standIns.of("sst:aws:DynamoLambdaSubscriber").map((sub) => ({ name: sub.name, args: functionRoleArgs({ args: sub.args.subscriber }) })),
+    ...declared.standIns.of("sst:aws:BucketNotification").flatMap((n) => resolved(n.args).notifications.map((one: any) => ({ name: one.name, args: functionRoleArgs({ args: one.function }) }))),
     ...declared.standIns.of("aws:iam:Role").map((role) => ({ name: role.name, args: resolved(role.args) })),
   ];
 
@@ -239,8 +240,8 @@ describe("IAM in infra", () => {
 
   it("grants no '*' action, and a '*' resource only where AWS has no narrower one, each with a comment in the IAM module", async () => {
     const roles = allRoles();
-    // Functions (routes, tasks, the console), the three jobs, the tenant data role, the hosted deploy role, the artifact reader, the state machine's and the build project's.
-    expect(roles.length).toBe(routes.length + tasks.length + 1 + 3 + 5);
+    // Functions (routes, tasks, the console), the three jobs, the source-uploaded handler, the tenant data role, the hosted deploy role, the artifact reader, the state machine's and the build project's.
+    expect(roles.length).toBe(routes.length + tasks.length + 1 + 3 + 1 + 5);
     const boundary = declared.standIns.one("aws:iam:Policy", "BuildRoleBoundary");
     const documents = [
       ...roles.flatMap((role) => [...policiesOf(role.args), JSON.parse(role.args.assumeRolePolicy)].map((policy) => ({ name: role.name, policy }))),
@@ -259,7 +260,7 @@ describe("IAM in infra", () => {
     expect(iamModule).toMatch(/AWS requires "\*": GetAuthorizationToken has no resource type[^\n]*\n\s*\{ Sid: "RegistryLogin"/);
   });
 
-  it("lets only the org-scoped functions', the tenant-reading tasks', the KEK-rotation job's and the audit sequencer's roles assume the tenant data role, after they exist", () => {
+  it("lets only the org-scoped functions', the tenant-reading tasks', the jobs' and the source-uploaded handler's roles assume the tenant data role, after they exist", () => {
     const tenant = declared.standIns.one("aws:iam:Role", "TenantDataRole");
     const trust = JSON.parse(resolved(tenant.args).assumeRolePolicy);
     const orgRoutes = routes.filter((r) => r.host === "org");
@@ -273,22 +274,24 @@ describe("IAM in infra", () => {
       arn.role(location, platform.jobRole(KEK_ROTATION_JOB)),
       arn.role(location, platform.jobRole(DEPLOYMENT_SWEEP_JOB)),
       arn.role(location, platform.jobRole(AUDIT_SEQUENCER_JOB)),
+      arn.role(location, platform.jobRole(SOURCE_UPLOADED_JOB)),
     ].sort());
-    expect(tenant.opts.dependsOn).toHaveLength(orgRoutes.length + tenantTasks.length + 3);
+    expect(tenant.opts.dependsOn).toHaveLength(orgRoutes.length + tenantTasks.length + 4);
+    expect(tenant.opts.dependsOn).toContain(declared.standIns.one("sst:aws:BucketNotification", "Artifacts-bucket-name-notifications").instance);
     expect(tenant.opts.dependsOn).toContain(declared.standIns.one("sst:aws:CronV2", "KekRotation").instance);
     expect(tenant.opts.dependsOn).toContain(declared.standIns.one("sst:aws:CronV2", "DeploymentSweep").instance);
     expect(tenant.opts.dependsOn).toContain(declared.standIns.one("sst:aws:DynamoLambdaSubscriber", "AuditSequencer").instance);
     expect(resolved(tenant.args).name).toBe(platform.tenantDataRole);
   });
 
-  it("gives each route only the calls its code makes: KMS on the checkpoint key, Step Functions on the deployment machine", () => {
+  it("gives each route only the calls its code makes: KMS on the checkpoint key, Step Functions on the deployment machine, S3 on source ZIPs, build logs", () => {
     const keyArn = declared.standIns.one("aws:kms:Key", "AuditCheckpointSigningKey").instance.arn.value;
     const machineArn = arn.stateMachine(location, platform.deploymentStateMachine);
     const extra: Record<string, unknown[]> = {};
     for (const route of routes) {
       const fn = declared.standIns.of("sst:aws:Function").find((f) => f.args.name === platform.functionName(route.id))!;
       const [policy] = policiesOf(functionRoleArgs(fn));
-      const statements = policy!.Statement.filter((s) => s.Action?.some((a) => a.startsWith("kms:") || a.startsWith("states:") || a.startsWith("secretsmanager:")));
+      const statements = policy!.Statement.filter((s) => s.Action?.some((a) => a.startsWith("kms:") || a.startsWith("states:") || a.startsWith("secretsmanager:") || a.startsWith("s3:") || /^logs:(?:Get|Describe|Filter)/.test(a)));
       if (statements.length) extra[route.id] = statements.map((s) => ({ Action: s.Action, Resource: s.Resource }));
     }
     expect(extra).toEqual({
@@ -297,7 +300,24 @@ describe("IAM in infra", () => {
       "audit.checkpoints": [{ Action: ["kms:GetPublicKey"], Resource: [keyArn] }],
       "deployments.create": [{ Action: ["states:StartExecution"], Resource: [machineArn] }],
       "deployments.cancel": [{ Action: ["states:StopExecution"], Resource: [`arn:aws:states:${REGION}:${ACCOUNT}:execution:${platform.deploymentStateMachine}:*`] }],
+      "deployments.get": [{ Action: ["logs:DescribeLogStreams", "logs:GetLogEvents"], Resource: [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/bulkhead/*/build`, `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/bulkhead/*/build:*`] }],
+      "sources.create": [{ Action: ["s3:PutObject"], Resource: [`arn:aws:s3:::${platform.artifactBucket}/*/*/sources/*.zip`] }],
     });
+  });
+
+  it("lets sources.create sign upload forms for source ZIPs only (S3 honours a form within its signer's rights)", async () => {
+    const fn = declared.standIns.of("sst:aws:Function").find((f) => f.args.name === platform.functionName("sources.create"))!;
+    const [policy] = policiesOf(functionRoleArgs(fn));
+    const put = (key: string, bucket: string = platform.artifactBucket) => decide({
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${platform.functionRole("sources.create")}/s`,
+      action: "s3:PutObject", resource: `arn:aws:s3:::${bucket}/${key}`, context: {}, identity: [policy!],
+    });
+    const app = "a".repeat(26);
+    expect(await put(`acme/${app}/sources/v1.zip`)).toBe("Allowed");
+    expect(await put(`acme/${app}/01ARZ3NDEKTSV4RRFFQ69G5FAV/artifact.zip`)).toBe("ImplicitlyDenied");
+    expect(await put(`acme/${app}/sources/v1.tar`)).toBe("ImplicitlyDenied");
+    expect(await put("sources/v1.zip")).toBe("ImplicitlyDenied");
+    expect(await put(`acme/${app}/sources/v1.zip`, "another-bucket")).toBe("ImplicitlyDenied");
   });
 
   it("gives no link a permission of its own", () => {
@@ -526,6 +546,36 @@ describe("the deployment workflow in infra", () => {
     const projectRole = resolved(declared.standIns.one("aws:iam:Role", "BuildProjectRole").args);
     expect(projectRole.inlinePolicies).toEqual([]);
     expect(projectRole.managedPolicyArns).toEqual([]);
+  });
+});
+
+describe("the source-uploaded notification in infra", () => {
+  const notification = () => resolved(declared.standIns.one("sst:aws:BucketNotification", "Artifacts-bucket-name-notifications").args).notifications;
+  const fn = () => notification()[0].function;
+
+  it("calls its handler on ObjectCreated of the artifact bucket's ZIPs, as a function of the shared defaults", async () => {
+    expect(notification()).toHaveLength(1);
+    expect(notification()[0]).toMatchObject({ name: "SourceUploaded", events: ["s3:ObjectCreated:*"], filterSuffix: ".zip" });
+    expect(fn()).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", name: platform.jobFunction(SOURCE_UPLOADED_JOB), timeout: "30 seconds" });
+    const [file, exported] = fn().handler.split(/\.(?=[^.]+$)/);
+    expect(exported).toBe("handler");
+    const bundle = await handlerBundle(join(ROOT, `${file}.ts`));
+    const linkName = (resource: unknown) => declared.standIns.records.find((r) => r.instance === resource)!.name;
+    expect(declared.standIns.one("sst:aws:BucketNotification", "Artifacts-bucket-name-notifications").args.notifications[0].function.link.map(linkName).sort()).toEqual(bundle.links);
+    expect(bundle.links).toEqual(["Table", "TenantData"]);
+  });
+
+  it("runs under its own role: its log group and the tenant data role with an org tag, nothing of S3", () => {
+    const args = functionRoleArgs({ args: declared.standIns.one("sst:aws:BucketNotification", "Artifacts-bucket-name-notifications").args.notifications[0].function });
+    expect(args.name).toBe(platform.jobRole(SOURCE_UPLOADED_JOB));
+    expect(args.managedPolicyArns).toEqual([]);
+    const [policy] = policiesOf(args);
+    expect(policy!.Statement.map((s) => [s.Sid, s.Effect, s.Action])).toEqual([
+      ["WriteOwnLogs", "Allow", ["logs:CreateLogStream", "logs:PutLogEvents"]],
+      ["AssumeTenantData", "Allow", ["sts:AssumeRole"]],
+      ["TagTenantSessionWithOrg", "Allow", ["sts:TagSession"]],
+      ["DenyScan", "Deny", ["dynamodb:Scan"]],
+    ]);
   });
 });
 

@@ -20,7 +20,9 @@ export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
  * Workflows run with the production definition; offline only the pauses shrink: retries wait a
  * few ms and each test's build sandboxes live in a directory of their own.
  */
-export async function startTestApi(options: { workflows?: OfflineWorkflowOptions; sweepIntervalMs?: number; auditFault?: OfflineOptions["auditFault"] } = {}) {
+export async function startTestApi(options: {
+  workflows?: OfflineWorkflowOptions; sweepIntervalMs?: number; auditFault?: OfflineOptions["auditFault"]; sourceUploads?: OfflineOptions["sourceUploads"];
+} = {}) {
   const sandboxRoot = mkdtempSync(join(tmpdir(), "bulkhead-sandboxes-"));
   const offline: Offline = await startOffline({
     dataDir: mkdtempSync(join(tmpdir(), "bulkhead-test-")),
@@ -30,6 +32,7 @@ export async function startTestApi(options: { workflows?: OfflineWorkflowOptions
     workflows: { retryDelayMs: 5, sandboxRoot, ...options.workflows },
     auditFault: options.auditFault,
     sweepIntervalMs: options.sweepIntervalMs,
+    sourceUploads: options.sourceUploads,
   });
   const raw = localClient(offline.dynamoEndpoint);
   const db = DynamoDBDocumentClient.from(raw);

@@ -1,6 +1,8 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import { strToU8, zipSync } from "fflate";
 import { expect } from "vitest";
+import type { GatewayClient } from "../../packages/local/src/client.ts";
+import { postUploadForm } from "../../packages/local/src/deploy/api.ts";
 import type { TestApi } from "./api.ts";
 
 /** Creates an app on `org`'s host (owner token) and returns its id. */
@@ -13,14 +15,25 @@ export async function newApp(api: TestApi, org: string, build?: { command: strin
   return reply.json.id;
 }
 
-/** Uploads a source version into the object-store stand-in, where the build reads it. */
-export function putSource(api: Pick<TestApi, "offline">, org: string, appId: string, ref: string, files: Record<string, string> = { "index.html": "<h1>hello</h1>\n" }) {
-  const { store } = api.offline.deployments.standIns;
-  const folder = store.path("bulkhead-artifacts", `${org}/${appId}/sources/${ref}/`);
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(folder, name)), { recursive: true });
-    writeFileSync(join(folder, name), content);
-  }
+/**
+ * Uploads a source version as a client would: announce it (POST /sources, a developer token),
+ * then POST the presigned form to the object store stand-in. Returns the form's answer.
+ */
+export async function putSource(
+  api: Pick<GatewayClient, "call" | "orgHost" | "tokens">,
+  org: string,
+  appId: string,
+  ref: string,
+  files: Record<string, string> = { "index.html": "<h1>hello</h1>\n" },
+) {
+  const zip = zipSync(Object.fromEntries(Object.entries(files).map(([name, content]) => [name, strToU8(content)])));
+  const sha256 = createHash("sha256").update(zip).digest("hex");
+  const reply = await api.call(api.orgHost(org), "POST", `/v1/apps/${appId}/sources`, {
+    token: api.tokens.member(org, "developer"), body: { ref, sha256, size: zip.length },
+  });
+  if (reply.status !== 201) throw new Error(`source setup failed: ${reply.status} ${reply.text}`);
+  await postUploadForm(reply.json.upload, zip);
+  return reply.json;
 }
 
 export async function startDeployment(api: TestApi, org: string, appId: string, body: object = { source: { ref: "v1" } }, headers?: Record<string, string>) {

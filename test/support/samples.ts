@@ -96,7 +96,7 @@ const viewerSub = (org: string) => `viewer-of-${org}`;
 const newDeployment = async (api: SampleApi, org: string): Promise<{ appId: string; id: string }> => {
   const owner = api.tokens.member(org, "owner");
   const app = expectStatus(await api.call(api.orgHost(org), "POST", "/v1/apps", { token: owner, body: { name: `matrix-${org}`, build: { command: "sleep 20" } } }), 201);
-  putSource(api, org, app.json.id, "v1");
+  await putSource(api, org, app.json.id, "v1");
   const deployment = expectStatus(await api.call(api.orgHost(org), "POST", `/v1/apps/${app.json.id}/deployments`, { token: owner, body: { source: { ref: "v1" } } }), 202);
   return { appId: app.json.id, id: deployment.json.id };
 };
@@ -136,6 +136,15 @@ export const samples: Record<RouteId, Sample> = {
     const app = await newCredential(api, org, "rotated");
     return { path: `/v1/apps/${app}/rotate`, app };
   },
+  "sources.create": async (api, org) => {
+    const app = await newApp(api, org);
+    return { path: `/v1/apps/${app}/sources`, body: { ref: "matrix", sha256: "a".repeat(64), size: 10 }, app };
+  },
+  "sources.list": async (api, org) => {
+    const app = await newApp(api, org);
+    await putSource(api, org, app, "listed");
+    return { path: `/v1/apps/${app}/sources`, app };
+  },
   "credentials.list": async (api, org) => {
     const app = await newCredential(api, org, "listed");
     return { path: `/v1/apps/${app}/credentials`, app };
@@ -171,7 +180,11 @@ export const samples: Record<RouteId, Sample> = {
   "audit.heads": async () => ({ path: "/v1/audit/heads" }),
   "audit.inclusion": async (api, org) => ({ path: `/v1/audit/proof/inclusion?seq=1&treeSize=${await loggedSomething(api, org)}` }),
   "audit.consistency": async (api, org) => ({ path: `/v1/audit/proof/consistency?from=1&to=${await loggedSomething(api, org)}` }),
-  "deployments.create": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}/deployments`, body: { source: { ref: "v1" } } }),
+  "deployments.create": async (api, org) => {
+    const app = await newApp(api, org);
+    await putSource(api, org, app, "v1");
+    return { path: `/v1/apps/${app}/deployments`, body: { source: { ref: "v1" } }, app };
+  },
   "deployments.list": async (api, org) => ({ path: `/v1/apps/${(await newDeployment(api, org)).appId}/deployments` }),
   "deployments.get": async (api, org) => {
     const { appId, id } = await newDeployment(api, org);

@@ -78,6 +78,8 @@ export function createStandIns(options: { stage: string; dev: boolean; account: 
       }
     };
 
+  const BucketNotification = resource("sst:aws:BucketNotification", () => ({}));
+
   const partition = partitionOf(options.region);
   const arnOf = (service: string, kind: string, name: string) => `arn:${partition}:${service}:${options.region}:${options.account}:${kind}${name}`;
 
@@ -119,7 +121,12 @@ export function createStandIns(options: { stage: string; dev: boolean; account: 
           return subscription;
         }
       },
-      Bucket: resource("sst:aws:Bucket", (name) => ({ name: out(`${name}-bucket-name`), arn: out(`arn:${partition}:s3:::${name}`) })),
+      Bucket: class extends resource("sst:aws:Bucket", (name) => ({ name: out(`${name}-bucket-name`), arn: out(`arn:${partition}:s3:::${name}`) })) {
+        // SST creates the notification's functions (from each `function`'s args) and the bucket notification inside.
+        notify(args: any) {
+          return new BucketNotification(`${resolved((this as any).name)}-notifications`, args);
+        }
+      },
       Function: resource("sst:aws:Function", (name, args) => ({ name: out(args.name ?? name), arn: out(arnOf("lambda", "function:", args.name ?? name)) })),
       // SST creates the function (from `function`'s args) and its EventBridge Scheduler schedule inside.
       CronV2: resource("sst:aws:CronV2", (name, args) => ({ nodes: { function: out({ arn: out(arnOf("lambda", "function:", resolved(args.function)?.name ?? name)) }) } })),

@@ -7,6 +7,7 @@ import { routes as credentialsRoutes } from "./routes/credentials.ts";
 import { routes as runtimeRoutes } from "./routes/runtime.ts";
 import { routes as auditRoutes } from "./routes/audit.ts";
 import { routes as deploymentsRoutes } from "./routes/deployments.ts";
+import { routes as sourcesRoutes } from "./routes/sources.ts";
 import { routes as orgsRoutes } from "./routes/orgs.ts";
 import { routes as targetsRoutes } from "./routes/targets.ts";
 import { routes as enrollmentsRoutes } from "./routes/enrollments.ts";
@@ -68,6 +69,7 @@ export const routes = [
   ...credentialsRoutes,
   ...runtimeRoutes,
   ...auditRoutes,
+  ...sourcesRoutes,
   ...deploymentsRoutes,
   ...orgsRoutes,
   ...targetsRoutes,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { ensureStandInCheckpointKey } from "@bulkhead/core/audit/stand-in-signer";
 import { linkCheckpointSigner, linkConsole, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
 import { deploymentsLinkEnvironment } from "@bulkhead/core/deployments/config";
@@ -19,14 +19,20 @@ import { consoleAssets } from "@bulkhead/console/build";
 import { devConsoleSettings, devSignIn } from "./dev-sign-in.ts";
 import { createGateway } from "./gateway.ts";
 import { DEV_ISSUER, loadDevIssuer, type DevIssuer } from "./issuer.ts";
+import { linkSources, SOURCE_UPLOAD_DEFAULTS, type SourcesConfig } from "@bulkhead/core/sources/config";
+import { localObjectStore, serveObjectStore, type ObjectCreated } from "./standins/object-store.ts";
+import { lambdaContext } from "./lambda-context.ts";
 import {
-  offlineDeploymentsConfig, startOfflineDeployments, type OfflineDeployments, type OfflineWorkflowOptions,
+  OFFLINE_ARTIFACT_BUCKET, OFFLINE_REGION, offlineDeploymentsConfig, startOfflineDeployments, type OfflineDeployments,
+  type OfflineWorkflowOptions,
 } from "./workflows/offline-deployments.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const BASE_DOMAIN = "localhost";
 /** Offline stand-in for the platform's deployer role (no AWS account offline): only ever printed in trust policies. */
 export const OFFLINE_DEPLOYER_ROLE_ARN = "arn:aws:iam::000000000000:role/bulkhead-deployer";
+/** The handler of the artifact bucket's ObjectCreated notification for source ZIPs. */
+export const SOURCE_UPLOADED_HANDLER = "functions/src/jobs/source-uploaded.ts";
 export const SEED_ORGS = [{ slug: "acme", name: "Acme Corp" }, { slug: "globex", name: "Globex" }];
 
 export type OfflineOptions = {
@@ -46,6 +52,10 @@ export type OfflineOptions = {
   rotationIntervalMs?: number;
   /** Run the stuck-deployment sweep at start and every this many milliseconds (its cron's stand-in). */
   sweepIntervalMs?: number;
+  /** Source uploads' size cap and form lifetime (default SOURCE_UPLOAD_DEFAULTS). */
+  sourceUploads?: Partial<Pick<SourcesConfig, "maxBytes" | "uploadSeconds">>;
+  /** The object store stand-in's loopback port; default: any free one. */
+  objectStorePort?: number;
 };
 
 export type Offline = {
@@ -58,6 +68,9 @@ export type Offline = {
   keyStoreDirectory: string;
   dynamoEndpoint: string;
   deployments: OfflineDeployments;
+  /** Where the object store stand-in serves presigned POST forms. */
+  objectStoreUrl: string;
+  sources: SourcesConfig;
   stop: () => Promise<void>;
 };
 
@@ -88,7 +101,9 @@ export function findRunningInstance(dataDir: string): RunningInstance | undefine
  * Exports the `SST_RESOURCE_*` variables (and the local AWS settings) a deployed function would
  * see, pointing at this machine's DynamoDB Local and key store stand-in. Returns the config.
  */
-export function linkOffline(options: { dataDir: string; tableName: string; dynamoEndpoint: string; keyStoreDirectory: string; port: number }) {
+export function linkOffline(options: {
+  dataDir: string; tableName: string; dynamoEndpoint: string; keyStoreDirectory: string; port: number; sources?: SourcesConfig;
+}) {
   const config: Config = {
     tableName: options.tableName,
     baseDomain: BASE_DOMAIN,
@@ -109,8 +124,32 @@ export function linkOffline(options: { dataDir: string; tableName: string; dynam
     linkCheckpointSigner({ kind: "stand-in-ed25519", keyFile: checkpointKeyFile }),
     deploymentsLinkEnvironment(deploymentsConfig),
     linkConsole(devConsoleSettings(options.port)),
+    options.sources ? linkSources(options.sources) : {},
   );
   return { config, deploymentsConfig };
+}
+
+/**
+ * The offline stand-in for the bucket's event notification: the same handler the cloud's
+ * ObjectCreated notification invokes, with the S3 event it would receive (keys URL-encoded).
+ */
+async function notifySourceUploaded(created: ObjectCreated): Promise<void> {
+  const { handler } = await import(pathToFileURL(join(REPO_ROOT, SOURCE_UPLOADED_HANDLER)).href);
+  await handler({
+    Records: [{
+      eventVersion: "2.1",
+      eventSource: "aws:s3",
+      awsRegion: OFFLINE_REGION,
+      eventTime: new Date().toISOString(),
+      eventName: "ObjectCreated:Post",
+      responseElements: { "x-amz-request-id": created.requestId, "x-amz-id-2": created.requestId },
+      s3: {
+        s3SchemaVersion: "1.0",
+        bucket: { name: created.bucket, arn: `arn:aws:s3:::${created.bucket}` },
+        object: { key: encodeURIComponent(created.key).replaceAll("%2F", "/"), size: created.size, eTag: created.eTag.replaceAll('"', "") },
+      },
+    }],
+  }, lambdaContext("bulkhead-offline-source-uploaded", created.requestId));
 }
 
 /**
@@ -158,7 +197,19 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
 
   // The key store stand-in lives beside DynamoDB's files; a throwaway store gets throwaway keys.
   const keyStoreDirectory = options.memory ? mkdtempSync(join(tmpdir(), "bulkhead-keystore-")) : join(dataDir, "keystore");
-  const { config, deploymentsConfig } = linkOffline({ dataDir, tableName, dynamoEndpoint: dynamo.endpoint, keyStoreDirectory, port });
+  // The object store's HTTP face: presigned source uploads land where the build stand-in reads them.
+  const objectStore = await serveObjectStore({
+    store: localObjectStore(join(dataDir, "objects")),
+    buckets: [OFFLINE_ARTIFACT_BUCKET],
+    region: OFFLINE_REGION,
+    credentials: { [LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID]: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+    port: options.objectStorePort,
+    onObjectCreated: notifySourceUploaded,
+  });
+  const sources: SourcesConfig = {
+    bucket: OFFLINE_ARTIFACT_BUCKET, region: OFFLINE_REGION, ...SOURCE_UPLOAD_DEFAULTS, ...options.sourceUploads, endpoint: objectStore.url,
+  };
+  const { config, deploymentsConfig } = linkOffline({ dataDir, tableName, dynamoEndpoint: dynamo.endpoint, keyStoreDirectory, port, sources });
   const deployments = await startOfflineDeployments({
     root: REPO_ROOT, dataDir, config: deploymentsConfig, deployerRoleArn: OFFLINE_DEPLOYER_ROLE_ARN, ...options.workflows,
   });
@@ -188,12 +239,15 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     keyStoreDirectory,
     dynamoEndpoint: dynamo.endpoint,
     deployments,
+    objectStoreUrl: objectStore.url,
+    sources,
     stop: async () => {
       await stopRotation();
       await stopSweep();
       if (findRunningInstance(dataDir)?.pid === process.pid) rmSync(runningFile(dataDir), { force: true });
       await new Promise((done) => server.close(done));
       server.closeAllConnections();
+      await objectStore.close();
       await deployments.stop();
       await auditStream.stop();
       await dynamo.stop();

@@ -59,6 +59,8 @@ export const APP_LISTINGS = {
   credentials: appListing("CRED", "asc"),
   /** Newest first: deployment ids are time-ordered. */
   deployments: appListing("DEPLOY", "desc"),
+  /** By ref. */
+  sources: appListing("SOURCE", "asc"),
 } as const;
 
 const appListingHead = (org: string, appId: string, listing: AppListing): ItemKey => ({ PK: appPartition(org, appId), SK: listing.head });
@@ -101,6 +103,8 @@ export const keys = {
   deployment: (org: string, appId: string, deploymentId: string): ItemKey =>
     ({ PK: appPartition(org, appId), SK: `DEPLOY#${deploymentId}` }),
   deploymentPrefix: APP_LISTINGS.deployments.prefix,
+  /** An uploaded (or announced) source version: `SOURCE#<ref>`; refs are one path segment without `#`. */
+  source: (org: string, appId: string, ref: string): ItemKey => ({ PK: appPartition(org, appId), SK: `${APP_LISTINGS.sources.prefix}${ref}` }),
   /** An Idempotency-Key, stored as its SHA-256 (hex) so the caller's key never lands in the table. */
   deploymentIdempotency: (org: string, appId: string, keyHash: string): ItemKey =>
     ({ PK: appPartition(org, appId), SK: `IDEMPOTENCY#DEPLOY#${keyHash}` }),

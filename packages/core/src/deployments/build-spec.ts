@@ -1,5 +1,5 @@
 import type { DeploymentsConfig } from "./config.ts";
-import type { AppNames } from "../iam/names.ts";
+import { sourceObjectKey, type AppNames } from "../iam/names.ts";
 import { ARTIFACT_NAME, artifactPath } from "./names.ts";
 
 /** How an app is built: one shell command, run from the source's root. Absent: the default build. */
@@ -15,7 +15,7 @@ export const DEFAULT_BUILD_COMMAND = "echo 'No build command is set: the artifac
  */
 export type BuildSpec = {
   projectName: string;
-  /** An S3 folder: `<bucket>/<org>/<app>/sources/<ref>/`. */
+  /** The source ZIP, as CodeBuild's S3 source takes it: `<bucket>/<org>/<app>/sources/<ref>.zip` (iam/names.ts sourceObjectKey). */
   sourceLocation: string;
   serviceRoleArn: string;
   /** CodeBuild buildspec. JSON is valid YAML, so it needs no YAML library on either side. */
@@ -54,7 +54,7 @@ export function prepareBuildSpec(input: {
   const { names, deploymentId, config } = input;
   return {
     projectName: config.buildProject,
-    sourceLocation: `${config.artifactBucket}/${names.sourcePrefix}${input.sourceRef}/`,
+    sourceLocation: `${config.artifactBucket}/${sourceObjectKey(names.org, names.app, input.sourceRef)}`,
     serviceRoleArn: input.role.arn,
     buildspec: buildspecFor(input.settings),
     environment: [

@@ -162,6 +162,14 @@ export async function port<K extends keyof DeploymentPorts>(name: K): Promise<De
   return adapter as Promise<DeploymentPorts[K]>;
 }
 
+/**
+ * The adapter installed for `name`, if any, without the cloud defaults: for code outside the
+ * workflows (a route) that reaches one port and must not bundle every default adapter's module.
+ */
+export function installedPort<K extends keyof DeploymentPorts>(name: K): DeploymentPorts[K] | undefined {
+  return installed[name];
+}
+
 /** Installs adapters in place of the cloud defaults (the offline runtime, tests). */
 export function useDeploymentPorts(ports: Partial<DeploymentPorts>): void {
   Object.assign(installed, ports);

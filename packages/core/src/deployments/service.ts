@@ -4,6 +4,9 @@ import type { Principal } from "../auth/principal.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
+import { appNames, appScope } from "../iam/names.ts";
+import { findSource } from "../sources/service.ts";
+import { buildLogExcerpt } from "./build-log.ts";
 import { port } from "./ports.ts";
 import {
   createDeployment, failDeployment, getDeploymentRecord, noteExecution, toDeployment, transition, TransitionRefused, type Deployment,
@@ -25,10 +28,14 @@ export type StartRequest = {
  * first request never got that far, and Step Functions' own name idempotency keeps that to one.
  */
 export async function startDeployment(table: TenantTable, request: StartRequest): Promise<{ deployment: Deployment; replayed: boolean }> {
-  const app = await getApp(table, request.appId);
   const targetId = request.body.target ?? HOSTED_TARGET_ID;
-  const target = await resolveTarget(table, targetId);
+  const { ref } = request.body.source;
+  const [app, target, source] = await Promise.all([
+    getApp(table, request.appId), resolveTarget(table, targetId), findSource(table, request.appId, ref),
+  ]);
   if (!target) throw problems.badRequest(`No target "${targetId}" is registered for this organization.`);
+  // Only the app's own sources exist for it: a ref of another app or org is simply not found here.
+  if (!source) throw problems.badRequest(`No source "${ref}" was uploaded for this app (POST /v1/apps/${app.id}/sources first).`);
 
   const { deployment, replayed } = await createDeployment(table, {
     appId: app.id,
@@ -55,8 +62,16 @@ export async function startDeployment(table: TenantTable, request: StartRequest)
   return { deployment: toDeployment(deployment), replayed };
 }
 
+/**
+ * The deployment; while it builds, with the build's log so far (the excerpt is recorded only when
+ * the build ends), so a client can follow it. The log group is the app's own (appNames), named
+ * from the host's org and the validated app id.
+ */
 export async function getDeployment(table: TenantTable, appId: string, deploymentId: string): Promise<Deployment> {
-  return toDeployment(await getDeploymentRecord(table, appId, deploymentId));
+  const deployment = toDeployment(await getDeploymentRecord(table, appId, deploymentId));
+  if (deployment.status !== "BUILDING") return deployment;
+  const live = await buildLogExcerpt(appNames(appScope({ org: table.org, app: appId })).buildLogGroup, deploymentId);
+  return live ? { ...deployment, buildLog: live } : deployment;
 }
 
 /**

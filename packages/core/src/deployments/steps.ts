@@ -4,15 +4,15 @@ import { tenantTable } from "../data/tables.ts";
 import type { AppNames } from "../iam/names.ts";
 import { logger } from "../log.ts";
 import { HttpProblem } from "../problem.ts";
-import { redactSecrets } from "../redact.ts";
 import { asTaskError, taskError } from "../workflows/errors.ts";
+import { buildLogExcerpt } from "./build-log.ts";
 import { prepareBuildSpec, type BuildSpec } from "./build-spec.ts";
 import { deploymentsConfig } from "./config.ts";
 import { failureReason, type CaughtError } from "./failure.ts";
 import { artifactReadSession, deploymentAppNames, releaseSession, workflowBuildRole } from "./documents.ts";
 import { artifactPath, parseArtifactLocation } from "./names.ts";
 import { port, type ExecutionInput, type GrantCheck, type TemporaryCredentials } from "./ports.ts";
-import { failDeployment, getDeploymentRecord, transition, TransitionRefused, type BuildLog, type DeploymentRecord, type RecordedFields } from "./records.ts";
+import { failDeployment, getDeploymentRecord, transition, TransitionRefused, type DeploymentRecord, type RecordedFields } from "./records.ts";
 import type { DeploymentStatus, TransitionName } from "./status.ts";
 import { resolveTarget, targetRef } from "./targets.ts";
 
@@ -23,7 +23,6 @@ import { resolveTarget, targetRef } from "./targets.ts";
 
 /** Assumed-role sessions last the minimum STS allows: the apply step must finish within it. */
 export const DEPLOY_SESSION_SECONDS = 900;
-export const BUILD_LOG_EXCERPT_BYTES = 4096;
 
 async function move(ids: ExecutionInput, name: TransitionName, fields?: RecordedFields): Promise<DeploymentRecord> {
   try {
@@ -84,17 +83,6 @@ export async function destroyBuildEnvironment(ids: ExecutionInput, projectName: 
   });
 }
 
-/** The tail of the build's log, secrets masked. A log that cannot be read never fails a deployment. */
-export async function buildLogExcerpt(logGroup: string, streamPrefix: string): Promise<BuildLog | undefined> {
-  try {
-    const logs = await port("buildLogs");
-    const tail = await logs.tail({ logGroup, streamPrefix }, BUILD_LOG_EXCERPT_BYTES);
-    return tail && { excerpt: redactSecrets(tail.text), truncated: tail.truncated };
-  } catch (error) {
-    logger.warn("build log unavailable", { error: error as Error });
-    return undefined;
-  }
-}
 
 /** The artifact must lie under this deployment's own prefix: anything else is refused, not recorded. */
 function checkArtifact(ids: ExecutionInput, location: string) {

@@ -90,3 +90,29 @@ export const kekRotationJobRole = (input: JobRoleInput): RoleDocuments =>
 export const deploymentSweepJobRole = (input: JobRoleInput): RoleDocuments =>
   indexJobRole(input, DEPLOYMENT_SWEEP_JOB, TABLE_SCHEMA.indexes.activeDeployments, "QueryActiveDeploymentsIndex",
     "Scheduled sweep: deployments past their workflow's time limit from the active-deployments index, each failed through its org's tenant session");
+/** The artifact bucket's ObjectCreated notification for source ZIPs (functions/src/jobs/source-uploaded.ts). */
+export const SOURCE_UPLOADED_JOB = "source-uploaded";
+
+/**
+ * The source-uploaded handler's execution role: its own log group and the tenant data role with
+ * an `org` session tag (each event's key names one org and app; the source record and its audit
+ * entry are written through that org's tenant session). No S3 right: the event says all it needs.
+ */
+export function sourceUploadedJobRole(input: JobRoleInput): RoleDocuments {
+  const { location: l, platform } = input;
+  const table = arn.table(l, platform.table);
+  const name = platform.jobRole(SOURCE_UPLOADED_JOB);
+  return {
+    kind: "role",
+    name,
+    arn: arn.role(l, name),
+    description: "Source uploads: marks an announced source uploaded when S3 reports its object, through its org's tenant session",
+    policy: policyDocument([
+      { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [arn.logStreams(l, platform.jobLogGroup(SOURCE_UPLOADED_JOB))] },
+      ...tenantDataAccess(l, platform),
+      denyScan([table, arn.tableIndexes(l, platform.table)]),
+    ]),
+    trust: lambdaTrust(),
+    sessionTags: [],
+  };
+}

@@ -60,6 +60,13 @@ export const releaseFunctionName = (org: string, app: string): string => `bh-${o
 /** Where an app's sources and artifacts live in the artifact bucket; tag-derivable like the release function. */
 export const artifactPrefixOf = (org: string, app: string): string => `${org}/${app}/`;
 
+/**
+ * The one object a source version is: a ZIP under the app's source prefix, which CodeBuild
+ * extracts into the build's workspace (and so does the offline stand-in). A ref is one path
+ * segment (deployments/schemas.ts), so one ref never names another's object.
+ */
+export const sourceObjectKey = (org: string, app: string, ref: string): string => `${artifactPrefixOf(org, app)}sources/${ref}.zip`;
+
 /** The IAM path of every per-app build role: the state machine may pass only roles under it. */
 export const BUILD_ROLE_PATH = "/bulkhead/build/";
 
@@ -75,7 +82,7 @@ export function appNames(scope: AppScope) {
     credentialStoreSecret: `bulkhead/${org}/${app}/kek`,
     /** Everything of the app in the artifact bucket: its sources and each deployment's artifact. */
     artifactPrefix,
-    /** Uploaded source versions, one folder per ref: builds read them and never rewrite them. */
+    /** Uploaded source versions, one ZIP per ref (sourceObjectKey): builds read them and never rewrite them. */
     sourcePrefix: `${artifactPrefix}sources/`,
     repository: `bulkhead/${org}/${app}`,
     logGroupPrefix: `/bulkhead/${org}/${app}/`,

@@ -2,7 +2,7 @@ import type { RouteDef } from "../routes.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type PolicyDocument, type RoleDocuments, type Statement } from "./document.ts";
 import { denyScan, leadingKeys } from "./dynamodb.ts";
-import type { PlatformNames } from "./names.ts";
+import { sourceObjectKey, type PlatformNames } from "./names.ts";
 import { tagOnly } from "./session-tags.ts";
 import { TENANT_SESSION_TAG } from "./tenant-data.ts";
 import { lambdaTrust } from "./trust.ts";
@@ -45,7 +45,23 @@ export type FunctionCalls = {
   checkpointKey?: { arn: string; sign: boolean };
   /** Start or stop executions of the deployment state machine (deployments/cloud/sfn.ts). */
   deploymentExecutions?: readonly ("start" | "stop")[];
+  /**
+   * Sign presigned POST forms for source ZIPs (sources/uploads.ts): S3 accepts a form only within
+   * its signer's rights, so the signer may put source ZIPs (`<org>/<app>/sources/<ref>.zip`) and
+   * nothing else of the artifact bucket.
+   */
+  sourceUploads?: boolean;
+  /** Read build logs (deployments/cloud/logs.ts): deployments.get shows a running build's log. */
+  buildLogs?: boolean;
 };
+
+/** Read the apps' build logs, `/bulkhead/<org>/<app>/build` (names.ts appNames), and nothing else of CloudWatch Logs. */
+export const readBuildLogs = (l: AwsLocation): Statement => ({
+  Sid: "ReadBuildLogs",
+  Effect: "Allow",
+  Action: ["logs:DescribeLogStreams", "logs:GetLogEvents"],
+  Resource: [arn.logGroup(l, "/bulkhead/*/build"), arn.logStreams(l, "/bulkhead/*/build")],
+});
 
 /** Assume the tenant data role, tagging the session with exactly `org`: org routes and workflow tasks. */
 export function tenantDataAccess(l: AwsLocation, platform: PlatformNames): Statement[] {
@@ -71,6 +87,13 @@ function callStatements(l: AwsLocation, platform: PlatformNames, calls: Function
   if (executions.includes("stop")) {
     statements.push({ Sid: "StopDeployments", Effect: "Allow", Action: ["states:StopExecution"], Resource: [arn.executions(l, platform.deploymentStateMachine)] });
   }
+  if (calls.sourceUploads) {
+    statements.push({
+      Sid: "SignSourceUploads", Effect: "Allow", Action: ["s3:PutObject"],
+      Resource: [`${arn.bucket(l, platform.artifactBucket)}/${sourceObjectKey("*", "*", "*")}`],
+    });
+  }
+  if (calls.buildLogs) statements.push(readBuildLogs(l));
   return statements;
 }
 

@@ -5,7 +5,7 @@ import { deployerStatements } from "./deploy.ts";
 import { policyDocument, type PolicyDocument, type RoleDocuments, type Statement } from "./document.ts";
 import { denyScan } from "./dynamodb.ts";
 import { BUILD_ROLE_PATH, type PlatformNames } from "./names.ts";
-import { tenantDataAccess } from "./platform.ts";
+import { readBuildLogs, tenantDataAccess } from "./platform.ts";
 import { lambdaTrust } from "./trust.ts";
 
 /** deployments/cloud/iam.ts creates every per-app build role (app-roles.ts appBuildRole) under this path. */
@@ -52,13 +52,7 @@ function needStatements(i: WorkflowRoleInput, need: TaskNeed): Statement[] {
         Resource: [arn.codeBuildProject(l, platform.buildProject)],
       }];
     case "logs:build-logs":
-      return [{
-        Sid: "ReadBuildLogs",
-        Effect: "Allow",
-        Action: ["logs:DescribeLogStreams", "logs:GetLogEvents"],
-        // Build log groups are `/bulkhead/<org>/<app>/build` (names.ts appNames).
-        Resource: [arn.logGroup(l, "/bulkhead/*/build"), arn.logStreams(l, "/bulkhead/*/build")],
-      }];
+      return [readBuildLogs(l)];
     case "sts:target-roles":
       return deployerStatements(l, platform);
     case "states:start":

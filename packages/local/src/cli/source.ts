@@ -1,35 +1,33 @@
-import { cpSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { generatedIdSchema, orgSlugSchema } from "@bulkhead/core/ids";
-import { sourceRefSchema } from "@bulkhead/core/deployments/schemas";
-import { localObjectStore } from "../standins/object-store.ts";
+import { uploadSource } from "../deploy/run.ts";
+import { parseApiArgs, UsageError } from "../deploy/target.ts";
 
 /**
- * Uploads a source version for an app into the offline object store (the stand-in for the S3
- * folder CodeBuild reads): `--from DIR` copies a directory; without it, a one-page sample site.
+ * Uploads a source version through the API, as any client would: `--dir DIR` zips a directory
+ * (respecting .gitignore); without it, a one-page sample site. Prints the ref.
  */
-const { values } = parseArgs({
-  options: { org: { type: "string" }, app: { type: "string" }, ref: { type: "string" }, from: { type: "string" } },
-});
+const USAGE = "usage: npm run source -- --org <org> --app <app id> --ref <ref> [--dir <directory>] [--token <token>] [--url <API base URL>]";
 
-function fail(message: string): never {
-  console.error(`source: ${message}`);
-  process.exit(2);
+try {
+  const parsed = parseApiArgs(process.argv.slice(2), { ref: { type: "string" }, dir: { type: "string" } });
+  if (parsed.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const { ref, dir } = parsed.values as Record<string, string | undefined>;
+  if (!ref) throw new UsageError("--ref <source ref> is required (e.g. v1)");
+  const sample = dir ? undefined : mkdtempSync(join(tmpdir(), "bulkhead-sample-"));
+  if (sample) writeFileSync(join(sample, "index.html"), `<!doctype html>\n<h1>${parsed.appId} at ${ref}</h1>\n`);
+  try {
+    await uploadSource({ api: parsed.api, appId: parsed.appId, dir: dir ?? sample!, ref }, { out: process.stderr, err: process.stderr, isTTY: Boolean(process.stderr.isTTY) });
+  } finally {
+    if (sample) rmSync(sample, { recursive: true, force: true });
+  }
+  console.log(ref);
+  process.exit(0);
+} catch (error) {
+  console.error(`source: ${(error as Error).message}${error instanceof UsageError ? `\n${USAGE}` : ""}`);
+  process.exit(error instanceof UsageError ? 2 : 1);
 }
-
-if (!orgSlugSchema().safeParse(values.org).success) fail("--org <org slug> is required");
-if (!generatedIdSchema().safeParse(values.app).success) fail("--app <app id> is required");
-if (!sourceRefSchema().safeParse(values.ref).success) fail("--ref <source ref> is required (e.g. v1)");
-
-const dataDir = process.env.BULKHEAD_DATA_DIR ?? ".bulkhead";
-const folder = localObjectStore(join(dataDir, "objects")).path("bulkhead-artifacts", `${values.org}/${values.app}/sources/${values.ref}/`);
-rmSync(folder, { recursive: true, force: true });
-mkdirSync(folder, { recursive: true });
-if (values.from) {
-  if (!existsSync(values.from) || !statSync(values.from).isDirectory()) fail(`--from ${values.from} is not a directory`);
-  cpSync(values.from, folder, { recursive: true });
-} else {
-  writeFileSync(join(folder, "index.html"), `<!doctype html>\n<h1>${values.app} at ${values.ref}</h1>\n`);
-}
-console.log(folder);

@@ -21,6 +21,7 @@ try {
 Data: ${values.memory ? "in memory (throwaway)" : dataDir}. Orgs "acme" and "globex" are seeded.
 DynamoDB Local: ${offline.dynamoEndpoint} (table "${offline.config.tableName}").
 Console: ${org}/console/ (each org's host; the dev issuer's sign-in form picks org, sub and role).
+Object store stand-in (presigned source uploads): ${offline.objectStoreUrl}/${offline.sources.bucket}, at most ${offline.sources.maxBytes} bytes a source.
 KEK rotation runs every ${rotationIntervalSeconds || "—"} s (ROTATION_INTERVAL_SECONDS; ROTATION_DAYS=${process.env.ROTATION_DAYS ?? 30}).
 Deployments stuck past their workflow's limit are failed at start and every ${sweepIntervalSeconds || "—"} s (SWEEP_INTERVAL_SECONDS).
 Try:
@@ -35,10 +36,10 @@ Try:
   curl -s -X PUT ${org}/v1/apps/$APP/credentials/database-url -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"value":"postgres://u:p@db/app"}'
   curl -s ${org}/v1/apps/$APP/credentials -H "authorization: Bearer $TOKEN"
   curl -s ${org}/v1/runtime/credentials/database-url -H "authorization: Bearer $(npm run -s token -- --org acme --app $APP --runtime)"
-  # deploy: an app, a source version in the offline object store, a deployment; watch it reach SUCCEEDED
-  APP=$(curl -s ${org}/v1/apps -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"site"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')
-  npm run -s source -- --org acme --app $APP --ref v1
-  curl -s ${org}/v1/apps/$APP/deployments -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H 'idempotency-key: first' -d '{"source":{"ref":"v1"}}'
+  # deploy the sample app: zip, upload through the presigned form, follow the workflow to SUCCEEDED
+  APP=$(curl -s ${org}/v1/apps -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"hello","build":{"command":"sh build.sh"}}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')
+  BULKHEAD_TOKEN=$(npm run -s token -- --org acme --sub alice --role developer) npm run deploy -- --org acme --app $APP --dir examples/hello --ref v1
+  curl -s ${org}/v1/apps/$APP/sources -H "authorization: Bearer $TOKEN"
   curl -s ${org}/v1/apps/$APP/deployments -H "authorization: Bearer $TOKEN"
   # KEK rotation: every app now (or as if 40 days had passed), then read the credential again
   curl -s -X POST ${org}/v1/apps/$APP/rotate -H "authorization: Bearer $TOKEN"

@@ -6,7 +6,7 @@ import {
   writeFileSync, writeSync,
 } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { zipSync, type Zippable } from "fflate";
+import { unzipSync, zipSync, type Zippable } from "fflate";
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import type { BuildEnvironmentPort } from "@bulkhead/core/deployments/ports";
@@ -78,7 +78,8 @@ const requestSchema = z.object({
   ProjectName: nonEmpty,
   IdempotencyToken: nonEmpty,
   SourceTypeOverride: z.literal("S3"),
-  SourceLocationOverride: z.string().check(z.regex(/^[^/]+\/.+\/$/, "an S3 folder: bucket/prefix/")),
+  // As CodeBuild's S3 source: a folder (`bucket/prefix/`) or a ZIP object it extracts (`bucket/key.zip`).
+  SourceLocationOverride: z.string().check(z.regex(/^[^/]+\/.+(?:\/|\.zip)$/, "an S3 folder (bucket/prefix/) or ZIP object (bucket/key.zip)")),
   ServiceRoleOverride: z.string().check(z.startsWith("arn:")),
   BuildspecOverride: nonEmpty,
   EnvironmentVariablesOverride: z.array(z.object({
@@ -187,10 +188,16 @@ export function codeBuildStandIn(options: CodeBuildStandInOptions): CodeBuildSta
       log(`[Container] ${started.toISOString()} Entering phase DOWNLOAD_SOURCE\n`);
       const [bucket, ...rest] = request.SourceLocationOverride.split("/");
       const source = options.store.path(bucket!, rest.join("/"));
-      if (!existsSync(source) || !statSync(source).isDirectory()) {
+      const folder = request.SourceLocationOverride.endsWith("/");
+      if (!existsSync(source) || (folder ? !statSync(source).isDirectory() : !statSync(source).isFile())) {
         fail("DOWNLOAD_SOURCE", "FAILED", "CLIENT_ERROR", `no source at s3://${request.SourceLocationOverride}`);
       }
-      cpSync(source, workspace, { recursive: true, verbatimSymlinks: true });
+      if (folder) {
+        cpSync(source, workspace, { recursive: true, verbatimSymlinks: true });
+      } else {
+        const refused = extractZip(readFileSync(source), workspace, maxArtifactBytes);
+        if (refused) fail("DOWNLOAD_SOURCE", "FAILED", "CLIENT_ERROR", `the source ZIP at s3://${request.SourceLocationOverride} ${refused}`);
+      }
       phases.push({ PhaseType: "DOWNLOAD_SOURCE", PhaseStatus: "SUCCEEDED" });
 
       const env: Record<string, string> = {
@@ -321,6 +328,44 @@ async function runCommand(
     // A command's background children die with it.
     killGroup(child);
   }
+}
+
+const ZIP_ENTRY_SEGMENT = /^(?!\.\.?$)[^\\\0:]+$/;
+
+/**
+ * Extracts a source ZIP into `dir`, as CodeBuild's DOWNLOAD_SOURCE does: entries are regular files
+ * and folders under `dir` (no absolute names, no `..`, no backslashes), at most `maxBytes`
+ * uncompressed in all. Returns why it refused, or undefined.
+ */
+function extractZip(zip: Uint8Array, dir: string, maxBytes: number): string | undefined {
+  let total = 0;
+  let refused: string | undefined;
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(zip, {
+      filter: (file) => {
+        const segments = file.name.replace(/\/$/, "").split("/");
+        if (file.name.startsWith("/") || !segments.every((segment) => ZIP_ENTRY_SEGMENT.test(segment))) refused ??= `has an entry outside its root: ${JSON.stringify(file.name)}`;
+        total += file.originalSize;
+        if (total > maxBytes) refused ??= `extracts to more than ${maxBytes} bytes`;
+        return refused === undefined;
+      },
+    });
+  } catch {
+    return "is not a valid ZIP archive";
+  }
+  if (refused) return refused;
+  mkdirSync(dir, { recursive: true });
+  for (const [name, bytes] of Object.entries(entries)) {
+    const path = join(dir, ...name.split("/"));
+    if (name.endsWith("/")) {
+      mkdirSync(path, { recursive: true });
+      continue;
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, bytes);
+  }
+  return undefined;
 }
 
 /** Zips a directory deterministically (sorted, fixed times). Symlinks are skipped, never followed. */

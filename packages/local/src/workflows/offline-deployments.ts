@@ -46,7 +46,10 @@ export type OfflineDeployments = {
 };
 
 const ACCOUNT = "000000000000";
-const REGION = "us-east-1";
+export const OFFLINE_REGION = "us-east-1";
+const REGION = OFFLINE_REGION;
+/** The stand-in for the stage's artifact bucket: sources and artifacts. */
+export const OFFLINE_ARTIFACT_BUCKET = "bulkhead-artifacts";
 
 /** The offline values of what infra links as `Deployments`; the ExternalId is generated per data dir. */
 export function offlineDeploymentsConfig(hostedTargetExternalId: string): DeploymentsConfig {
@@ -55,7 +58,7 @@ export function offlineDeploymentsConfig(hostedTargetExternalId: string): Deploy
     accountId: ACCOUNT,
     stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bulkhead-local-Deployment`,
     buildProject: "bulkhead-build",
-    artifactBucket: "bulkhead-artifacts",
+    artifactBucket: OFFLINE_ARTIFACT_BUCKET,
     artifactReaderRoleArn: `arn:aws:iam::${ACCOUNT}:role/bulkhead-local-artifact-reader`,
     buildRolePath: "/bulkhead/build/",
     hostedTarget: { roleArn: `arn:aws:iam::${ACCOUNT}:role/bulkhead/deploy/hosted-deploy`, region: REGION, externalId: hostedTargetExternalId },
