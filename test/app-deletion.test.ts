@@ -25,7 +25,7 @@ const deleteRequest = (appId: string) => api.call(host(), "DELETE", `/v1/apps/${
 describe("deleting an app with a deployment that has not ended", () => {
   it("is refused with a 409 problem naming the deployment, changes nothing, and succeeds once the deployment is cancelled", async () => {
     const appId = await newApp(api, "acme", { command: "sleep 3" });
-    putSource(api, "acme", appId, "v1");
+    await putSource(api, "acme", appId, "v1");
     const started = await startDeployment(api, "acme", appId);
     expect(started.status, started.text).toBe(202);
     const id = started.json.id as string;

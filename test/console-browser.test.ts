@@ -249,7 +249,7 @@ describe.skipIf(chromiumMissing)("the console in a browser", () => {
     expect(await page.$eval("[data-testid=kek-version]", (d) => d.textContent)).toBe(rotated.kek.version);
 
     // A deployment from an uploaded source ref, followed live to its end.
-    putSource(api, "acme", appId, "v1");
+    await putSource(api, "acme", appId, "v1");
     await page.type("input[name=source-ref]", "v1");
     await page.click("button::-p-text(Deploy)");
     await page.waitForSelector(".deployment[data-status=SUCCEEDED]", { timeout: 30_000 });
@@ -296,8 +296,9 @@ describe.skipIf(chromiumMissing)("the console in a browser", () => {
     const trust = JSON.parse(await page.$eval("[data-testid=trust-policy]", (c) => c.textContent!));
     expect(JSON.stringify(trust)).toContain(externalId);
     await browser.defaultBrowserContext().overridePermissions(new URL(consoleUrl("acme")).origin, ["clipboard-read", "clipboard-write", "clipboard-sanitized-write"]);
+    await page.bringToFront();
     await page.click("button::-p-text(Copy ExternalId)");
-    await page.waitForSelector("button::-p-text(Copied)");
+    await page.waitForFunction(() => [...document.querySelectorAll("button")].some((button) => button.textContent === "Copied"));
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(externalId);
     await page.click("button::-p-text(Issue token)");
     await page.waitForSelector("[data-testid=enrollment-token] code");

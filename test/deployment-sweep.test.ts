@@ -1,3 +1,4 @@
+import { auditSettled } from "./support/samples.ts";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TABLE_SCHEMA } from "../packages/core/src/data/table-schema.ts";
@@ -27,6 +28,7 @@ const seconds = (s: number) => s * 1000;
 
 /** The org's audit entries of one action, read through the API. */
 async function auditEntries(action: string) {
+  await auditSettled(api, "acme");
   const reply = await api.call(host(), "GET", `/v1/audit?action=${encodeURIComponent(action)}&limit=100`, { token: admin() });
   expect(reply.status, reply.text).toBe(200);
   return reply.json.items as { actor: unknown; action: string; target: Record<string, string>; outcome: { result: string }; requestId: string }[];
