@@ -261,6 +261,8 @@ describe("the ObjectCreated notification handler", () => {
     const appId = await newApp(api, "acme");
     await putSource(api, "acme", appId, "v1");
     await waitForSourceStatus(appId, "v1", "uploaded");
+    // The upload's audit records are sequenced in the background: the table is compared once they are.
+    await auditSettled(api, "acme");
     const before = await api.dumpTable();
     const outcomes = [
       await handler(event(`acme/${appId}/01ARZ3NDEKTSV4RRFFQ69G5FAV/artifact.zip`) as never, lambdaContext("source-uploaded", "REQ1")),
