@@ -167,7 +167,9 @@ describe("storing and reading credentials", () => {
       // The audit sequencer shares the org's handle: its writes (in the log's partitions only) are not the request's.
       const keyOf = (item: any) => Object.values(item)[0] as any;
       const sequencing = items.length > 0 && items.every((item: any) => /#AUDIT/.test(String((keyOf(item).Item ?? keyOf(item).Key)?.PK)));
-      if (!/^(Get|Query|BatchGet)/.test(command) && !sequencing) writes.push({ command, items });
+      // Neither are the request-rate buckets' draws (limits/rate.ts): they come before the request's work.
+      const rateDraw = String((args.input as any).Key?.PK).endsWith("#RATE");
+      if (!/^(Get|Query|BatchGet)/.test(command) && !sequencing && !rateDraw) writes.push({ command, items });
       return next(args);
     }, { step: "initialize", name: "recordWrites" });
     const entryOf = (items: any[]) => items.at(-1).Put.Item;
@@ -178,12 +180,16 @@ describe("storing and reading credentials", () => {
       expect((await call("DELETE", userPath(app, "carol", "audited"))).status).toBe(204);
       expect(writes.map((write) => write.command)).toEqual(Array(4).fill("TransactWriteItemsCommand"));
       const [put, putUser, del, delUser] = writes.map((write) => write.items);
-      expect(put!.map((item: any) => Object.keys(item)[0])).toEqual(["ConditionCheck", "Put", "Put"]);
+      // A new credential also counts in one shard of its app's quota; its deletion counts it out of that shard.
+      expect(put!.map((item: any) => Object.keys(item)[0])).toEqual(["ConditionCheck", "Put", "Update", "Put"]);
       expect(put![1].Put.Item).toMatchObject(keys.credential("acme", app, { kind: "system" }, "audited"));
+      const shard = put![1].Put.Item.quotaShard;
+      expect(put![2].Update.Key).toEqual(keys.quotaShard(`ORG#acme#APP#${app}`, "CRED", shard));
       expect(entryOf(put!)).toMatchObject({ ...keys.auditRecord("acme", entryOf(put!).id), v: 2, action: "credentials.put", target: { appId: app, name: "audited" }, outcome: { result: "ok" } });
       expect(entryOf(putUser!)).toMatchObject({ action: "credentials.put-user", target: { appId: app, sub: "carol", name: "audited" } });
-      expect(del!.map((item: any) => Object.keys(item)[0])).toEqual(["Delete", "Put"]);
+      expect(del!.map((item: any) => Object.keys(item)[0])).toEqual(["Delete", "Update", "Put"]);
       expect(del![0].Delete.Key).toEqual(keys.credential("acme", app, { kind: "system" }, "audited"));
+      expect(del![1].Update).toMatchObject({ Key: keys.quotaShard(`ORG#acme#APP#${app}`, "CRED", shard), ExpressionAttributeValues: { ":minusOne": -1 } });
       expect(entryOf(del!)).toMatchObject({ action: "credentials.delete", target: { appId: app, name: "audited" } });
       expect(entryOf(delUser!)).toMatchObject({ action: "credentials.delete-user", target: { appId: app, sub: "carol", name: "audited" } });
     } finally {
@@ -367,7 +373,7 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
     });
     await expect(deleteApp(tenantTable("acme"), crashAfterShred, app, systemAudit("apps.delete"))).rejects.toThrow("crash after shred");
     // The credential item is still there; the app's listing heads say it is being deleted.
-    const left = await api.partition(`ORG#acme#APP#${app}`);
+    const left = (await api.partition(`ORG#acme#APP#${app}`)).filter((item) => !String(item.SK).startsWith("USAGE#"));
     expect(left.filter((item) => item.type === "credential")).toHaveLength(1);
     expect(left.filter((item) => item.type !== "credential")).toEqual(
       keys.appListingHeads("acme", app).map((key) => ({ ...key, type: "app-listing-head", appId: app, deletingSince: expect.any(String) })),
@@ -388,9 +394,9 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
         throw new Error("key store unavailable");
       },
     });
-    const before = JSON.stringify(await api.dumpTable());
+    const before = JSON.stringify(await api.dumpData());
     await expect(createApp(tenantTable("acme"), failing, { name: "never" }, systemAudit("apps.create"))).rejects.toThrow("key store unavailable");
-    expect(JSON.stringify(await api.dumpTable())).toBe(before);
+    expect(JSON.stringify(await api.dumpData())).toBe(before);
   });
 
   it("an app item that cannot be written leaves no credential store behind", async () => {
@@ -405,11 +411,11 @@ describe("app lifecycle: provisioning and crypto-shredding", () => {
     const table = tenantTable("acme");
     // A handle on a table that does not exist: the app write fails after the KEK exists.
     const broken = { ...table, name: `missing-${randomUUID()}` };
-    const before = JSON.stringify(await api.dumpTable());
+    const before = JSON.stringify(await api.dumpData());
     await expect(createApp(broken, recording, { name: "half" }, systemAudit("apps.create"))).rejects.toThrow();
     expect(created).toHaveLength(1);
     expect(existsSync(storeFile(created[0]!))).toBe(false);
-    expect(JSON.stringify(await api.dumpTable())).toBe(before);
+    expect(JSON.stringify(await api.dumpData())).toBe(before);
   });
 
   it("an app without a credential store (made before they existed) gets a clear 409, nothing written", async () => {
@@ -456,8 +462,13 @@ describe("bad input is a 4xx problem and writes nothing", () => {
     const tooBig = `${secret("too-big")}`.padEnd(32 * 1024 + 1, "y");
     plaintexts.add(tooBig);
     const multiByteTooBig = "é".repeat(16 * 1024 + 1); // 32 KiB + 2 bytes of UTF-8 in fewer characters
-    for (const value of ["", tooBig, multiByteTooBig, 42, null, { nested: true }, ["a"]]) {
+    for (const value of ["", 42, null, { nested: true }, ["a"]]) {
       await refused("PUT", systemPath(app, "keep"), { body: { value } }, 400);
+    }
+    // Over the org's value size (32 KiB by default), counted in bytes of UTF-8: 413 naming the limit.
+    for (const value of [tooBig, multiByteTooBig]) {
+      const reply = await refused("PUT", systemPath(app, "keep"), { body: { value } }, 413);
+      expect(reply.json).toMatchObject({ type: "urn:bulkhead:problem:quota-exceeded", limit: "credentialValueBytes", max: 32 * 1024 });
     }
     await refused("PUT", systemPath(app, "keep"), { rawBody: '{"value":"\\ud800"}', headers: { "content-type": "application/json" } }, 400);
   });

@@ -8,6 +8,7 @@ import { redactSecrets } from "../packages/core/src/redact.ts";
 import { TASK_ERRORS } from "../packages/core/src/workflows/errors.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 import { newApp } from "./support/deployments.ts";
+import { setOrgLimits } from "./support/samples.ts";
 
 /** Deployment records on DynamoDB Local: every status × every transition, and late tasks. */
 let api: TestApi;
@@ -15,6 +16,8 @@ let APP: string;
 beforeAll(async () => {
   api = await startTestApi();
   APP = await newApp(api, "acme");
+  // Deployments made here are never run: they stay active, more of them than the default limit.
+  await setOrgLimits(api, "acme", { concurrentDeployments: 1000 });
 });
 afterAll(() => api?.stop());
 const PATHS: Record<DeploymentStatus, TransitionName[]> = {

@@ -117,6 +117,7 @@ export const samples: Record<RouteId, Sample> = {
   "apps.delete": async (api, org) => ({ path: `/v1/apps/${await newApp(api, org)}` }),
   "orgs.create": async () => ({ path: "/v1/orgs", body: { slug: `created-${process.pid}-${++orgCounter}`, name: "n" } }),
   "orgs.get": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}` }),
+  "orgs.update": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}`, body: { limits: { apps: 50, requestsPerSecond: null } } }),
   "orgs.suspend": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}/suspend` }),
   "orgs.resume": async (api) => ({ path: `/v1/orgs/${await newOrg(api)}/resume` }),
   "targets.create": async (_api, org) => ({ path: "/v1/targets", body: byoiTarget(org, "matrix-created") }),
@@ -196,3 +197,7 @@ export const samples: Record<RouteId, Sample> = {
   },
   "openapi.get": async () => ({ path: "/openapi.json" }),
 };
+
+/** Sets an org's limits as a platform admin does (PATCH /v1/orgs/{slug}); returns the org as the API shows it. */
+export const setOrgLimits = async (api: GatewayClient, org: string, limits: Record<string, number | null>) =>
+  expectStatus(await api.call(api.platformHost, "PATCH", `/v1/orgs/${org}`, { token: api.tokens.platform(), body: { limits } }), 200).json;

@@ -1,8 +1,8 @@
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/orgs";
-import { createOrg } from "@bulkhead/core/orgs";
+import { createOrg, orgView } from "@bulkhead/core/orgs";
 
 export const handler = defineHandler(routes, "orgs.create", async ({ body }) => {
   const org = await createOrg(body);
-  return { body: org, headers: { location: `/v1/orgs/${org.slug}` } };
+  return { body: orgView(org), headers: { location: `/v1/orgs/${org.slug}` } };
 });

@@ -1,10 +1,10 @@
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/orgs";
-import { readOrg } from "@bulkhead/core/orgs";
+import { orgView, readOrg } from "@bulkhead/core/orgs";
 import { problems } from "@bulkhead/core/problem";
 
 export const handler = defineHandler(routes, "orgs.get", async ({ params }) => {
   const org = await readOrg(params.slug);
   if (!org) throw problems.notFound("No such org.");
-  return { body: org };
+  return { body: orgView(org) };
 });

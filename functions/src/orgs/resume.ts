@@ -1,7 +1,7 @@
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/orgs";
-import { setOrgStatus } from "@bulkhead/core/orgs";
+import { orgView, setOrgStatus } from "@bulkhead/core/orgs";
 
 export const handler = defineHandler(routes, "orgs.resume", async ({ params }) => ({
-  body: await setOrgStatus(params.slug, "active"),
+  body: orgView(await setOrgStatus(params.slug, "active")),
 }));

@@ -7,10 +7,13 @@ import { decodeCursor, encodeCursor } from "./data/cursor.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, appPartition, keys, orgPartition } from "./data/keys.ts";
 import { TABLE_SCHEMA } from "./data/table-schema.ts";
 import type { TenantTable } from "./data/tables.ts";
-import { writeAtomically } from "./data/transact.ts";
+import { TransactionRefused, writeAtomically } from "./data/transact.ts";
 import type { BuildSettings } from "./deployments/build-spec.ts";
 import { newId } from "./ids.ts";
+import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "./limits/quota.ts";
+import { appsQuota } from "./limits/usage.ts";
 import { logger } from "./log.ts";
+import { limitsOf } from "./orgs.ts";
 import { problems } from "./problem.ts";
 
 /**
@@ -62,21 +65,34 @@ export async function createApp(
   const { kekVersion } = await provisionCredentialStore(keyStore, ref);
   const app: App = { id, name: input.name, description: input.description, build: input.build, createdAt: at, updatedAt: at, kek: { version: kekVersion, rotatedAt: at } };
   const { kek: _, ...stored } = app;
+  const heads = headItems(table.org, app.id);
+  const { apps: maxApps } = await limitsOf(table.org);
+  let created = false;
   try {
-    await transactAudited(table, audit, target(app.id), [
-      {
-        Put: {
-          TableName: table.name,
-          Item: { ...keys.app(table.org, app.id), type: "app", ...stored, kekVersion, ...keys.kekRotationIndex(at) },
-          ConditionExpression: "attribute_not_exists(PK)",
-        },
-      },
-      ...headItems(table.org, app.id).map((Item) => ({ Put: { TableName: table.name, Item, ConditionExpression: "attribute_not_exists(PK)" } })),
-    ]);
-  } catch (error) {
-    await discardCredentialStore(keyStore, ref);
-    throw error;
+    // The app counts against the org's quota in the same transaction (its last item) that creates it.
+    created = await withinQuota(table, appsQuota(table.org), maxApps, async (countItem, shard) => {
+      try {
+        await transactAudited(table, audit, target(app.id), [
+          {
+            Put: {
+              TableName: table.name,
+              Item: { ...keys.app(table.org, app.id), type: "app", ...stored, kekVersion, [QUOTA_SHARD_ATTRIBUTE]: shard, ...keys.kekRotationIndex(at) },
+              ConditionExpression: "attribute_not_exists(PK)",
+            },
+          },
+          ...heads.map((Item) => ({ Put: { TableName: table.name, Item, ConditionExpression: "attribute_not_exists(PK)" } })),
+          countItem,
+        ]);
+        return true;
+      } catch (error) {
+        if (error instanceof ChangeRejected && error.index === 1 + heads.length) return false;
+        throw error;
+      }
+    });
+  } finally {
+    if (!created) await discardCredentialStore(keyStore, ref);
   }
+  if (!created) throw problems.quotaExceeded("apps", maxApps, "The number of apps");
   return app;
 }
 
@@ -210,8 +226,21 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
   // idempotency keys); its listing heads go last, with the app item, and say "deleting" until then.
   const removed = await purgePartition(table, appPartition(table.org, appId), heads);
   logger.info("app items removed", { app: appId, count: removed });
-  await writeAtomically(table, [keys.app(table.org, appId), ...heads]
-    .map((Key) => ({ Delete: { TableName: table.name, Key } })));
+  // The app leaves the org's quota with its item: one transaction, conditioned on the item, so a
+  // rerun after a crash never counts it out twice. Apps made before quotas have no shard.
+  const { Item: app } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.app(table.org, appId), ConsistentRead: true }));
+  if (!app) return;
+  const shard = app[QUOTA_SHARD_ATTRIBUTE];
+  try {
+    await writeAtomically(table, [
+      { Delete: { TableName: table.name, Key: keys.app(table.org, appId), ConditionExpression: "attribute_exists(PK)" } },
+      ...heads.map((Key) => ({ Delete: { TableName: table.name, Key } })),
+      ...(typeof shard === "number" ? [uncountOne(table, appsQuota(table.org), shard)] : []),
+    ]);
+  } catch (error) {
+    // Another delete of the same app finished first.
+    if (!(error instanceof TransactionRefused && error.conditionFailed(0))) throw error;
+  }
 }
 
 class DeploymentsActive extends Error {

@@ -2,14 +2,22 @@ import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { keys } from "./data/keys.ts";
 import { platformTable } from "./data/tables.ts";
+import { effectiveLimits, type OrgLimits } from "./limits/settings.ts";
 import { problems } from "./problem.ts";
 
 export type OrgStatus = "active" | "suspended";
-export type Org = { slug: string; name: string; status: OrgStatus; createdAt: string; updatedAt: string };
+/** `limits` holds only what a platform admin set for this org; `effectiveLimits` adds the defaults. */
+export type Org = { slug: string; name: string; status: OrgStatus; createdAt: string; updatedAt: string; limits?: Partial<OrgLimits> };
+
+/** What the API shows of an org: every limit that holds for it, defaults included. */
+export type OrgView = Omit<Org, "limits"> & { limits: OrgLimits };
 
 const toOrg = (item: Record<string, any>): Org => ({
   slug: item.slug, name: item.name, status: item.status, createdAt: item.createdAt, updatedAt: item.updatedAt,
+  ...(item.limits && Object.keys(item.limits).length > 0 && { limits: item.limits }),
 });
+
+export const orgView = ({ limits, ...org }: Org): OrgView => ({ ...org, limits: effectiveLimits(limits) });
 
 /**
  * Tenant resolution reads the registry on every request, so answers (including "unknown") are
@@ -28,6 +36,12 @@ export async function lookupOrg(slug: string, now = Date.now()): Promise<Org | u
   cache.set(slug, { org, until: now + CACHE_MS });
   return org;
 }
+
+/**
+ * The limits that hold for `org`, as tenant resolution last saw its record (so no extra read on
+ * a request's path). An org without a record has the defaults.
+ */
+export const limitsOf = async (org: string): Promise<OrgLimits> => effectiveLimits((await lookupOrg(org))?.limits);
 
 export const forgetOrg = (slug: string): void => void cache.delete(slug);
 
@@ -72,5 +86,38 @@ export async function setOrgStatus(slug: string, status: OrgStatus, now = new Da
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) throw problems.notFound("No such org.");
     throw error;
+  }
+}
+
+/** A limit's new value, or null to return it to the default. */
+export type LimitsChange = { [K in keyof OrgLimits]?: number | null };
+
+/**
+ * Changes an org's name or limits. The record is read and written back under a condition on what
+ * was read, so two admins' concurrent changes of different limits both land (one is retried).
+ */
+export async function updateOrg(slug: string, change: { name?: string; limits?: LimitsChange }, now = new Date()): Promise<Org> {
+  const { client, name } = platformTable();
+  for (let attempt = 1; ; attempt++) {
+    const { Item } = await client.send(new GetCommand({ TableName: name, Key: keys.orgRecord(slug), ConsistentRead: true }));
+    if (!Item) throw problems.notFound("No such org.");
+    const limits: Record<string, number> = { ...Item.limits };
+    for (const [limit, value] of Object.entries(change.limits ?? {})) {
+      if (value === null) delete limits[limit];
+      else if (value !== undefined) limits[limit] = value;
+    }
+    const next = { ...Item, name: change.name ?? Item.name, limits, updatedAt: now.toISOString() };
+    try {
+      await client.send(new PutCommand({
+        TableName: name,
+        Item: next,
+        ConditionExpression: "updatedAt = :seen",
+        ExpressionAttributeValues: { ":seen": Item.updatedAt },
+      }));
+      forgetOrg(slug);
+      return toOrg(next);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || attempt >= 3) throw error;
+    }
   }
 }

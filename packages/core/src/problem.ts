@@ -43,6 +43,19 @@ export const problems = {
     new HttpProblem(415, "unsupported-media-type", "Unsupported media type", "Send the body as application/json."),
   malformedJson: () =>
     new HttpProblem(422, "malformed-json", "Malformed JSON", "The body is not valid JSON."),
+  /** A request-rate bucket is empty: the caller's own, or the org's (shared by all its callers). */
+  rateLimited: (whose: "caller" | "organization", limit: { perSecond: number; burst: number }, retryAfterSeconds: number) =>
+    new HttpProblem(429, "rate-limited", "Too many requests",
+      `This ${whose}'s request rate limit (${limit.perSecond} per second, bursts of ${limit.burst}) is used up; retry after ${retryAfterSeconds} s.`,
+      { limit: whose === "caller" ? "principalRequestsPerSecond" : "requestsPerSecond", retryAfterSeconds }),
+  /** A count the org may not exceed (apps, credentials per app): 409; a size (a credential value): 413. */
+  quotaExceeded: (limit: string, max: number, what: string, status: 409 | 413 = 409) =>
+    new HttpProblem(status, "quota-exceeded", "Quota exceeded", `${what} is limited to ${max} for this organization (limit ${limit}).`, { limit, max }),
+  /** Deployments are refused, not queued, while the org's running deployments are at its limit. */
+  deploymentsAtLimit: (max: number) =>
+    new HttpProblem(429, "deployment-limit", "Too many deployments running",
+      `This organization may run ${max} deployment${max === 1 ? "" : "s"} at once and that many have not ended; start this one when one ends.`,
+      { limit: "concurrentDeployments", max }),
   internal: () => new HttpProblem(500, "internal", "Internal error", "Something went wrong on our side."),
   credentialStoreMissing: () =>
     new HttpProblem(409, "credential-store-missing", "No credential store", "This app has no credential store; recreate the app to get one."),

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { generatedIdSchema, nameSchema, orgSlugSchema } from "./ids.ts";
 import { lazySchema } from "./lazy-schema.ts";
+import { LIMIT_BOUNDS, LIMIT_NAMES, type LimitName } from "./limits/settings.ts";
 
 // zod/mini rather than classic zod: the same validation at a twentieth of the bundle size.
 // Each schema is a factory (lazy-schema.ts): a function builds only the ones its route uses.
@@ -43,14 +44,34 @@ export const listQuery = lazySchema(() => z.strictObject({
 }));
 export const appListSchema = lazySchema(() => z.object({ items: z.array(appSchema()), cursor: z.optional(z.string()) }));
 
-export const orgSchema = lazySchema(() => z.object({
+const limitValue = (name: LimitName) => z.int().check(z.minimum(LIMIT_BOUNDS[name].min), z.maximum(LIMIT_BOUNDS[name].max));
+/** Every limit that holds for the org (its own where a platform admin set one, the default elsewhere). */
+const limitsSchema = lazySchema(() => z.object(Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValue(name)])) as Record<LimitName, z.ZodMiniInt>));
+const orgFields = () => ({
   slug: orgSlugSchema(),
   name: z.string(),
   status: z.enum(["active", "suspended"]),
   createdAt: timestamp(),
   updatedAt: timestamp(),
+  limits: limitsSchema(),
+});
+export const orgSchema = lazySchema(() => z.object(orgFields()));
+/** The org host's own view: its limits with what it uses of them now. */
+export const orgWithUsageSchema = lazySchema(() => z.object({
+  ...orgFields(),
+  usage: z.object({
+    apps: z.int(),
+    runningDeployments: z.int(),
+  }),
 }));
 export const createOrgBody = lazySchema(() => z.strictObject({ slug: orgSlugSchema(), name: text(200) }));
+/** A platform admin's change: a limit set to null returns to the default. Integers within LIMIT_BOUNDS only. */
+export const updateOrgBody = lazySchema(() => z.strictObject({
+  name: z.optional(text(200)),
+  limits: z.optional(z.strictObject(
+    Object.fromEntries(LIMIT_NAMES.map((name) => [name, z.optional(z.nullable(limitValue(name)))])) as Record<LimitName, z.ZodMiniOptional<z.ZodMiniNullable<z.ZodMiniInt>>>,
+  ).check(z.refine((limits) => Object.keys(limits).length > 0, "at least one limit is required"))),
+}).check(z.refine((body) => Object.keys(body).length > 0, "at least one field is required")));
 export const orgParams = lazySchema(() => z.strictObject({ slug: orgSlugSchema() }));
 
 /** What a forced rotation reports: never key material, only which version is current now. */

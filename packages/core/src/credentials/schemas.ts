@@ -3,12 +3,13 @@ import { nameSchema, generatedIdSchema } from "../ids.ts";
 import { lazySchema } from "../lazy-schema.ts";
 import { text, timestamp } from "../schemas.ts";
 
-/** A credential value: non-empty, well-formed Unicode, at most 32 KiB once encoded as UTF-8. */
-export const MAX_CREDENTIAL_BYTES = 32 * 1024;
+/**
+ * A credential value: non-empty, well-formed Unicode. Its size is the org's limit
+ * (`credentialValueBytes`, at most 32 KiB of UTF-8), checked by the service with a 413.
+ */
 const credentialValue = lazySchema(() => z.string().check(
   z.minLength(1),
   z.refine((value) => value.isWellFormed(), "must be well-formed Unicode"),
-  z.refine((value) => Buffer.byteLength(value, "utf8") <= MAX_CREDENTIAL_BYTES, `at most ${MAX_CREDENTIAL_BYTES} bytes of UTF-8`),
 ));
 
 export const putCredentialBody = lazySchema(() => z.strictObject({ value: credentialValue(), description: z.optional(text(1000)) }));

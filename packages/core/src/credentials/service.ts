@@ -1,12 +1,15 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { appListingPage } from "../app-listing.ts";
 import { getApp, LIVE_APP } from "../apps.ts";
-import { ChangeRejected, transactAudited, type PendingAudit } from "../audit/chain.ts";
+import { ChangeRejected, transactAudited, type PendingAudit, type TransactItem } from "../audit/chain.ts";
 import type { AuditTarget } from "../audit/entry.ts";
 import { roleRank, type Principal } from "../auth/principal.ts";
 import { APP_LISTINGS, keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
+import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "../limits/quota.ts";
+import { credentialsQuota } from "../limits/usage.ts";
 import { logger } from "../log.ts";
+import { limitsOf } from "../orgs.ts";
 import { problems } from "../problem.ts";
 import { CredentialIntegrityError, open, seal, type CredentialAddress, type CredentialScope, type Kek, type Sealed } from "./envelope.ts";
 import { KekNotFound, type KeyStore } from "./key-store.ts";
@@ -64,7 +67,8 @@ async function currentKek(keyStore: KeyStore, table: TenantTable, app: string): 
   }
 }
 
-type StoredVersion = { version: number; createdAt: string };
+/** What a new version keeps of the one it replaces: its creation time and the quota shard it counts in. */
+type StoredVersion = { version: number; createdAt: string; [QUOTA_SHARD_ATTRIBUTE]?: number };
 
 /**
  * The item one write of a credential stores: version 1, or the version after `previous` (whose
@@ -77,6 +81,7 @@ export function credentialItem(
   input: { description?: string },
   at: string,
   previous?: StoredVersion,
+  shard = previous?.[QUOTA_SHARD_ATTRIBUTE],
 ) {
   return {
     ...keyOf(table, target),
@@ -88,9 +93,11 @@ export function credentialItem(
     version: (previous?.version ?? 0) + 1,
     createdAt: previous?.createdAt ?? at,
     updatedAt: at,
+    [QUOTA_SHARD_ATTRIBUTE]: shard,
     ...sealed,
   };
 }
+type CredentialItem = ReturnType<typeof credentialItem>;
 
 /**
  * Creates or replaces a credential. The value is sealed before anything is written, and the
@@ -106,31 +113,50 @@ export async function putCredential(
   audit: PendingAudit,
   now = new Date(),
 ): Promise<CredentialMetadata> {
-  await getApp(table, target.app);
+  const [limits] = await Promise.all([limitsOf(table.org), getApp(table, target.app)]);
+  if (Buffer.byteLength(input.value, "utf8") > limits.credentialValueBytes) {
+    throw problems.quotaExceeded("credentialValueBytes", limits.credentialValueBytes, "A credential value's size in bytes of UTF-8", 413);
+  }
   const sealed = seal(Buffer.from(input.value, "utf8"), addressOf(table, target), await currentKek(keyStore, table, target.app));
   logger.debug("credential sealed", { ...logFields(target), kekVersion: sealed.kekVersion });
   const key = keyOf(table, target);
+  const quota = credentialsQuota(table.org, target.app);
   for (let attempt = 1; ; attempt++) {
     const { Item: previous } = await table.client.send(new GetCommand({
       TableName: table.name, Key: key, ConsistentRead: true,
-      ProjectionExpression: "#version, createdAt", ExpressionAttributeNames: { "#version": "version" },
+      ProjectionExpression: "#version, createdAt, #shard", ExpressionAttributeNames: { "#version": "version", "#shard": QUOTA_SHARD_ATTRIBUTE },
     }));
-    const item = credentialItem(table, target, sealed, input, now.toISOString(), previous as StoredVersion | undefined);
-    try {
-      await transactAudited(table, audit, auditTarget(target), [
-        { ConditionCheck: { TableName: table.name, Key: keys.app(table.org, target.app), ConditionExpression: LIVE_APP } },
-        {
-          Put: {
-            TableName: table.name,
-            Item: item,
-            ...(previous
-              ? { ConditionExpression: "#version = :seen", ExpressionAttributeNames: { "#version": "version" }, ExpressionAttributeValues: { ":seen": previous.version } }
-              : { ConditionExpression: "attribute_not_exists(PK)" }),
+    let stored: CredentialItem | undefined;
+    /** Writes this version; false when the quota's count item (a new credential's, third) refused it. */
+    const write = async (countItem?: TransactItem, shard?: number): Promise<boolean> => {
+      const item = credentialItem(table, target, sealed, input, now.toISOString(), previous as StoredVersion | undefined, shard);
+      try {
+        await transactAudited(table, audit, auditTarget(target), [
+          { ConditionCheck: { TableName: table.name, Key: keys.app(table.org, target.app), ConditionExpression: LIVE_APP } },
+          {
+            Put: {
+              TableName: table.name,
+              Item: item,
+              ...(previous
+                ? { ConditionExpression: "#version = :seen", ExpressionAttributeNames: { "#version": "version" }, ExpressionAttributeValues: { ":seen": previous.version } }
+                : { ConditionExpression: "attribute_not_exists(PK)" }),
+            },
           },
-        },
-      ]);
-      logger.info("credential stored", { ...logFields(target), version: item.version, kekVersion: sealed.kekVersion });
-      return toMetadata(item);
+          ...(countItem ? [countItem] : []),
+        ]);
+      } catch (error) {
+        if (error instanceof ChangeRejected && error.index === 2) return false;
+        throw error;
+      }
+      stored = item;
+      return true;
+    };
+    try {
+      // A new credential counts against the app's quota in its own transaction; a new version does not.
+      const written = previous ? await write() : await withinQuota(table, quota, limits.credentialsPerApp, write);
+      if (!written) throw problems.quotaExceeded("credentialsPerApp", limits.credentialsPerApp, "The number of credentials of one app");
+      logger.info("credential stored", { ...logFields(target), version: stored!.version, kekVersion: sealed.kekVersion });
+      return toMetadata(stored!);
     } catch (error) {
       if (!(error instanceof ChangeRejected)) throw error;
       if (error.index === 0) throw problems.appNotFound();
@@ -150,10 +176,26 @@ export async function listCredentials(
   return { items: items.map(toMetadata), cursor };
 }
 
+/** The credential leaves its app's quota in the transaction that deletes it (conditioned on the shard read, so on the item). */
 export async function deleteCredential(table: TenantTable, target: CredentialTarget, audit: PendingAudit): Promise<void> {
+  const { Item } = await table.client.send(new GetCommand({
+    TableName: table.name, Key: keyOf(table, target), ConsistentRead: true,
+    ProjectionExpression: "#shard", ExpressionAttributeNames: { "#shard": QUOTA_SHARD_ATTRIBUTE },
+  }));
+  const shard = Item?.[QUOTA_SHARD_ATTRIBUTE];
+  const counted = typeof shard === "number";
   try {
     await transactAudited(table, audit, auditTarget(target), [
-      { Delete: { TableName: table.name, Key: keyOf(table, target), ConditionExpression: "attribute_exists(PK)" } },
+      {
+        Delete: {
+          TableName: table.name,
+          Key: keyOf(table, target),
+          ...(counted
+            ? { ConditionExpression: "#shard = :shard", ExpressionAttributeNames: { "#shard": QUOTA_SHARD_ATTRIBUTE }, ExpressionAttributeValues: { ":shard": shard } }
+            : { ConditionExpression: "attribute_exists(PK)" }),
+        },
+      },
+      ...(counted ? [uncountOne(table, credentialsQuota(table.org, target.app), shard)] : []),
     ]);
   } catch (error) {
     if (error instanceof ChangeRejected) throw noSuchCredential();

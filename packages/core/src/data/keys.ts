@@ -23,6 +23,12 @@ export const auditRecordPartition = (org: string): string => `ORG#${org}#AUDIT#P
 
 const AUDIT_RECORD_PREFIX = "AUDIT-RECORD#";
 
+/**
+ * Request-rate buckets (limits/rate.ts): their own partition, because every request may change
+ * them and nothing else of the org should share their write traffic.
+ */
+export const ratePartition = (org: string): string => `ORG#${org}#RATE`;
+
 /** Zero-padded so that sort-key order is seq order (room for 10^12 entries). */
 const SEQ_DIGITS = 12;
 export const MAX_AUDIT_SEQ = 10 ** SEQ_DIGITS - 1;
@@ -133,6 +139,14 @@ export const keys = {
     [TABLE_SCHEMA.indexes.kekRotation.partitionKey]: TABLE_SCHEMA.indexes.kekRotation.partitionValue,
     [TABLE_SCHEMA.indexes.kekRotation.sortKey]: rotatedAt,
   }),
+  /** The org's request-rate bucket, and each caller's (by a hash of its kind and sub, which may hold any character). */
+  orgRateBucket: (org: string): ItemKey => ({ PK: ratePartition(org), SK: "ORG" }),
+  principalRateBucket: (org: string, principalHash: string): ItemKey => ({ PK: ratePartition(org), SK: `PRINCIPAL#${principalHash}` }),
+  /** The org's usage of its limits: the deployments that have not ended (a string set of `<appId>/<deploymentId>`). */
+  orgUsage: (org: string): ItemKey => ({ PK: orgPartition(org), SK: "USAGE" }),
+  /** Shards of a quota's count (limits/quota.ts): apps in the org's partition, credentials in the app's. */
+  quotaShard: (partition: string, quota: string, shard: number): ItemKey => ({ PK: partition, SK: `USAGE#${quota}#${shard}` }),
+  quotaShardPrefix: (quota: string): string => `USAGE#${quota}#`,
   /** The org record is platform data: read by tenant resolution before any tenant is known. */
   orgRecord: (org: string): ItemKey => ({ PK: `REGISTRY#ORG#${org}`, SK: "ORG" }),
 } as const;

@@ -9,6 +9,8 @@ import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, keys } from "../data/keys.ts";
 import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { TransactionRefused, writeAtomically } from "../data/transact.ts";
+import { runningDeploymentSlot } from "../limits/usage.ts";
+import { limitsOf } from "../orgs.ts";
 import { newDeploymentId } from "./ids.ts";
 import { problems } from "../problem.ts";
 import { isTerminal, TRANSITIONS, type DeploymentStatus, type TransitionName } from "./status.ts";
@@ -91,6 +93,7 @@ export async function createDeployment(
   now = new Date(),
 ): Promise<{ deployment: DeploymentRecord; replayed: boolean }> {
   const at = now.toISOString();
+  const { concurrentDeployments } = await limitsOf(table.org);
   const record: DeploymentRecord = {
     id: newDeploymentId(now.getTime()),
     appId: input.appId,
@@ -106,8 +109,10 @@ export async function createDeployment(
   // The app must be live, and its deployments head takes the id in the same transaction: an app
   // delete (which marks that head, conditioned on no active deployment) and this write serialize
   // on that one item, so either the delete sees the deployment and refuses, or this write fails.
+  // The org's running slot is taken in the same transaction: a deployment that has not ended holds exactly one.
   const items: TransactItem[] = [
     { ConditionCheck: { TableName: table.name, Key: keys.app(table.org, input.appId), ConditionExpression: LIVE_APP } },
+    runningDeploymentSlot(table, input.appId, record.id, "ADD", concurrentDeployments),
     activeDeploymentsChange(table, input.appId, record.id, "ADD"),
     {
       Put: {
@@ -141,19 +146,26 @@ export async function createDeployment(
     return { deployment: record, replayed: false };
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    if (error.conditionFailed(0) || error.conditionFailed(1)) throw problems.appNotFound();
-    if (!input.idempotency || !error.conditionFailed(3)) throw error;
+    if (error.conditionFailed(0) || error.conditionFailed(2)) throw problems.appNotFound();
+    // A replay of a deployment that exists takes no new slot: the idempotency entry decides first.
+    if (input.idempotency && error.conditionFailed(4)) return replayOf(table, input.appId, input.idempotency);
+    if (error.conditionFailed(1)) throw problems.deploymentsAtLimit(concurrentDeployments);
+    throw error;
   }
-  const { keyHash, requestHash } = input.idempotency;
+}
+
+async function replayOf(table: TenantTable, appId: string, idempotency: NonNullable<NewDeployment["idempotency"]>) {
+  const { keyHash, requestHash } = idempotency;
   const { Item: entry } = await table.client.send(new GetCommand({
     TableName: table.name,
-    Key: keys.deploymentIdempotency(table.org, input.appId, keyHash),
+    Key: keys.deploymentIdempotency(table.org, appId, keyHash),
     ConsistentRead: true,
   }));
   if (!entry) throw problems.conflict("A request with this Idempotency-Key is in flight; retry it.");
   if (entry.requestHash !== requestHash) throw problems.idempotencyKeyReused();
-  return { deployment: await getDeploymentRecord(table, input.appId, entry.deploymentId), replayed: true };
+  return { deployment: await getDeploymentRecord(table, appId, entry.deploymentId), replayed: true };
 }
+
 
 export async function getDeploymentRecord(table: TenantTable, appId: string, deploymentId: string): Promise<DeploymentRecord> {
   const record = await findDeploymentRecord(table, appId, deploymentId);
@@ -243,7 +255,10 @@ export async function transition(
       throw new TransitionRefused(name, current);
     }
   }
-  const items: TransactItem[] = [{ Update: update }, ...(ends ? [activeDeploymentsChange(table, appId, deploymentId, "DELETE")] : [])];
+  const items: TransactItem[] = [
+    { Update: update },
+    ...(ends ? [activeDeploymentsChange(table, appId, deploymentId, "DELETE"), runningDeploymentSlot(table, appId, deploymentId, "DELETE")] : []),
+  ];
   try {
     if (audit) await transactAudited(table, audit.pending, audit.target, items);
     else await writeAtomically(table, items);
@@ -259,9 +274,9 @@ export async function transition(
 /**
  * The one way a deployment is failed: the workflow's RecordFailure, an execution that closed
  * without reaching it, a workflow that never started, and the stuck-deployment sweep all end a
- * deployment here, so whatever ending a deployment releases (its place in the app's active set
- * and in the active-deployments index, today) is released on every path. `recorded` is false when
- * the deployment had already ended (or is gone): it is then left as it is.
+ * deployment here, so whatever ending a deployment releases (its place in the app's active set,
+ * in the active-deployments index and in the org's running slots) is released on every path.
+ * `recorded` is false when the deployment had already ended (or is gone): it is then left as it is.
  */
 export async function failDeployment(
   table: TenantTable,

@@ -18,7 +18,8 @@ import { requestIdOf, type ApiContext, type ApiEvent, type ApiRequest, type Requ
  * - a successful platform-host route that declares `auditOrgFrom`, in that org's log.
  * Not in any log, only logged by the function: requests without a verified token (anyone could
  * flood a log), tokens of another org (that org's identities must not enter this org's log), and
- * unknown or suspended orgs (there is no log to write to).
+ * unknown or suspended orgs (there is no log to write to), and requests refused for their rate
+ * (limits/rate.ts).
  *
  * A service that can commit its change and the record in one transaction does so through the
  * handler's `audit` (see transactAudited); this middleware then writes nothing more. Records
@@ -105,9 +106,12 @@ export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any,
     if (audit.record || audit.attempted) return;
     audit.attempted = true;
     const status = request.response?.statusCode ?? 500;
+    const problem = request.error ? toProblem(request.error).slug : undefined;
+    // A rate-limited request is logged, not recorded: a record per refusal would turn a flood
+    // into the very writes the limit is there to stop.
+    if (problem === "rate-limited") return;
     const org = logOf(route, state, status);
     if (!org) return;
-    const problem = request.error ? toProblem(request.error).slug : undefined;
     const target = audit.target ?? defaultTarget(route, request.event, org);
     audit.record = await appendAudit(tenantTable(org), draftFor(route, request.event, state.caller!, target, outcomeOfStatus(status, problem)));
   };

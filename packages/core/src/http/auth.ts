@@ -10,6 +10,7 @@ import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes.ts";
 import type { HostTenancy } from "../tenancy.ts";
+import { chargeRequest } from "./rate-limit.ts";
 import { logKeysOf, type ApiRequest } from "./state.ts";
 
 let verify: TokenVerifier | undefined;
@@ -96,6 +97,7 @@ async function admit(route: RouteDef, request: ApiRequest): Promise<void> {
   request.context.caller = principal;
   const reason = refusal(route, request.context.tenancy!, principal);
   if (reason) throw problems.forbidden(reason);
+  if (request.context.org) await chargeRequest(request.context.org, principal);
   const phase = grantToCheck(route, principal);
   if (phase) {
     // Platform principals only: one consistent read in the org's partition, before the handler.

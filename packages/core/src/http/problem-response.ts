@@ -28,6 +28,8 @@ export function problemResponse(problem: HttpProblem, requestId: string): ApiRes
     const scheme = problem.slug === "invalid-enrollment-token" ? "Enrollment" : "Bearer";
     headers["www-authenticate"] = `${scheme} realm="bulkhead"`;
   }
+  const retryAfter = problem.extensions.retryAfterSeconds;
+  if (problem.status === 429 && typeof retryAfter === "number") headers["retry-after"] = String(retryAfter);
   const body = {
     type: problemType(problem.slug),
     title: problem.title,

@@ -1,0 +1,99 @@
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { TransactItem } from "../audit/chain.ts";
+import { keys } from "../data/keys.ts";
+import type { TenantTable } from "../data/tables.ts";
+import type { LimitName } from "./settings.ts";
+
+/**
+ * An exact count under a limit, kept in QUOTA_SHARDS items so that concurrent creations rarely
+ * meet on one item (a single counter would serialise an org's writes again, as its audit chain
+ * once did). The limit is split between the shards: shard k holds at most capOf(limit, k), and the
+ * caps add up to the limit, so the total never exceeds it. A creation increments one shard in the
+ * same transaction as the item it creates, conditioned on that shard's cap; the item records its
+ * shard, and its deletion decrements that shard in its own transaction. A crash at any point
+ * therefore leaves the count equal to the items that exist.
+ */
+export type Quota = { name: LimitName; shardName: string; partition: string };
+
+export const QUOTA_SHARDS = 8;
+/** The attribute an item keeps its shard in. */
+export const QUOTA_SHARD_ATTRIBUTE = "quotaShard";
+
+export const capOf = (limit: number, shard: number): number =>
+  Math.floor(limit / QUOTA_SHARDS) + (shard < limit % QUOTA_SHARDS ? 1 : 0);
+
+/** A shard with room: at random among those whose count (when known) is under its cap. */
+export function pickShard(limit: number, counts?: readonly number[]): number | undefined {
+  const open: number[] = [];
+  for (let shard = 0; shard < QUOTA_SHARDS; shard++) if ((counts?.[shard] ?? 0) < capOf(limit, shard)) open.push(shard);
+  return open.length ? open[Math.floor(Math.random() * open.length)] : undefined;
+}
+
+/** The transaction item that counts one more in `shard`, refused (ConditionalCheckFailed) once the shard is at its cap. */
+export function countOne(table: TenantTable, quota: Quota, shard: number, limit: number): TransactItem {
+  return {
+    Update: {
+      TableName: table.name,
+      Key: keys.quotaShard(quota.partition, quota.shardName, shard),
+      UpdateExpression: "SET #count = if_not_exists(#count, :zero) + :one",
+      ConditionExpression: "attribute_not_exists(#count) OR #count < :cap",
+      ExpressionAttributeNames: { "#count": "count" },
+      ExpressionAttributeValues: { ":zero": 0, ":one": 1, ":cap": capOf(limit, shard) },
+    },
+  };
+}
+
+/** The transaction item that counts one less in the shard an item recorded. */
+export function uncountOne(table: TenantTable, quota: Quota, shard: number): TransactItem {
+  return {
+    Update: {
+      TableName: table.name,
+      Key: keys.quotaShard(quota.partition, quota.shardName, shard),
+      UpdateExpression: "ADD #count :minusOne",
+      ExpressionAttributeNames: { "#count": "count" },
+      ExpressionAttributeValues: { ":minusOne": -1 },
+    },
+  };
+}
+
+/** Each shard's count, in one strongly consistent Query. */
+export async function shardCounts(table: TenantTable, quota: Quota): Promise<number[]> {
+  const prefix = keys.quotaShardPrefix(quota.shardName);
+  const { Items = [] } = await table.client.send(new QueryCommand({
+    TableName: table.name,
+    KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+    ExpressionAttributeValues: { ":pk": quota.partition, ":prefix": prefix },
+    ConsistentRead: true,
+  }));
+  const counts = new Array<number>(QUOTA_SHARDS).fill(0);
+  for (const item of Items) {
+    const shard = Number(String(item.SK).slice(prefix.length));
+    if (Number.isInteger(shard) && shard >= 0 && shard < QUOTA_SHARDS) counts[shard] = Number(item.count ?? 0);
+  }
+  return counts;
+}
+
+export const usageOf = async (table: TenantTable, quota: Quota): Promise<number> =>
+  (await shardCounts(table, quota)).reduce((sum, count) => sum + count, 0);
+
+/**
+ * Commits `write(countItem, shard)` (a transaction holding the count item) in a shard with room.
+ * A shard found full is learnt with one read of every shard's count, and another is tried;
+ * `write` returns false when the count item was the refused one. Returns false only when no
+ * shard has room: the quota is used up.
+ */
+export async function withinQuota(
+  table: TenantTable,
+  quota: Quota,
+  limit: number,
+  write: (countItem: TransactItem, shard: number) => Promise<boolean>,
+): Promise<boolean> {
+  let counts: number[] | undefined;
+  for (let attempt = 0; attempt <= QUOTA_SHARDS; attempt++) {
+    const shard = pickShard(limit, counts);
+    if (shard === undefined) return false;
+    if (await write(countOne(table, quota, shard, limit), shard)) return true;
+    counts = await shardCounts(table, quota);
+  }
+  return false;
+}

@@ -1,0 +1,45 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import type { TransactItem } from "../audit/chain.ts";
+import { appPartition, keys, orgPartition } from "../data/keys.ts";
+import type { TenantTable } from "../data/tables.ts";
+import { usageOf, type Quota } from "./quota.ts";
+
+/** The org's live apps, counted in shards of its own partition. */
+export const appsQuota = (org: string): Quota => ({ name: "apps", shardName: "APPS", partition: orgPartition(org) });
+
+/** One app's credentials, counted in shards of the app's partition (removed with it). */
+export const credentialsQuota = (org: string, appId: string): Quota =>
+  ({ name: "credentialsPerApp", shardName: "CRED", partition: appPartition(org, appId) });
+
+/** On the org's usage item: the deployments that have not ended, as `<appId>/<deploymentId>` (a string set). */
+const RUNNING = "runningDeployments";
+
+/**
+ * Takes (ADD) or releases (DELETE) a deployment's slot on the org's usage item, in the transaction
+ * that creates or ends the deployment, so a crash can neither leak a slot nor free one twice. A
+ * set, not a counter: adding or removing the same deployment again changes nothing, and the item
+ * names the deployments that hold slots. An ADD is refused once `limit` deployments hold one.
+ */
+export function runningDeploymentSlot(table: TenantTable, appId: string, deploymentId: string, action: "ADD" | "DELETE", limit?: number): TransactItem {
+  return {
+    Update: {
+      TableName: table.name,
+      Key: keys.orgUsage(table.org),
+      UpdateExpression: `${action} #running :slot`,
+      ...(action === "ADD" && { ConditionExpression: "attribute_not_exists(#running) OR size(#running) < :limit" }),
+      ExpressionAttributeNames: { "#running": RUNNING },
+      ExpressionAttributeValues: { ":slot": new Set([`${appId}/${deploymentId}`]), ...(action === "ADD" && { ":limit": limit }) },
+    },
+  };
+}
+
+export type OrgUsage = { apps: number; runningDeployments: number };
+
+/** What the org uses of its limits now: two strongly consistent reads, in parallel. */
+export async function orgUsage(table: TenantTable): Promise<OrgUsage> {
+  const [apps, { Item }] = await Promise.all([
+    usageOf(table, appsQuota(table.org)),
+    table.client.send(new GetCommand({ TableName: table.name, Key: keys.orgUsage(table.org), ConsistentRead: true })),
+  ]);
+  return { apps, runningDeployments: (Item?.[RUNNING] as Set<string> | undefined)?.size ?? 0 };
+}
