@@ -128,13 +128,15 @@ describe("app changes commit with their entry", () => {
       const items = sent[0]!.input.TransactItems;
       const heads = keys.appListingHeads(org, app.id);
       expect(heads).toHaveLength(3); // credentials, deployments, sources
-      expect(items).toHaveLength(2 + heads.length);
+      // The app item, its heads, the count in one shard of the org's apps quota, the record.
+      expect(items).toHaveLength(3 + heads.length);
       expect(items[0].Put.Item).toMatchObject({ ...keys.app(org, app.id), name: "atomic" });
       expect(items.slice(1, 1 + heads.length).map((item: any) => item.Put)).toEqual(heads.map((key) => ({
         TableName: table.name, Item: { ...key, type: "app-listing-head", appId: app.id }, ConditionExpression: "attribute_not_exists(PK)",
       })));
+      expect(items[1 + heads.length].Update.Key).toEqual(keys.quotaShard(`ORG#${org}`, "APPS", items[0].Put.Item.quotaShard));
       const record = audit.record!;
-      expect(items[1 + heads.length].Put).toEqual({
+      expect(items[2 + heads.length].Put).toEqual({
         TableName: table.name,
         Item: { ...keys.auditRecord(org, record.id), ...record },
         ConditionExpression: "attribute_not_exists(PK)",

@@ -3,7 +3,7 @@ import { MEMBER_ROLES, roleRank } from "../packages/core/src/auth/principal.ts";
 import { routes, type RouteDef } from "../packages/core/src/routes.ts";
 import { startTestApi, type CallOptions, type Reply, type TestApi } from "./support/api.ts";
 import { putSource } from "./support/deployments.ts";
-import { activeGrant, auditSettled, byoiTarget, newEnrollmentToken, newTarget, SAMPLE_SECRET, samples, type SampleRequest } from "./support/samples.ts";
+import { activeGrant, auditSettled, byoiTarget, newEnrollmentToken, newTarget, SAMPLE_SECRET, samples, setOrgLimits, type SampleRequest } from "./support/samples.ts";
 
 /**
  * Every route × every way a request can come from the wrong place. acme is the host org; globex
@@ -16,6 +16,8 @@ let globexEnrollmentToken: string;
 
 beforeAll(async () => {
   api = await startTestApi();
+  // The deployment samples keep building while the matrix runs: more at once than the default limit.
+  for (const org of ["acme", "globex"]) await setOrgLimits(api, org, { concurrentDeployments: 1000 });
   const owner = api.tokens.member("globex", "owner");
   const app = await api.call(api.orgHost("globex"), "POST", "/v1/apps", { token: owner, body: { name: secretsOfGlobex[0] } });
   const target = await api.call(api.orgHost("globex"), "POST", "/v1/targets", { token: owner, body: byoiTarget("globex", secretsOfGlobex[1]!, "210987654321") });

@@ -80,7 +80,9 @@ async function draw(table: Table, bucket: Bucket, allowance: Allowance, now: () 
   const tolerance = bucket.burst * interval;
   const start = now();
   const perMs = allowance.demand / Math.max(start - allowance.drawnAt, 1);
-  let wanted = Math.max(1, Math.min(Math.ceil(perMs * DEMAND_WINDOW_MS), MAX_DRAW, bucket.burst));
+  // No more than the bucket held when last seen, refilled since: asking for more would only fail first.
+  const held = Math.floor((start + tolerance - allowance.tat) / interval);
+  let wanted = Math.max(1, Math.min(Math.ceil(perMs * DEMAND_WINDOW_MS), MAX_DRAW, bucket.burst, held));
   allowance.demand = 0;
   allowance.drawnAt = start;
   for (let attempt = 0; attempt < 3; attempt++) {
