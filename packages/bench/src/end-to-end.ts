@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { GetItemCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
-import { keys } from "@bulkhead/core/data/keys";
+import { keys, ratePartition } from "@bulkhead/core/data/keys";
+import { tenantTable } from "@bulkhead/core/data/tables";
 import { routeById, type RouteDef, type RouteId } from "@bulkhead/core/routes";
 import { gatewayClient, type GatewayClient } from "@bulkhead/local/client";
 import { localClient } from "@bulkhead/local/dynamodb";
@@ -36,6 +37,27 @@ const WRITE_GOALS = { p99AtMost: 4, throughputAtLeast: 0.5 };
  * than the CONCURRENCY in flight, so they never race each other.
  */
 const WRITES_PER_NAME = 2;
+
+/** Rates above the bench's load and quotas above what it creates. */
+const BENCH_LIMITS = {
+  requestsPerSecond: 10_000, requestBurst: 20_000, principalRequestsPerSecond: 10_000, principalRequestBurst: 20_000,
+  apps: 10_000, credentialsPerApp: 10_000,
+};
+
+/**
+ * Counts the request-rate draws (UpdateItem on the org's rate partition) the in-process API sends
+ * through the org's handle, until `stop`.
+ */
+function countRateDraws(org: string): { stop: () => number } {
+  let draws = 0;
+  const name = `bench-rate-draws-${org}`;
+  const stack = tenantTable(org).client.middlewareStack;
+  stack.add((next) => (args) => {
+    if ((args.input as { Key?: { PK?: unknown } }).Key?.PK === ratePartition(org)) draws++;
+    return next(args);
+  }, { step: "initialize", name });
+  return { stop: () => (stack.remove(name), draws) };
+}
 
 type Route = { route: RouteDef; token: string };
 
@@ -84,6 +106,12 @@ export async function endToEnd() {
       const reply = await api.call(api.platformHost, "POST", "/v1/orgs", { token: api.tokens.platform("platform-admin"), body: { slug, name: slug } });
       if (reply.status !== 201) throw new Error(`bench setup: POST /v1/orgs answered ${reply.status}: ${reply.text}`);
     }
+    // Limits that admit the bench's load (the request-rate limit still runs on every request and
+    // draws from its buckets; the bench counts those draws), so it measures the path, not refusals.
+    for (const slug of [ORG, ...MANY_ORGS]) {
+      const reply = await api.call(api.platformHost, "PATCH", `/v1/orgs/${slug}`, { token: api.tokens.platform("platform-admin"), body: { limits: BENCH_LIMITS } });
+      if (reply.status !== 200) throw new Error(`bench setup: PATCH /v1/orgs answered ${reply.status}: ${reply.text}`);
+    }
     const manyOrgs = await Promise.all(MANY_ORGS.map(async (org) => ({
       put: memberRoute(api, "credentials.put", org), create: memberRoute(api, "apps.create", org), app: await newApp("bench-credentials", org),
     })));
@@ -93,12 +121,14 @@ export async function endToEnd() {
     await load(offline.port, () => request(api, list, {}), WARMUP.requests, WARMUP.concurrency);
 
     const names = REQUESTS.putCredential / WRITES_PER_NAME;
+    const draws = countRateDraws(ORG);
     const routes = {
       "GET /v1/apps": await load(offline.port, () => request(api, list, {}), REQUESTS.list, CONCURRENCY),
       "PUT /v1/apps/{appId}/credentials/{name}": await load(offline.port, (i) =>
         request(api, put, { appId: benchApp, name: `bench-${i % names}` }, { value: secretValue() }), REQUESTS.putCredential, CONCURRENCY),
       "POST /v1/apps": await load(offline.port, (i) => request(api, create, {}, { name: `bench-${i}` }), REQUESTS.createApp, CONCURRENCY),
     };
+    const rateDrawsPerRequest = round(draws.stop() / (REQUESTS.list + REQUESTS.putCredential + REQUESTS.createApp));
     await expectCredentialVersions(api, benchApp, put.token, names);
     // The same writes with 16 orgs at once: request i goes to org i mod 16.
     const orgOf = (i: number) => manyOrgs[i % manyOrgs.length]!;
@@ -134,6 +164,7 @@ export async function endToEnd() {
     return {
       concurrency: CONCURRENCY,
       warmup: WARMUP,
+      rateLimit: { limits: BENCH_LIMITS, drawsPerRequest: rateDrawsPerRequest },
       routes,
       manyOrgRoutes,
       dynamoGetItemFloor: floor,

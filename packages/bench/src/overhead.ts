@@ -3,11 +3,12 @@ import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { JwtVerifier } from "aws-jwt-verify";
 import { linkEnvironment } from "@bulkhead/core/config";
 import { keys } from "@bulkhead/core/data/keys";
+import { chargeRequest } from "@bulkhead/core/http/rate-limit";
 import { LOCAL_AWS_ENV } from "@bulkhead/local/dynamodb";
 import { DEV_ISSUER, loadDevIssuer } from "@bulkhead/local/issuer";
 import { round, summarize, timeEach } from "./stats.ts";
@@ -54,9 +55,13 @@ export async function requestOverhead() {
   const answers = new Map<Function, object>([
     [GetCommand, { Item: { ...keys.orgRecord("acme"), slug: "acme", name: "Acme", status: "active", createdAt: now, updatedAt: now } }],
     [QueryCommand, { Items: [1, 2, 3].map((i) => ({ id: `app${i}`.padEnd(26, "a"), name: `app ${i}`, createdAt: now, updatedAt: now })) }],
+    // A request-rate draw (limits/rate.ts) that the bucket grants: its cost is the stack's, not DynamoDB's.
+    [UpdateCommand, { Attributes: { tat: 0 } }],
   ]);
+  const sent = new Map<string, number>();
   const realSend = DynamoDBDocumentClient.prototype.send;
   DynamoDBDocumentClient.prototype.send = async function (command: object) {
+    sent.set(command.constructor.name, (sent.get(command.constructor.name) ?? 0) + 1);
     const answer = answers.get(command.constructor);
     if (!answer) throw new Error(`bench: no in-memory answer for ${command.constructor.name}`);
     return answer;
@@ -102,7 +107,13 @@ export async function requestOverhead() {
     rawSamples.push(await time(() => rawVerifyOne(tokens[i]!)));
   }
   const firstSeen = summarize(stackSamples);
+  sent.clear();
   const repeatedToken = summarize(await timeEach(SAMPLES, () => call(repeated)));
+  // What the request-rate limit adds: its charge alone, and its DynamoDB draws per request above.
+  const rateDrawsPerRequest = round((sent.get(UpdateCommand.name) ?? 0) / SAMPLES);
+  const org = { slug: "acme", name: "Acme", status: "active" as const, createdAt: now, updatedAt: now };
+  const principal = { kind: "member" as const, sub: "bench", org: "acme", role: "viewer" as const };
+  const rateLimitCharge = summarize(await timeEach(SAMPLES, () => chargeRequest(org, principal)));
   // In a tight loop: each floor's best case, which no request meets; the goals are read against these.
   const libraryFloor = summarize(await timeEach(SAMPLES, (i) => verifier.verifySync(tokens[WARMUP + i]!)));
   const rawFloor = summarize(await timeEach(SAMPLES, (i) => rawVerifyOne(tokens[WARMUP + i]!)));
@@ -118,6 +129,7 @@ export async function requestOverhead() {
     awsJwtVerifyFloor: libraryFloor,
     rawCryptoFloor: rawFloor,
     inContext: { awsJwtVerify: libraryInContext, rawCrypto: rawInContext },
+    rateLimit: { charge: rateLimitCharge, drawsPerRequest: rateDrawsPerRequest },
     ratios: {
       firstSeenVsAwsJwtVerify: round(firstSeen.median / libraryFloor.median),
       repeatedVsRawCrypto: round(repeatedToken.median / rawFloor.median),

@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { encodeTime } from "ulid";
 import { auditPartition, auditRecordPartition, keys, MAX_AUDIT_SEQ } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import type { TransactItem } from "./chain.ts";
@@ -190,12 +191,16 @@ async function adoptLegacyEntries(table: TenantTable, state: TreeState, options:
   }
 }
 
-/** Reads up to `limit` of an org's unsequenced records, oldest id first. */
-export async function readRecords(table: TenantTable, limit: number): Promise<AuditRecord[]> {
+/** Reads up to `limit` of an org's unsequenced records (made before `committedBefore`, when given), oldest id first. */
+export async function readRecords(table: TenantTable, limit: number, committedBefore?: number): Promise<AuditRecord[]> {
   const { Items = [] } = await table.client.send(new QueryCommand({
     TableName: table.name,
-    KeyConditionExpression: "PK = :pk",
-    ExpressionAttributeValues: { ":pk": auditRecordPartition(table.org) },
+    // A ULID starts with its time: every id made before `committedBefore` sorts below this bound.
+    KeyConditionExpression: committedBefore === undefined ? "PK = :pk" : "PK = :pk AND SK < :bound",
+    ExpressionAttributeValues: {
+      ":pk": auditRecordPartition(table.org),
+      ...(committedBefore !== undefined && { ":bound": `${keys.auditRecordPrefix}${encodeTime(Math.max(committedBefore, 0), 10)}` }),
+    },
     Limit: limit,
     ConsistentRead: true,
   }));
@@ -203,14 +208,15 @@ export async function readRecords(table: TenantTable, limit: number): Promise<Au
 }
 
 /**
- * Recovery: sequences every record still waiting, in id (ULID) order. For records whose stream
- * delivery was lost (a stream keeps records 24 hours; a poison batch past its retries): the
- * stream is the normal path, this the sweep that guarantees nothing stays unsequenced.
+ * Recovery: sequences every record still waiting (or, with `committedBefore`, every one whose id
+ * was made before that time), in id (ULID) order. For records whose stream delivery was lost (a
+ * stream keeps records 24 hours; a poison batch past its retries): the stream is the normal path,
+ * and each later batch of the org catches up what it left behind (stream.ts).
  */
-export async function drainRecords(table: TenantTable, options: SequencerOptions): Promise<number> {
+export async function drainRecords(table: TenantTable, options: SequencerOptions, committedBefore?: number): Promise<number> {
   let added = 0;
   for (;;) {
-    const records = await readRecords(table, SEQUENCE_BATCH * 4);
+    const records = await readRecords(table, SEQUENCE_BATCH * 4, committedBefore);
     if (!records.length) return added;
     added += await sequenceRecords(table, records, options);
   }

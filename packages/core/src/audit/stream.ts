@@ -1,11 +1,12 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { decodeTime } from "ulid";
 import { auditRecordPartition, keys, type ItemKey } from "../data/keys.ts";
 import { sequencerTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import type { AuditRecord } from "./entry.ts";
 import { readItems, withoutKeys } from "./read.ts";
-import { sequenceRecords, type SequencerOptions } from "./sequencer.ts";
+import { drainRecords, sequenceRecords, type SequencerOptions } from "./sequencer.ts";
 
 /**
  * The sequencer's feed: the table's stream, filtered to new audit records. Declared once: infra
@@ -81,6 +82,31 @@ async function readWaitingRecords(table: TenantTable, recordKeys: readonly ItemK
 }
 
 /**
+ * How much older than a batch's oldest record a waiting record must be to count as left behind:
+ * more than a writer's transaction takes between making a record's id and committing it, so a
+ * record whose own delivery is merely in flight is not taken early.
+ */
+export const STRAGGLER_MARGIN_MS = 5_000;
+
+/**
+ * Sequences the org's records that a failed or lost delivery left waiting (a batch past its
+ * retries is skipped by the event source mapping): any record made well before this batch's
+ * oldest. One Query when there are none. A failure here is logged, not thrown: it must not hold
+ * back the batch that found it, and the org's next batch tries again.
+ */
+async function catchUpStragglers(table: TenantTable, recordKeys: readonly ItemKey[], options: SequencerOptions): Promise<number> {
+  try {
+    const times = recordKeys.map((key) => decodeTime(String(key.SK).slice(keys.auditRecordPrefix.length)));
+    const caughtUp = await drainRecords(table, options, Math.min(...times) - STRAGGLER_MARGIN_MS);
+    if (caughtUp) logger.warn("audit records left behind by an earlier delivery were sequenced", { org: table.org, count: caughtUp });
+    return caughtUp;
+  } catch (error) {
+    logger.error("audit catch-up failed; the org's next batch retries it", { org: table.org, error: error as Error });
+    return 0;
+  }
+}
+
+/**
  * One stream batch: each org's records sequenced through that org's own table handle (its key
  * guard and, in the cloud, its session-tagged credentials). Orgs are independent; if any fails,
  * the batch fails after the others are done, and its redelivery skips what was sequenced.
@@ -89,7 +115,8 @@ export async function sequenceStreamBatch(records: readonly StreamRecord[], opti
   const byOrg = recordKeysByOrg(records);
   const results = await Promise.allSettled([...byOrg].map(async ([org, recordKeys]) => {
     const table = sequencerTable(org);
-    return sequenceRecords(table, await readWaitingRecords(table, recordKeys), options);
+    const placed = await sequenceRecords(table, await readWaitingRecords(table, recordKeys), options);
+    return placed + await catchUpStragglers(table, recordKeys, options);
   }));
   const failed = results.filter((result) => result.status === "rejected");
   if (failed.length) {
