@@ -18,7 +18,8 @@ import { LOCAL_AWS_ENV, localClient } from "./dynamodb.ts";
  * it reads the table's stream from DynamoDB Local (which has streams) shard by shard, parents
  * before children, and hands each batch to the same sequenceStreamBatch the Lambda runs, with
  * the same filter. One batch at a time per table, so each org has one sequencer. A batch that
- * fails is retried as the mapping would (up to its retry count), then left to the drain sweep.
+ * fails is retried as the mapping would (up to its retry count), then left behind: the org's
+ * next batch catches its records up (sequenceStreamBatch).
  */
 export type AuditStream = { stop: () => Promise<void> };
 
@@ -81,7 +82,7 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
       } catch (error) {
         // The iterator stays where it was: the same batch is read again, as the mapping retries.
         if (++cursor.failures <= AUDIT_STREAM_SETTINGS.maximumRetryAttempts) throw error;
-        logger.error("audit stream batch dropped after its retries; its records wait for the drain sweep", { error: error as Error });
+        logger.error("audit stream batch dropped after its retries; the org's next batch catches its records up", { error: error as Error });
       }
       cursor.failures = 0;
       cursor.lastSequence = records.at(-1)!.dynamodb?.SequenceNumber;

@@ -88,13 +88,23 @@ async function readWaitingRecords(table: TenantTable, recordKeys: readonly ItemK
  */
 export const STRAGGLER_MARGIN_MS = 5_000;
 
+/** Stragglers are rare: an org's batches look for them at most this often per instance, not at every batch. */
+export const CATCH_UP_EVERY_MS = 30_000;
+const lastCatchUp = new Map<string, number>();
+const MAX_TRACKED_ORGS = 4_096;
+
 /**
  * Sequences the org's records that a failed or lost delivery left waiting (a batch past its
  * retries is skipped by the event source mapping): any record made well before this batch's
- * oldest. One Query when there are none. A failure here is logged, not thrown: it must not hold
- * back the batch that found it, and the org's next batch tries again.
+ * oldest. One Query when there are none, at most once per CATCH_UP_EVERY_MS per org. A failure
+ * here is logged, not thrown: it must not hold back the batch that found it, and a later batch
+ * tries again.
  */
 async function catchUpStragglers(table: TenantTable, recordKeys: readonly ItemKey[], options: SequencerOptions): Promise<number> {
+  const now = Date.now();
+  if (now - (lastCatchUp.get(table.org) ?? 0) < CATCH_UP_EVERY_MS) return 0;
+  if (lastCatchUp.size >= MAX_TRACKED_ORGS) lastCatchUp.delete(lastCatchUp.keys().next().value!);
+  lastCatchUp.set(table.org, now);
   try {
     const times = recordKeys.map((key) => decodeTime(String(key.SK).slice(keys.auditRecordPrefix.length)));
     const caughtUp = await drainRecords(table, options, Math.min(...times) - STRAGGLER_MARGIN_MS);
@@ -115,7 +125,14 @@ export async function sequenceStreamBatch(records: readonly StreamRecord[], opti
   const byOrg = recordKeysByOrg(records);
   const results = await Promise.allSettled([...byOrg].map(async ([org, recordKeys]) => {
     const table = sequencerTable(org);
-    const placed = await sequenceRecords(table, await readWaitingRecords(table, recordKeys), options);
+    let placed: number;
+    try {
+      placed = await sequenceRecords(table, await readWaitingRecords(table, recordKeys), options);
+    } catch (error) {
+      // A failed batch may become a skipped one: the org's next batch here looks for stragglers at once.
+      lastCatchUp.delete(org);
+      throw error;
+    }
     return placed + await catchUpStragglers(table, recordKeys, options);
   }));
   const failed = results.filter((result) => result.status === "rejected");

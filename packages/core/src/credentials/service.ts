@@ -58,12 +58,14 @@ export function assertMayManageUserCredentials(principal: Principal | undefined,
   throw problems.forbidden("members manage only their own user credentials unless admin");
 }
 
+/** The app's current KEK; an app without one is a 404 when it does not exist (or is being deleted), else a 409. */
 async function currentKek(keyStore: KeyStore, table: TenantTable, app: string): Promise<Kek> {
   try {
     return await keyStore.current({ org: table.org, app });
   } catch (error) {
-    if (error instanceof KekNotFound) throw problems.credentialStoreMissing();
-    throw error;
+    if (!(error instanceof KekNotFound)) throw error;
+    await getApp(table, app, { consistent: true });
+    throw problems.credentialStoreMissing();
   }
 }
 
@@ -113,10 +115,11 @@ export async function putCredential(
   audit: PendingAudit,
   now = new Date(),
 ): Promise<CredentialMetadata> {
-  const [limits] = await Promise.all([limitsOf(table.org), getApp(table, target.app)]);
+  const limits = await limitsOf(table.org);
   if (Buffer.byteLength(input.value, "utf8") > limits.credentialValueBytes) {
     throw problems.quotaExceeded("credentialValueBytes", limits.credentialValueBytes, "A credential value's size in bytes of UTF-8", 413);
   }
+  // No read of the app first: the transaction's condition on it decides, and an app with no KEK is looked up only then.
   const sealed = seal(Buffer.from(input.value, "utf8"), addressOf(table, target), await currentKek(keyStore, table, target.app));
   logger.debug("credential sealed", { ...logFields(target), kekVersion: sealed.kekVersion });
   const key = keyOf(table, target);

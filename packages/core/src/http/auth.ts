@@ -97,7 +97,11 @@ async function admit(route: RouteDef, request: ApiRequest): Promise<void> {
   request.context.caller = principal;
   const reason = refusal(route, request.context.tenancy!, principal);
   if (reason) throw problems.forbidden(reason);
-  if (request.context.org) await chargeRequest(request.context.org, principal);
+  if (request.context.org) {
+    // Usually settled from this instance's allowance, with nothing to await.
+    const charging = chargeRequest(request.context.org, principal);
+    if (charging) await charging;
+  }
   const phase = grantToCheck(route, principal);
   if (phase) {
     // Platform principals only: one consistent read in the org's partition, before the handler.

@@ -2,41 +2,88 @@ import { createHash } from "node:crypto";
 import type { Principal } from "../auth/principal.ts";
 import { keys } from "../data/keys.ts";
 import { tenantTable } from "../data/tables.ts";
-import { takeToken } from "../limits/rate.ts";
-import { effectiveLimits } from "../limits/settings.ts";
+import { RateBucket, type RetryAfterMs } from "../limits/rate.ts";
+import { effectiveLimits, type OrgLimits } from "../limits/settings.ts";
 import type { Org } from "../orgs.ts";
 import { problems } from "../problem.ts";
 
-/** Principal hashes by kind and sub, so a repeated caller costs no hashing. */
-const principalHashes = new Map<string, string>();
-const MAX_CACHED_PRINCIPALS = 4_096;
+/** An org's buckets in this instance, made for the org record they were built from. */
+type OrgBuckets = {
+  record: Org;
+  limits: OrgLimits;
+  org: RateBucket;
+  /** Per caller, by principal kind and then sub. */
+  callers: Record<Principal["kind"], Map<string, RateBucket>>;
+};
 
-function principalHash(principal: Principal): string {
-  const id = `${principal.kind}:${principal.sub}`;
-  let hash = principalHashes.get(id);
-  if (!hash) {
-    hash = createHash("sha256").update(id).digest("hex").slice(0, 32);
-    if (principalHashes.size >= MAX_CACHED_PRINCIPALS) principalHashes.delete(principalHashes.keys().next().value!);
-    principalHashes.set(id, hash);
+const MAX_CACHED_ORGS = 1_024;
+const MAX_CACHED_CALLERS = 4_096;
+const byOrg = new Map<string, OrgBuckets>();
+
+const sameRates = (a: OrgLimits, b: OrgLimits): boolean =>
+  a.requestsPerSecond === b.requestsPerSecond && a.requestBurst === b.requestBurst &&
+  a.principalRequestsPerSecond === b.principalRequestsPerSecond && a.principalRequestBurst === b.principalRequestBurst;
+
+/** The org's buckets, kept (with what they know) for as long as its rates stay the same. */
+function bucketsOf(org: Org): OrgBuckets {
+  let buckets = byOrg.get(org.slug);
+  if (buckets?.record === org) return buckets;
+  const limits = effectiveLimits(org.limits);
+  if (buckets && sameRates(buckets.limits, limits)) {
+    buckets.record = org;
+    return buckets;
   }
-  return hash;
+  buckets = {
+    record: org,
+    limits,
+    org: new RateBucket(tenantTable(org.slug), { key: keys.orgRateBucket(org.slug), ratePerSecond: limits.requestsPerSecond, burst: limits.requestBurst }),
+    callers: { member: new Map(), platform: new Map(), runtime: new Map() },
+  };
+  if (byOrg.size >= MAX_CACHED_ORGS) byOrg.delete(byOrg.keys().next().value!);
+  byOrg.set(org.slug, buckets);
+  return buckets;
+}
+
+/** The caller's bucket, keyed by a hash of its kind and sub (a sub may hold any character). */
+function callerBucket(buckets: OrgBuckets, principal: Principal): RateBucket {
+  const callers = buckets.callers[principal.kind];
+  let bucket = callers.get(principal.sub);
+  if (!bucket) {
+    const { slug } = buckets.record;
+    const hash = createHash("sha256").update(`${principal.kind}:${principal.sub}`).digest("hex").slice(0, 32);
+    const { principalRequestsPerSecond, principalRequestBurst } = buckets.limits;
+    bucket = new RateBucket(tenantTable(slug), { key: keys.principalRateBucket(slug, hash), ratePerSecond: principalRequestsPerSecond, burst: principalRequestBurst });
+    if (callers.size >= MAX_CACHED_CALLERS) callers.delete(callers.keys().next().value!);
+    callers.set(principal.sub, bucket);
+  }
+  return bucket;
+}
+
+function refuse(whose: "caller" | "organization", bucket: RateBucket, waitMs: RetryAfterMs): never {
+  const { ratePerSecond: perSecond, burst } = bucket.settings;
+  throw problems.rateLimited(whose, { perSecond, burst }, Math.ceil(waitMs / 1000));
+}
+
+/**
+ * Takes a token from the caller's bucket, then (when given) the org's: nothing to wait for when
+ * both admit from the local allowance.
+ */
+function settle(bucket: RateBucket, orgBucket?: RateBucket): void | Promise<void> {
+  const whose = orgBucket ? "caller" : "organization";
+  const taken = bucket.take();
+  if (taken === 0) return orgBucket && settle(orgBucket);
+  if (typeof taken === "number") refuse(whose, bucket, taken);
+  return taken.then((waitMs) => (waitMs === 0 ? orgBucket && settle(orgBucket) : refuse(whose, bucket, waitMs)));
 }
 
 /**
  * Charges one request of a verified caller on an org host to the caller's bucket and then to the
- * org's, after tenant and auth and before any data access; refuses with 429 and Retry-After when
- * either is empty. Requests without a verified caller are not charged: anyone could otherwise
- * spend an org's rate. API Gateway's stage throttling is the outer limit for those.
+ * org's, after tenant and auth and before any data access; refuses with 429 (Retry-After) when
+ * either is empty. Returns a promise only when a bucket must draw from DynamoDB. Requests without
+ * a verified caller are not charged (anyone could otherwise spend an org's rate): API Gateway's
+ * stage throttling is the outer limit for those.
  */
-export async function chargeRequest(org: Org, principal: Principal): Promise<void> {
-  const limits = effectiveLimits(org.limits);
-  const table = tenantTable(org.slug);
-  const caller = { perSecond: limits.principalRequestsPerSecond, burst: limits.principalRequestBurst };
-  let waitMs = await takeToken(table, {
-    key: keys.principalRateBucket(org.slug, principalHash(principal)), ratePerSecond: caller.perSecond, burst: caller.burst,
-  });
-  if (waitMs > 0) throw problems.rateLimited("caller", caller, Math.ceil(waitMs / 1000));
-  const shared = { perSecond: limits.requestsPerSecond, burst: limits.requestBurst };
-  waitMs = await takeToken(table, { key: keys.orgRateBucket(org.slug), ratePerSecond: shared.perSecond, burst: shared.burst });
-  if (waitMs > 0) throw problems.rateLimited("organization", shared, Math.ceil(waitMs / 1000));
+export function chargeRequest(org: Org, principal: Principal): void | Promise<void> {
+  const buckets = bucketsOf(org);
+  return settle(callerBucket(buckets, principal), buckets.org);
 }

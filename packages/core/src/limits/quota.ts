@@ -65,16 +65,24 @@ export async function shardCounts(table: TenantTable, quota: Quota): Promise<num
     ExpressionAttributeValues: { ":pk": quota.partition, ":prefix": prefix },
     ConsistentRead: true,
   }));
+  return countsOf(Items, quota);
+}
+
+/** Each shard's count among `items` (other items are ignored). */
+function countsOf(items: readonly Record<string, unknown>[], quota: Quota): number[] {
+  const prefix = keys.quotaShardPrefix(quota.shardName);
   const counts = new Array<number>(QUOTA_SHARDS).fill(0);
-  for (const item of Items) {
+  for (const item of items) {
+    if (!String(item.SK).startsWith(prefix)) continue;
     const shard = Number(String(item.SK).slice(prefix.length));
     if (Number.isInteger(shard) && shard >= 0 && shard < QUOTA_SHARDS) counts[shard] = Number(item.count ?? 0);
   }
   return counts;
 }
 
-export const usageOf = async (table: TenantTable, quota: Quota): Promise<number> =>
-  (await shardCounts(table, quota)).reduce((sum, count) => sum + count, 0);
+/** The quota's count: the sum of its shards among `items`. */
+export const totalOf = (items: readonly Record<string, unknown>[], quota: Quota): number =>
+  countsOf(items, quota).reduce((sum, count) => sum + count, 0);
 
 /**
  * Commits `write(countItem, shard)` (a transaction holding the count item) in a shard with room.

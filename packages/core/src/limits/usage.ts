@@ -1,8 +1,8 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { TransactItem } from "../audit/chain.ts";
 import { appPartition, keys, orgPartition } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { usageOf, type Quota } from "./quota.ts";
+import { totalOf, type Quota } from "./quota.ts";
 
 /** The org's live apps, counted in shards of its own partition. */
 export const appsQuota = (org: string): Quota => ({ name: "apps", shardName: "APPS", partition: orgPartition(org) });
@@ -35,11 +35,18 @@ export function runningDeploymentSlot(table: TenantTable, appId: string, deploym
 
 export type OrgUsage = { apps: number; runningDeployments: number };
 
-/** What the org uses of its limits now: two strongly consistent reads, in parallel. */
+/**
+ * What the org uses of its limits now, in one strongly consistent Query: the usage item (`USAGE`)
+ * sorts just before the apps quota's shards (`USAGE#APPS#…`), all in the org's partition.
+ */
 export async function orgUsage(table: TenantTable): Promise<OrgUsage> {
-  const [apps, { Item }] = await Promise.all([
-    usageOf(table, appsQuota(table.org)),
-    table.client.send(new GetCommand({ TableName: table.name, Key: keys.orgUsage(table.org), ConsistentRead: true })),
-  ]);
-  return { apps, runningDeployments: (Item?.[RUNNING] as Set<string> | undefined)?.size ?? 0 };
+  const usage = keys.orgUsage(table.org);
+  const { Items = [] } = await table.client.send(new QueryCommand({
+    TableName: table.name,
+    KeyConditionExpression: "PK = :pk AND begins_with(SK, :usage)",
+    ExpressionAttributeValues: { ":pk": usage.PK, ":usage": usage.SK },
+    ConsistentRead: true,
+  }));
+  const running = Items.find((item) => item.SK === usage.SK)?.[RUNNING] as Set<string> | undefined;
+  return { apps: totalOf(Items, appsQuota(table.org)), runningDeployments: running?.size ?? 0 };
 }
