@@ -56,7 +56,7 @@ export function links(stage: Stage, storage: Storage, checkpointKey: CheckpointK
     }),
     // Source uploads (packages/core/src/sources/config.ts): the bucket, the form's size cap and lifetime.
     Sources: new sst.Linkable("Sources", {
-      properties: { bucket: storage.artifacts.name, region: stage.location.region, ...SOURCE_UPLOAD_DEFAULTS },
+      properties: { bucket: storage.artifacts.name, region: stage.location.region, ...SOURCE_UPLOAD_DEFAULTS, maxBytes: stage.sourceMaxBytes },
     }),
     // The hosted target's ExternalId, ≥ 32 characters: `npx sst secret set HostedTargetExternalId …`.
     HostedTargetExternalId: new sst.Secret("HostedTargetExternalId"),

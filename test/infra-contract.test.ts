@@ -1,3 +1,4 @@
+import { SOURCE_UPLOAD_DEFAULTS } from "../packages/core/src/sources/config.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -40,6 +41,7 @@ const ENV = {
   BULKHEAD_AUTH_AUDIENCE: "bulkhead-api",
   BULKHEAD_AUTH_JWKS_URI: "https://id.example.test/.well-known/jwks.json",
   BULKHEAD_THROTTLE_RATE: "150",
+  BULKHEAD_SOURCE_MAX_BYTES: "52428800",
   BULKHEAD_CONSOLE_CLIENT_ID: "bulkhead-console",
   BULKHEAD_AUTH_AUTHORIZATION_ENDPOINT: "https://id.example.test/authorize",
   BULKHEAD_AUTH_TOKEN_ENDPOINT: "https://id.example.test/oauth/token",
@@ -491,6 +493,12 @@ describe("the deployment workflow in infra", () => {
       hostedTargetRegion: REGION,
     });
     expect(resolved(declared.standIns.one("aws:codebuild:Project", "BuildProject").args).name).toBe(platform.buildProject);
+  });
+
+  it("links the source upload form's settings: the bucket, its region, the stage's size cap and the form's lifetime", () => {
+    expect(resolved(declared.standIns.one("sst:sst:Linkable", "Sources").args.properties)).toEqual({
+      bucket: "Artifacts-bucket-name", region: REGION, maxBytes: 50 * 1024 * 1024, uploadSeconds: SOURCE_UPLOAD_DEFAULTS.uploadSeconds,
+    });
   });
 
   it("runs the apply task as the platform deployer, which assumes only roles named bulkhead-deploy-* and the artifact reader", () => {

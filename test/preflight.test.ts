@@ -197,12 +197,13 @@ describe("npm run preflight", () => {
   });
 
   it("fails the environment for each missing or malformed variable", async () => {
-    const { environment } = await byCheck(STAGE, { ...ENV, BULKHEAD_AUTH_AUDIENCE: undefined, BULKHEAD_AUTH_JWKS_URI: "http://id.example.com/jwks", BULKHEAD_THROTTLE_RATE: "fast" });
+    const { environment } = await byCheck(STAGE, { ...ENV, BULKHEAD_AUTH_AUDIENCE: undefined, BULKHEAD_AUTH_JWKS_URI: "http://id.example.com/jwks", BULKHEAD_THROTTLE_RATE: "fast", BULKHEAD_SOURCE_MAX_BYTES: String(6 * 1024 ** 3) });
     expect(environment).toMatchObject({ status: "fail" });
     expect(environment!.detail.split("; ")).toEqual([
       "BULKHEAD_AUTH_AUDIENCE is not set (see infra/README.md)",
       'BULKHEAD_AUTH_JWKS_URI must be an https URL, got "http://id.example.com/jwks"',
       'BULKHEAD_THROTTLE_RATE must be a positive integer, got "fast"',
+      `BULKHEAD_SOURCE_MAX_BYTES may be at most 5 GiB (S3's limit for a POST upload), got "${6 * 1024 ** 3}"`,
     ]);
     expect(environment!.fix).toContain(".env.dev-me");
   });

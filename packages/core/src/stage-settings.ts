@@ -1,4 +1,5 @@
 import { platformNames } from "./iam/names.ts";
+import { SOURCE_MAX_BYTES_VARIABLE, SOURCE_UPLOAD_DEFAULTS } from "./sources/config.ts";
 
 /**
  * What a deployed stage is configured by, outside the AWS account it deploys to: environment
@@ -15,6 +16,8 @@ export type StageSettings = {
   /** The console's sign-in at the identity provider (authorization code + PKCE; packages/console/src/settings.ts). */
   console: { clientId: string; authorizationEndpoint: string; tokenEndpoint: string; scope: string };
   throttle: { rateLimit: number; burstLimit: number };
+  /** The source upload form's size cap, in bytes (SOURCE_UPLOAD_DEFAULTS.maxBytes unless set). */
+  sourceMaxBytes: number;
 };
 
 /**
@@ -81,7 +84,10 @@ export function readStageSettings(env: Env): { settings: StageSettings; problems
       rateLimit: positive("BULKHEAD_THROTTLE_RATE", 200),
       burstLimit: positive("BULKHEAD_THROTTLE_BURST", 400),
     },
+    sourceMaxBytes: positive(SOURCE_MAX_BYTES_VARIABLE, SOURCE_UPLOAD_DEFAULTS.maxBytes),
   };
+  // S3's own limit for one POST upload is 5 GB.
+  if (settings.sourceMaxBytes > 5 * 1024 ** 3) problems.push(`${SOURCE_MAX_BYTES_VARIABLE} may be at most 5 GiB (S3's limit for a POST upload), got "${settings.sourceMaxBytes}"`);
   return { settings, problems };
 }
 

@@ -18,6 +18,9 @@ export type SourcesConfig = {
 /** 100 MiB and 15 minutes unless the stage says otherwise. */
 export const SOURCE_UPLOAD_DEFAULTS = { maxBytes: 100 * 1024 * 1024, uploadSeconds: 900 } as const;
 
+/** The environment variable that sets the cap: a stage's (infra/stage.ts) and `npm start`'s. */
+export const SOURCE_MAX_BYTES_VARIABLE = "BULKHEAD_SOURCE_MAX_BYTES";
+
 export const sourcesConfig = (): SourcesConfig => (Resource as unknown as { Sources: SourcesConfig }).Sources;
 
 /** The `SST_RESOURCE_Sources` variable for this config: what the offline runtime exports. */

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { SOURCE_MAX_BYTES_VARIABLE } from "@bulkhead/core/sources/config";
 import { JavaMissing } from "../dynamodb.ts";
 import { startOffline } from "../runtime.ts";
 
@@ -8,11 +9,18 @@ const dataDir = process.env.BULKHEAD_DATA_DIR ?? ".bulkhead";
 const rotationIntervalSeconds = Number(process.env.ROTATION_INTERVAL_SECONDS ?? 3600);
 /** The stuck-deployment sweep's: at start, then every this many seconds; 0 turns it off. */
 const sweepIntervalSeconds = Number(process.env.SWEEP_INTERVAL_SECONDS ?? 900);
+/** The source upload cap, as a stage sets it (stage-settings.ts). */
+const sourceMaxBytes = process.env[SOURCE_MAX_BYTES_VARIABLE];
+if (sourceMaxBytes !== undefined && !(Number.isSafeInteger(Number(sourceMaxBytes)) && Number(sourceMaxBytes) > 0)) {
+  console.error(`${SOURCE_MAX_BYTES_VARIABLE} must be a positive integer, got "${sourceMaxBytes}"`);
+  process.exit(2);
+}
 
 try {
   const offline = await startOffline({
     dataDir, memory: values.memory, port: Number(process.env.PORT ?? 4000),
     rotationIntervalMs: rotationIntervalSeconds * 1000, sweepIntervalMs: sweepIntervalSeconds * 1000,
+    ...(sourceMaxBytes && { sourceUploads: { maxBytes: Number(sourceMaxBytes) } }),
   });
   const { port } = offline;
   const org = `http://acme.localhost:${port}`;
@@ -21,7 +29,7 @@ try {
 Data: ${values.memory ? "in memory (throwaway)" : dataDir}. Orgs "acme" and "globex" are seeded.
 DynamoDB Local: ${offline.dynamoEndpoint} (table "${offline.config.tableName}").
 Console: ${org}/console/ (each org's host; the dev issuer's sign-in form picks org, sub and role).
-Object store stand-in (presigned source uploads): ${offline.objectStoreUrl}/${offline.sources.bucket}, at most ${offline.sources.maxBytes} bytes a source.
+Object store stand-in (presigned source uploads): ${offline.objectStoreUrl}/${offline.sources.bucket}, at most ${offline.sources.maxBytes} bytes a source (${SOURCE_MAX_BYTES_VARIABLE}).
 KEK rotation runs every ${rotationIntervalSeconds || "—"} s (ROTATION_INTERVAL_SECONDS; ROTATION_DAYS=${process.env.ROTATION_DAYS ?? 30}).
 Deployments stuck past their workflow's limit are failed at start and every ${sweepIntervalSeconds || "—"} s (SWEEP_INTERVAL_SECONDS).
 Try:
