@@ -69,6 +69,92 @@ async function requestGrant(org: string, reason: string) {
   return grant.json.id as string;
 }
 
+type Credential = { name: string; scope: string; sub?: string; description?: string; version: number; updatedAt: string };
+
+/** The app's credentials as the API lists them: metadata only. */
+const credentialsListed = async (appId: string) =>
+  (await api.call(api.orgHost("acme"), "GET", `/v1/apps/${appId}/credentials?limit=100`, { token: api.tokens.member("acme", "viewer") })).json.items as Credential[];
+
+/** What the console's credentials table should show for one credential. */
+const credentialRow = (c: Credential) =>
+  ({ name: c.name, scope: c.sub ? `${c.scope} (${c.sub})` : c.scope, version: String(c.version), updatedAt: c.updatedAt, readable: true, description: c.description ?? "" });
+
+/** The credentials table as shown: each row's cells, its update time's instant, and whether that time reads as that instant. */
+const credentialRows = (page: Page) => page.$$eval("[data-testid=credentials] tbody tr", (rows) => rows.map((row) => {
+  const cells = [...row.querySelectorAll("td")].map((cell) => cell.textContent);
+  const time = row.querySelector("td:nth-child(4) time");
+  const at = time?.getAttribute("datetime");
+  return { name: cells[0], scope: cells[1], version: cells[2], updatedAt: at, readable: !!at && time!.textContent === new Date(at).toLocaleString(), description: cells[4] };
+}));
+
+/** The app page's last KEK rotation: its instant, and whether the text shown reads as that instant. */
+const kekRotated = (page: Page) => page.$eval("[data-testid=kek-rotated]", (cell) => {
+  const at = cell.querySelector("time")?.getAttribute("datetime");
+  return { at, readable: !!at && cell.textContent === new Date(at).toLocaleString() };
+});
+
+type AuditEntry = { seq: number; time: string; action: string; actor: { kind: string; sub: string; role?: string }; target: Record<string, string> };
+type AuditFilter = { from?: string; to?: string; actor?: string; action?: string };
+
+/** One page of the audit trail through the API, as the console asks for it (GET /v1/audit, 50 at a time). */
+async function auditPage(org: string, filter: AuditFilter & { order?: string; limit?: number } = {}) {
+  const query = new URLSearchParams(Object.entries({ limit: 50, ...filter }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+  const reply = await api.call(api.orgHost(org), "GET", `/v1/audit?${query}`, { token: api.tokens.member(org, "admin") });
+  expect(reply.status).toBe(200);
+  return reply.json as { items: AuditEntry[]; pending: number };
+}
+
+/** Polls `read` until it answers something `done` accepts (audit records are sequenced a little after the write). */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resume) => setTimeout(resume, 300));
+  }
+}
+
+/** The audit rows the page shows: seq, action, actor cell and the instant of each entry. */
+const auditRows = (page: Page) => page.$$eval("[data-testid=audit-trail] tbody tr[data-action]", (rows) => rows.map((row) => ({
+  seq: Number(row.querySelector("td button")!.textContent),
+  action: row.getAttribute("data-action")!,
+  actor: row.children[2]!.textContent!,
+  time: row.querySelector("time")!.getAttribute("datetime")!,
+})));
+
+const actorCell = (entry: AuditEntry) => `${entry.actor.kind}: ${entry.actor.sub}${entry.actor.role ? ` (${entry.actor.role})` : ""}`;
+const asRow = (entry: AuditEntry) => ({ seq: entry.seq, action: entry.action, actor: actorCell(entry), time: entry.time });
+
+/**
+ * Fills the audit page's filters as a person would (from and to are instants, typed as the
+ * browser's local wall time to the minute, which is all a datetime-local field takes), applies
+ * them, and waits for the trail to show what the API answers for the same filter.
+ */
+async function filterAudit(page: Page, filter: AuditFilter) {
+  for (const name of ["from", "to", "actor", "action"] as const) {
+    const value = filter[name];
+    const typed = value && (name === "from" || name === "to")
+      ? await page.evaluate((iso) => {
+        const at = new Date(iso);
+        const two = (n: number) => String(n).padStart(2, "0");
+        return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}`;
+      }, value)
+      : value ?? "";
+    await page.$eval(`form.filters input[name=${name}]`, (input, text) => {
+      (input as HTMLInputElement).value = text;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }, typed);
+  }
+  const expected = (await auditPage("acme", filter)).items.map(asRow);
+  await page.click("form.filters button[type=submit]");
+  const same = (rows: unknown) => JSON.stringify(rows) === JSON.stringify(expected);
+  const shown = await until(() => auditRows(page), same, 10_000);
+  expect(shown).toEqual(expected);
+  return shown;
+}
+
+const minute = (iso: string) => new Date(Math.floor(Date.parse(iso) / 60_000) * 60_000).toISOString();
+
 // A prerequisite like Java: say so plainly rather than skip.
 it.runIf(chromiumMissing)("needs a chromium to drive", () => {
   throw new Error(`No chromium at ${CHROMIUM}: apt-get install chromium (Debian), or set CHROMIUM_PATH`);
@@ -233,20 +319,57 @@ describe.skipIf(chromiumMissing)("the console in a browser", () => {
     const kekBefore = await page.$eval("[data-testid=kek-version]", (d) => d.textContent);
     expect(kekBefore).toMatch(/\S{8,}/);
 
-    // A credential: the value goes out once and is never read back.
+    // The app's KEK version and last rotation, as the API reads them.
+    const created = (await api.call(api.orgHost("acme"), "GET", `/v1/apps/${appId}`, { token: api.tokens.member("acme", "viewer") })).json;
+    expect(kekBefore).toBe(created.kek.version);
+    expect(await kekRotated(page)).toEqual({ at: created.kek.rotatedAt, readable: true });
+
+    // A credential: the value goes out once and is never read back. Every API answer the page gets is kept, to search for it.
+    const answers: Promise<string>[] = [];
+    page.on("response", (response) => {
+      if (new URL(response.url()).pathname.startsWith("/v1/")) answers.push(response.text().catch(() => ""));
+    });
     await page.type("input[name=credential-name]", "database-url");
     await page.type("input[name=credential-value]", "postgres://u:very-secret@db/x");
+    await page.type("input[name=credential-description]", "primary database");
     await page.click("button::-p-text(Set credential)");
     await page.waitForSelector("[data-testid=credentials] code::-p-text(database-url)");
     expect(await page.$eval("input[name=credential-value]", (input) => (input as HTMLInputElement).value)).toBe("");
     expect(await page.$eval("input[name=credential-value]", (input) => input.getAttribute("type"))).toBe("password");
     expect(await page.content()).not.toContain("very-secret");
+    const first = await credentialsListed(appId);
+    expect(first).toEqual([expect.objectContaining({ name: "database-url", scope: "system", version: 1, description: "primary database" })]);
+    expect(await credentialRows(page)).toEqual(first.map(credentialRow));
+
+    // A new value: a new version and update time, still as metadata only.
+    await page.type("input[name=credential-name]", "database-url");
+    await page.type("input[name=credential-value]", "postgres://u:second-secret@db/x");
+    await page.click("button::-p-text(Set credential)");
+    await page.waitForFunction(() => document.querySelector("[data-testid=credentials] tbody tr td:nth-child(3)")?.textContent === "2");
+    const second = await credentialsListed(appId);
+    expect(second).toEqual([expect.objectContaining({ name: "database-url", version: 2 })]);
+    expect(Date.parse(second[0]!.updatedAt)).toBeGreaterThan(Date.parse(first[0]!.updatedAt));
+    expect(await credentialRows(page)).toEqual(second.map(credentialRow));
+    // Neither value is anywhere: not in the document, its text, its fields, nor any API answer the page received.
+    const seen = [
+      await page.content(),
+      await page.evaluate(() => document.body.innerText),
+      ...(await page.$$eval("input, textarea", (fields) => fields.map((f) => (f as HTMLInputElement).value))),
+      ...(await Promise.all(answers)),
+    ].join("\n");
+    expect(seen).toContain("database-url");
+    expect(seen).not.toMatch(/very-secret|second-secret/);
 
     await page.click("button::-p-text(Rotate key)");
     await page.waitForSelector(".notice");
     await page.waitForFunction((before) => document.querySelector("[data-testid=kek-version]")?.textContent !== before, {}, kekBefore);
     const rotated = (await api.call(api.orgHost("acme"), "GET", `/v1/apps/${appId}`, { token: api.tokens.member("acme", "viewer") })).json;
+    expect(rotated.kek.version).not.toBe(created.kek.version);
     expect(await page.$eval("[data-testid=kek-version]", (d) => d.textContent)).toBe(rotated.kek.version);
+    expect(Date.parse(rotated.kek.rotatedAt)).toBeGreaterThan(Date.parse(created.kek.rotatedAt));
+    await page.waitForFunction((at) => document.querySelector("[data-testid=kek-rotated] time")?.getAttribute("datetime") === at, {}, rotated.kek.rotatedAt);
+    expect(await kekRotated(page)).toEqual({ at: rotated.kek.rotatedAt, readable: true });
+    expect(await page.$eval(".notice", (p) => p.textContent)).toContain(`Rotated to ${rotated.kek.version}`);
 
     // A deployment from an uploaded source ref, followed live to its end.
     await putSource(api, "acme", appId, "v1");
@@ -371,4 +494,85 @@ describe.skipIf(chromiumMissing)("the console in a browser", () => {
     expect(await page.content()).not.toContain("acme-secret-app");
     await context.close();
   });
+
+  it("an admin denies a grant an operator requested; the audit page filters by actor and by time as the API does", async () => {
+    // The time filter takes minutes: the trail must span two of them, so wait for the minute of its first entry to pass.
+    const earliest = () => auditPage("acme", { order: "asc", limit: 1 }).then((page) => page.items[0]);
+    if (!(await earliest())) await requestGrant("acme", "an earlier request");
+    const first = (await until(earliest, Boolean))!;
+    expect(first).toBeDefined();
+    const turn = Date.parse(minute(first.time)) + 60_000 + 100 - Date.now();
+    if (turn > 0) await new Promise((resume) => setTimeout(resume, turn));
+
+    const requestedSince = Date.now();
+    const grantId = await requestGrant("acme", "hotfix 1.4.3, to be denied");
+    const { page, problems } = await newPage();
+    // Wall time away from UTC, so the filter's local-to-instant conversion matters.
+    await page.emulateTimezone("Asia/Kolkata");
+    await signIn(page, consoleUrl("acme"), { org: "acme", sub: "dana", role: "admin" });
+    const row = `[data-testid=pending-grants] tr[data-grant="${grantId}"]`;
+    await page.waitForSelector(row);
+    expect(await texts(page, `${row} button`)).toEqual(["Approve", "Deny"]);
+    await page.click(`${row} button::-p-text(Deny)`);
+    const closed = `[data-testid=closed-grants] tr[data-grant="${grantId}"]`;
+    await page.waitForSelector(`${closed} .state.DENIED`);
+    expect(await page.$(row)).toBeNull();
+    expect(await page.$(`[data-testid=active-grants] tr[data-grant="${grantId}"]`)).toBeNull();
+    expect((await texts(page, `${closed} td`)).slice(0, 5)).toEqual(["Deploy", "DENIED", "hotfix 1.4.3, to be denied", "ops-1", "dana"]);
+    expect((await api.call(api.orgHost("acme"), "GET", "/v1/grants", { token: api.tokens.member("acme", "viewer") })).json.items
+      .find((g: { id: string }) => g.id === grantId)).toMatchObject({ state: "DENIED", deniedBy: "dana" });
+    await screenshot(page, "grants-denied");
+
+    // Every record sequenced, the deny among them: from here the trail holds still.
+    const settled = await until(() => auditPage("acme", { action: "grants.deny" }),
+      (answer) => answer.pending === 0 && answer.items.some((e) => e.target.grantId === grantId));
+    const deny = settled.items.find((e) => e.target.grantId === grantId)!;
+    expect(deny).toMatchObject({ action: "grants.deny", actor: { kind: "member", sub: "dana", role: "admin" } });
+    // The request's entry names no grant (it had no id yet): it is the only request made since.
+    const requests = (await auditPage("acme", { action: "grants.request" })).items.filter((e) => Date.parse(e.time) >= requestedSince);
+    expect(requests).toEqual([expect.objectContaining({ actor: expect.objectContaining({ kind: "platform", sub: "ops-1" }) })]);
+    const request = requests[0]!;
+
+    await page.goto(`${consoleUrl("acme")}#/audit`);
+    await page.waitForSelector("[data-testid=audit-trail]");
+    const all = await filterAudit(page, {});
+    expect(all.map((r) => r.seq)).toEqual(expect.arrayContaining([deny.seq, request.seq]));
+
+    // By actor: the admin who denied has exactly the deny; the operator, its requests and nothing of the members'.
+    expect(await filterAudit(page, { actor: "dana" })).toEqual([asRow(deny)]);
+    await page.click(`[data-testid=audit-trail] tr[data-action="grants.deny"] button`);
+    await page.waitForSelector("[data-testid=audit-entry]");
+    const details = await page.$eval("[data-testid=audit-entry]", (card) => card.textContent!);
+    expect(details).toContain(grantId);
+    expect(details).toContain(`Entry ${deny.seq}`);
+    await screenshot(page, "audit-denied");
+    const operator = await filterAudit(page, { actor: "ops-1" });
+    expect(operator.map((r) => r.seq)).toContain(request.seq);
+    expect(operator.map((r) => r.seq)).not.toContain(deny.seq);
+    expect(operator.every((r) => r.actor === "platform: ops-1 (operator)")).toBe(true);
+    expect(operator.length).toBeLessThan(all.length);
+
+    // By time: from the deny's minute on, then up to it; the earliest entry and the deny fall on either side.
+    const boundary = minute(deny.time);
+    expect(Date.parse(first.time)).toBeLessThan(Date.parse(boundary));
+    const since = await filterAudit(page, { from: boundary });
+    expect(since.map((r) => r.seq)).toContain(deny.seq);
+    expect(since.map((r) => r.seq)).not.toContain(first.seq);
+    expect(since.every((r) => Date.parse(r.time) >= Date.parse(boundary))).toBe(true);
+    const before = await filterAudit(page, { from: minute(first.time), to: boundary });
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.map((r) => r.seq)).not.toContain(deny.seq);
+    expect(before.every((r) => Date.parse(r.time) >= Date.parse(minute(first.time)) && Date.parse(r.time) <= Date.parse(boundary))).toBe(true);
+    // Time and actor together: the operator's entries from this test's request's minute on.
+    const recent = minute(request.time);
+    const operatorRecent = await filterAudit(page, { from: recent, actor: "ops-1" });
+    expect(operatorRecent.map((r) => r.seq)).toContain(request.seq);
+    expect(operatorRecent.map((r) => r.seq)).not.toContain(deny.seq);
+    expect(operatorRecent.every((r) => r.actor === "platform: ops-1 (operator)" && Date.parse(r.time) >= Date.parse(recent))).toBe(true);
+    await screenshot(page, "audit-filtered");
+
+    expect(await cspViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
 });
