@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import type { SequencerOptions } from "@bulkhead/core/audit/sequencer";
 import { checkpointSigner } from "@bulkhead/core/audit/signer";
-import { AUDIT_STREAM_SETTINGS, sequenceStreamBatch, type StreamRecord } from "@bulkhead/core/audit/stream";
+import { AUDIT_RECORD_FILTER, AUDIT_STREAM_SETTINGS, matchesFilter, sequenceStreamBatch, type StreamRecord } from "@bulkhead/core/audit/stream";
 import { logger } from "@bulkhead/core/log";
 import { LOCAL_AWS_ENV, localClient } from "./dynamodb.ts";
 
@@ -22,6 +22,16 @@ import { LOCAL_AWS_ENV, localClient } from "./dynamodb.ts";
  * next batch catches its records up (sequenceStreamBatch).
  */
 export type AuditStream = { stop: () => Promise<void> };
+
+/**
+ * Stream records read per call: GetRecords' maximum. Most of the table's stream is not audit
+ * records (every write of the table is on it), and DynamoDB Local pays per call, so the reader
+ * skims them a page at a time and hands on the audit records in the mapping's batch size.
+ */
+const STREAM_PAGE = 1000;
+
+const chunks = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 type ShardCursor = { iterator?: string; lastSequence?: string; failures: number };
 
@@ -69,7 +79,7 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
     if (!cursor.iterator) return (finished.add(shardId), 0);
     let page;
     try {
-      page = await streams.send(new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: AUDIT_STREAM_SETTINGS.batchSize }));
+      page = await streams.send(new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: STREAM_PAGE }));
     } catch (error) {
       if (!(error instanceof ExpiredIteratorException)) throw error;
       cursor.iterator = undefined;
@@ -78,7 +88,9 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
     const records = (page.Records ?? []) as StreamRecord[];
     if (records.length) {
       try {
-        await sequenceStreamBatch(records, { signer: await checkpointSigner(), fault: options.fault });
+        // As the mapping filters before it batches: only audit records make up the batches.
+        const batches = chunks(records.filter((record) => matchesFilter(AUDIT_RECORD_FILTER, record)), AUDIT_STREAM_SETTINGS.batchSize);
+        for (const batch of batches) await sequenceStreamBatch(batch, { signer: await checkpointSigner(), fault: options.fault });
       } catch (error) {
         // The iterator stays where it was: the same batch is read again, as the mapping retries.
         if (++cursor.failures <= AUDIT_STREAM_SETTINGS.maximumRetryAttempts) throw error;
