@@ -92,7 +92,23 @@ describe("request rate", () => {
     // the tokens the bucket can give over the run, not by the flood, and far fewer than the requests.
     expect(draws).toBeLessThanOrEqual(burst + rate * (seconds + 1));
     expect(draws).toBeLessThan(1000 / 4);
-  });
+  }, 120_000);
+
+  it("a draw that answers slowly still admits every request waiting on it (its allowance counts from the answer)", async () => {
+    const org = await newOrg();
+    const stack = tenantTable(org).client.middlewareStack;
+    // Every rate draw of this org answers after longer than an allowance lives.
+    stack.add((next) => async (args) => {
+      if (String((args.input as { Key?: { PK?: unknown } }).Key?.PK) === `ORG#${org}#RATE`) await new Promise((resolve) => setTimeout(resolve, ALLOWANCE_MS + 200));
+      return next(args);
+    }, { step: "initialize", name: `slow-draws-${org}` });
+    try {
+      const replies = await flood(14, 14, () => api.call(api.orgHost(org), "GET", "/v1/apps", { token: owner(org) }));
+      expect(replies.map((reply) => reply.status)).toEqual(Array(14).fill(200));
+    } finally {
+      stack.remove(`slow-draws-${org}`);
+    }
+  }, 60_000);
 
   it("a caller's own bucket: one token past its limit does not cost another caller of the same org anything", async () => {
     const org = await newOrg();

@@ -70,7 +70,7 @@ export async function createApp(
   let created = false;
   try {
     // The app counts against the org's quota in the same transaction (its last item) that creates it.
-    created = await withinQuota(table, appsQuota(table.org), maxApps, async (countItem, shard) => {
+    await withinQuota(table, appsQuota(table.org), maxApps, async (countItem, shard) => {
       try {
         await transactAudited(table, audit, target(app.id), [
           {
@@ -89,10 +89,10 @@ export async function createApp(
         throw error;
       }
     });
+    created = true;
   } finally {
     if (!created) await discardCredentialStore(keyStore, ref);
   }
-  if (!created) throw problems.quotaExceeded("apps", maxApps, "The number of apps");
   return app;
 }
 

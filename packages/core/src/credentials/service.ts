@@ -156,8 +156,8 @@ export async function putCredential(
     };
     try {
       // A new credential counts against the app's quota in its own transaction; a new version does not.
-      const written = previous ? await write() : await withinQuota(table, quota, limits.credentialsPerApp, write);
-      if (!written) throw problems.quotaExceeded("credentialsPerApp", limits.credentialsPerApp, "The number of credentials of one app");
+      if (previous) await write();
+      else await withinQuota(table, quota, limits.credentialsPerApp, write);
       logger.info("credential stored", { ...logFields(target), version: stored!.version, kekVersion: sealed.kekVersion });
       return toMetadata(stored!);
     } catch (error) {

@@ -2,6 +2,7 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { TransactItem } from "../audit/chain.ts";
 import { keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
+import { problems } from "../problem.ts";
 import type { LimitName } from "./settings.ts";
 
 /**
@@ -13,17 +14,17 @@ import type { LimitName } from "./settings.ts";
  * shard, and its deletion decrements that shard in its own transaction. A crash at any point
  * therefore leaves the count equal to the items that exist.
  */
-export type Quota = { name: LimitName; shardName: string; partition: string };
+export type Quota = { name: LimitName; shardName: string; partition: string; /** What is counted, for the refusal. */ what: string };
 
 export const QUOTA_SHARDS = 8;
 /** The attribute an item keeps its shard in. */
 export const QUOTA_SHARD_ATTRIBUTE = "quotaShard";
 
-export const capOf = (limit: number, shard: number): number =>
+const capOf = (limit: number, shard: number): number =>
   Math.floor(limit / QUOTA_SHARDS) + (shard < limit % QUOTA_SHARDS ? 1 : 0);
 
 /** A shard with room: at random among those whose count (when known) is under its cap. */
-export function pickShard(limit: number, counts?: readonly number[]): number | undefined {
+function pickShard(limit: number, counts?: readonly number[]): number | undefined {
   const open: number[] = [];
   for (let shard = 0; shard < QUOTA_SHARDS; shard++) if ((counts?.[shard] ?? 0) < capOf(limit, shard)) open.push(shard);
   return open.length ? open[Math.floor(Math.random() * open.length)] : undefined;
@@ -57,7 +58,7 @@ export function uncountOne(table: TenantTable, quota: Quota, shard: number): Tra
 }
 
 /** Each shard's count, in one strongly consistent Query. */
-export async function shardCounts(table: TenantTable, quota: Quota): Promise<number[]> {
+async function shardCounts(table: TenantTable, quota: Quota): Promise<number[]> {
   const prefix = keys.quotaShardPrefix(quota.shardName);
   const { Items = [] } = await table.client.send(new QueryCommand({
     TableName: table.name,
@@ -87,21 +88,21 @@ export const totalOf = (items: readonly Record<string, unknown>[], quota: Quota)
 /**
  * Commits `write(countItem, shard)` (a transaction holding the count item) in a shard with room.
  * A shard found full is learnt with one read of every shard's count, and another is tried;
- * `write` returns false when the count item was the refused one. Returns false only when no
- * shard has room: the quota is used up.
+ * `write` returns false when the count item was the refused one. When no shard has room the quota
+ * is used up: 409 naming the limit.
  */
 export async function withinQuota(
   table: TenantTable,
   quota: Quota,
   limit: number,
   write: (countItem: TransactItem, shard: number) => Promise<boolean>,
-): Promise<boolean> {
+): Promise<void> {
   let counts: number[] | undefined;
   for (let attempt = 0; attempt <= QUOTA_SHARDS; attempt++) {
     const shard = pickShard(limit, counts);
-    if (shard === undefined) return false;
-    if (await write(countOne(table, quota, shard, limit), shard)) return true;
+    if (shard === undefined) break;
+    if (await write(countOne(table, quota, shard, limit), shard)) return;
     counts = await shardCounts(table, quota);
   }
-  return false;
+  throw problems.quotaExceeded(quota.name, limit, quota.what);
 }

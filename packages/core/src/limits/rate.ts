@@ -32,6 +32,16 @@ const MAX_DRAW = 50;
 /** Idle buckets are full once `tat` is in the past; TTL may remove them a little after. */
 const EXPIRY_SLACK_SECONDS = 60;
 
+/**
+ * A stored `tat`, from an update's answer or a failed condition's item: the document client does
+ * not convert the latter, so it may still be a raw `{ N }` attribute value. 0 when there is none.
+ */
+function tatOf(value: unknown): number {
+  const raw = typeof value === "object" && value !== null && "N" in value ? (value as { N: unknown }).N : value;
+  const tat = Number(raw ?? 0);
+  return Number.isFinite(tat) ? tat : 0;
+}
+
 export class RateBucket {
   private tokens = 0;
   /** Tokens drawn but unspent lapse at this time. */
@@ -44,6 +54,8 @@ export class RateBucket {
   private demand = 0;
   private drawnAt = Date.now();
   private drawing?: Promise<void>;
+  /** Requests of this instance waiting for a draw: a demand already known. */
+  private waiting = 0;
 
   constructor(private readonly table: Table, readonly settings: BucketSettings, private readonly now: () => number = Date.now) {}
 
@@ -65,16 +77,23 @@ export class RateBucket {
     return at < this.blockedUntil ? this.blockedUntil - at : undefined;
   }
 
-  /** Concurrent requests of one instance share a draw; each then takes from what it brought. */
+  /**
+   * Concurrent requests of one instance share a draw; each then takes from what it brought. One
+   * that finds the draw spent by the others waits for the next: every draw either brings tokens
+   * (sized to the demand that piled up meanwhile) or records the refusal that ends the wait.
+   */
   private async takeDrawing(): Promise<RetryAfterMs> {
-    for (let round = 0; round < 3; round++) {
-      this.drawing ??= this.draw().finally(() => (this.drawing = undefined));
-      await this.drawing;
-      const taken = this.fromAllowance();
-      if (taken !== undefined) return taken;
+    this.waiting++;
+    try {
+      for (;;) {
+        this.drawing ??= this.draw().finally(() => (this.drawing = undefined));
+        await this.drawing;
+        const taken = this.fromAllowance();
+        if (taken !== undefined) return taken;
+      }
+    } finally {
+      this.waiting--;
     }
-    // Others of this instance spent every draw first: the bucket is as good as empty.
-    return Math.ceil(1000 / this.settings.ratePerSecond);
   }
 
   /** Takes up to one draw's worth of tokens from the shared bucket, or records a refusal. */
@@ -86,7 +105,7 @@ export class RateBucket {
     const perMs = this.demand / Math.max(start - this.drawnAt, 1);
     // No more than the bucket held when last seen, refilled since: asking for more would only fail first.
     const held = Math.floor((start + tolerance - this.tat) / interval);
-    let wanted = Math.max(1, Math.min(Math.ceil(perMs * DEMAND_WINDOW_MS), MAX_DRAW, burst, held));
+    let wanted = Math.max(1, Math.min(Math.max(Math.ceil(perMs * DEMAND_WINDOW_MS), this.waiting), MAX_DRAW, burst, held));
     this.demand = 0;
     this.drawnAt = start;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -108,14 +127,15 @@ export class RateBucket {
           ReturnValues: "UPDATED_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }));
-        this.tat = Number(Attributes?.tat);
+        this.tat = tatOf(Attributes?.tat);
         this.tokens = wanted;
-        this.until = at + ALLOWANCE_MS;
+        // From the answer, not the ask: a slow call must not hand over tokens that have already lapsed.
+        this.until = this.now() + ALLOWANCE_MS;
         return;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // The failure carries the item as it stood (raw attribute values: the document client does not convert these).
-        this.tat = Number((error.Item as { tat?: { N?: string } } | undefined)?.tat?.N ?? 0);
+        // The failure carries the item as it stood (absent: a full bucket).
+        this.tat = tatOf(error.Item?.tat);
         const available = Math.floor((at + tolerance - this.tat) / interval);
         if (available < 1) {
           this.tokens = 0;

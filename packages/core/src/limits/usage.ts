@@ -5,11 +5,11 @@ import type { TenantTable } from "../data/tables.ts";
 import { totalOf, type Quota } from "./quota.ts";
 
 /** The org's live apps, counted in shards of its own partition. */
-export const appsQuota = (org: string): Quota => ({ name: "apps", shardName: "APPS", partition: orgPartition(org) });
+export const appsQuota = (org: string): Quota => ({ name: "apps", shardName: "APPS", partition: orgPartition(org), what: "The number of apps" });
 
 /** One app's credentials, counted in shards of the app's partition (removed with it). */
 export const credentialsQuota = (org: string, appId: string): Quota =>
-  ({ name: "credentialsPerApp", shardName: "CRED", partition: appPartition(org, appId) });
+  ({ name: "credentialsPerApp", shardName: "CRED", partition: appPartition(org, appId), what: "The number of credentials of one app" });
 
 /** On the org's usage item: the deployments that have not ended, as `<appId>/<deploymentId>` (a string set). */
 const RUNNING = "runningDeployments";
