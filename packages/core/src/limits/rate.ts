@@ -57,7 +57,7 @@ export class RateBucket {
   /** Requests of this instance waiting for a draw: a demand already known. */
   private waiting = 0;
 
-  constructor(private readonly table: Table, readonly settings: BucketSettings, private readonly now: () => number = Date.now) {}
+  constructor(private readonly table: Table, readonly settings: BucketSettings) {}
 
   /**
    * Takes one token for a request. Synchronous while the local allowance lasts or a refusal is
@@ -69,7 +69,7 @@ export class RateBucket {
   }
 
   private fromAllowance(): RetryAfterMs | undefined {
-    const at = this.now();
+    const at = Date.now();
     if (this.tokens > 0 && at < this.until) {
       this.tokens--;
       return 0;
@@ -101,7 +101,7 @@ export class RateBucket {
     const { key, ratePerSecond, burst } = this.settings;
     const interval = 1000 / ratePerSecond;
     const tolerance = burst * interval;
-    const start = this.now();
+    const start = Date.now();
     const perMs = this.demand / Math.max(start - this.drawnAt, 1);
     // No more than the bucket held when last seen, refilled since: asking for more would only fail first.
     const held = Math.floor((start + tolerance - this.tat) / interval);
@@ -109,7 +109,7 @@ export class RateBucket {
     this.demand = 0;
     this.drawnAt = start;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const at = this.now();
+      const at = Date.now();
       const cost = wanted * interval;
       const busy = this.tat > at;
       try {
@@ -130,7 +130,7 @@ export class RateBucket {
         this.tat = tatOf(Attributes?.tat);
         this.tokens = wanted;
         // From the answer, not the ask: a slow call must not hand over tokens that have already lapsed.
-        this.until = this.now() + ALLOWANCE_MS;
+        this.until = Date.now() + ALLOWANCE_MS;
         return;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -146,6 +146,6 @@ export class RateBucket {
       }
     }
     // Lost every race to other instances: refuse this round briefly rather than spin.
-    this.blockedUntil = this.now() + Math.ceil(interval);
+    this.blockedUntil = Date.now() + Math.ceil(interval);
   }
 }
