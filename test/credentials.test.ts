@@ -13,7 +13,7 @@ vi.hoisted(() => {
 
 import { createApp, deleteApp } from "../packages/core/src/apps.ts";
 import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
-import { keys } from "../packages/core/src/data/keys.ts";
+import { isRatePartition, keys } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { logger } from "../packages/core/src/log.ts";
 import { localClient } from "../packages/local/src/dynamodb.ts";
@@ -168,7 +168,7 @@ describe("storing and reading credentials", () => {
       const keyOf = (item: any) => Object.values(item)[0] as any;
       const sequencing = items.length > 0 && items.every((item: any) => /#AUDIT/.test(String((keyOf(item).Item ?? keyOf(item).Key)?.PK)));
       // Neither are the request-rate buckets' draws (limits/rate.ts): they come before the request's work.
-      const rateDraw = String((args.input as any).Key?.PK).endsWith("#RATE");
+      const rateDraw = isRatePartition((args.input as any).Key?.PK);
       if (!/^(Get|Query|BatchGet)/.test(command) && !sequencing && !rateDraw) writes.push({ command, items });
       return next(args);
     }, { step: "initialize", name: "recordWrites" });

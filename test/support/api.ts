@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { isRatePartition } from "../../packages/core/src/data/keys.ts";
 import { inject } from "vitest";
 import { gatewayClient } from "../../packages/local/src/client.ts";
 import { localClient } from "../../packages/local/src/dynamodb.ts";
@@ -46,7 +47,7 @@ export async function startTestApi(options: {
     let start: Record<string, any> | undefined;
     do {
       const page = await raw.send(new ScanCommand({ TableName: offline.config.tableName, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []).map((item) => unmarshall(item)).filter((item) => !String(item.PK).endsWith("#RATE")));
+      items.push(...(page.Items ?? []).map((item) => unmarshall(item)).filter((item) => !isRatePartition(item.PK)));
       start = page.LastEvaluatedKey;
     } while (start);
     return items;

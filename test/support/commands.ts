@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isRatePartition } from "../../packages/core/src/data/keys.ts";
 import { platformTable, tenantTable } from "../../packages/core/src/data/tables.ts";
 
 /**
@@ -13,7 +14,7 @@ export async function commandsSent<T>(org: string, request: () => Promise<T>): P
   for (const stack of stacks) {
     stack.add((next, context) => (args) => {
       // Request-rate draws (limits/rate.ts) come once per many requests, before the route's work: not the route's.
-      if (!String((args.input as { Key?: { PK?: unknown } }).Key?.PK).endsWith("#RATE")) sent.push(String(context.commandName));
+      if (!isRatePartition((args.input as { Key?: { PK?: unknown } }).Key?.PK)) sent.push(String(context.commandName));
       return next(args);
     }, { step: "initialize", name });
   }

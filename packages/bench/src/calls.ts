@@ -1,4 +1,5 @@
 import type { MiddlewareStack } from "@smithy/types";
+import { isRatePartition } from "@bulkhead/core/data/keys";
 import { platformTable, tenantTable } from "@bulkhead/core/data/tables";
 import { routes, type RouteDef } from "@bulkhead/core/routes";
 import { gatewayClient } from "@bulkhead/local/client";
@@ -20,7 +21,7 @@ export async function callsPerOperation() {
       stack.add((next, context) => (args) => {
         const name = String(context.commandName);
         // A request-rate draw (limits/rate.ts) serves many requests, and which one pays it is chance: counted apart.
-        if (String((args.input as { Key?: { PK?: unknown } }).Key?.PK).endsWith("#RATE")) counts.rateDraws++;
+        if (isRatePartition((args.input as { Key?: { PK?: unknown } }).Key?.PK)) counts.rateDraws++;
         else if (READS.has(name)) counts.reads++;
         else if (WRITES.has(name)) counts.writes++;
         else if (name === "ScanCommand") counts.scans++;

@@ -67,10 +67,9 @@ export async function createApp(
   const { kek: _, ...stored } = app;
   const heads = headItems(table.org, app.id);
   const { apps: maxApps } = await limitsOf(table.org);
-  let created = false;
   try {
     // The app counts against the org's quota in the same transaction (its last item) that creates it.
-    await withinQuota(table, appsQuota(table.org), maxApps, async (countItem, shard) => {
+    return await withinQuota(table, appsQuota(table.org), maxApps, async (countItem, shard) => {
       try {
         await transactAudited(table, audit, target(app.id), [
           {
@@ -83,17 +82,16 @@ export async function createApp(
           ...heads.map((Item) => ({ Put: { TableName: table.name, Item, ConditionExpression: "attribute_not_exists(PK)" } })),
           countItem,
         ]);
-        return true;
+        return app;
       } catch (error) {
-        if (error instanceof ChangeRejected && error.index === 1 + heads.length) return false;
+        if (error instanceof ChangeRejected && error.index === 1 + heads.length) return undefined;
         throw error;
       }
     });
-    created = true;
-  } finally {
-    if (!created) await discardCredentialStore(keyStore, ref);
+  } catch (error) {
+    await discardCredentialStore(keyStore, ref);
+    throw error;
   }
-  return app;
 }
 
 export async function getApp(table: TenantTable, appId: string, options: { consistent?: boolean } = {}): Promise<App> {

@@ -86,10 +86,14 @@ export function readStageSettings(env: Env): { settings: StageSettings; problems
     },
     sourceMaxBytes: positive(SOURCE_MAX_BYTES_VARIABLE, SOURCE_UPLOAD_DEFAULTS.maxBytes),
   };
-  // S3's own limit for one POST upload is 5 GB.
-  if (settings.sourceMaxBytes > 5 * 1024 ** 3) problems.push(`${SOURCE_MAX_BYTES_VARIABLE} may be at most 5 GiB (S3's limit for a POST upload), got "${settings.sourceMaxBytes}"`);
+  const sourceCapProblem = sourceMaxBytesProblem(settings.sourceMaxBytes);
+  if (sourceCapProblem) problems.push(sourceCapProblem);
   return { settings, problems };
 }
+
+/** Why a source upload cap above S3's own limit for one POST upload (5 GB) cannot hold, or undefined. */
+export const sourceMaxBytesProblem = (maxBytes: number): string | undefined =>
+  maxBytes > 5 * 1024 ** 3 ? `${SOURCE_MAX_BYTES_VARIABLE} may be at most 5 GiB (S3's limit for a POST upload), got "${maxBytes}"` : undefined;
 
 /**
  * Why a stage name cannot be deployed, or undefined. The rule is platformNames' (every resource

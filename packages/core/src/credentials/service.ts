@@ -129,9 +129,8 @@ export async function putCredential(
       TableName: table.name, Key: key, ConsistentRead: true,
       ProjectionExpression: "#version, createdAt, #shard", ExpressionAttributeNames: { "#version": "version", "#shard": QUOTA_SHARD_ATTRIBUTE },
     }));
-    let stored: CredentialItem | undefined;
-    /** Writes this version; false when the quota's count item (a new credential's, third) refused it. */
-    const write = async (countItem?: TransactItem, shard?: number): Promise<boolean> => {
+    /** Writes this version; undefined when the quota's count item (a new credential's, third) refused it. */
+    const write = async (countItem?: TransactItem, shard?: number): Promise<CredentialItem | undefined> => {
       const item = credentialItem(table, target, sealed, input, now.toISOString(), previous as StoredVersion | undefined, shard);
       try {
         await transactAudited(table, audit, auditTarget(target), [
@@ -148,18 +147,17 @@ export async function putCredential(
           ...(countItem ? [countItem] : []),
         ]);
       } catch (error) {
-        if (error instanceof ChangeRejected && error.index === 2) return false;
+        if (error instanceof ChangeRejected && error.index === 2) return undefined;
         throw error;
       }
-      stored = item;
-      return true;
+      return item;
     };
     try {
-      // A new credential counts against the app's quota in its own transaction; a new version does not.
-      if (previous) await write();
-      else await withinQuota(table, quota, limits.credentialsPerApp, write);
-      logger.info("credential stored", { ...logFields(target), version: stored!.version, kekVersion: sealed.kekVersion });
-      return toMetadata(stored!);
+      // A new credential counts against the app's quota in its own transaction; a new version
+      // (no count item, so never refused for it) does not.
+      const stored = previous ? (await write())! : await withinQuota(table, quota, limits.credentialsPerApp, write);
+      logger.info("credential stored", { ...logFields(target), version: stored.version, kekVersion: sealed.kekVersion });
+      return toMetadata(stored);
     } catch (error) {
       if (!(error instanceof ChangeRejected)) throw error;
       if (error.index === 0) throw problems.appNotFound();

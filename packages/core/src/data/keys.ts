@@ -28,6 +28,8 @@ const AUDIT_RECORD_PREFIX = "AUDIT-RECORD#";
  * them and nothing else of the org should share their write traffic.
  */
 export const ratePartition = (org: string): string => `ORG#${org}#RATE`;
+/** True for a rate-bucket partition of any org: what counts of a request's own DynamoDB work leave out. */
+export const isRatePartition = (partition: unknown): boolean => typeof partition === "string" && /^ORG#[^#]+#RATE$/.test(partition);
 
 /** Zero-padded so that sort-key order is seq order (room for 10^12 entries). */
 const SEQ_DIGITS = 12;

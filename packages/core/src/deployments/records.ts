@@ -166,7 +166,6 @@ async function replayOf(table: TenantTable, appId: string, idempotency: NonNulla
   return { deployment: await getDeploymentRecord(table, appId, entry.deploymentId), replayed: true };
 }
 
-
 export async function getDeploymentRecord(table: TenantTable, appId: string, deploymentId: string): Promise<DeploymentRecord> {
   const record = await findDeploymentRecord(table, appId, deploymentId);
   if (!record) throw problems.notFound("No such deployment.");

@@ -86,22 +86,23 @@ export const totalOf = (items: readonly Record<string, unknown>[], quota: Quota)
   countsOf(items, quota).reduce((sum, count) => sum + count, 0);
 
 /**
- * Commits `write(countItem, shard)` (a transaction holding the count item) in a shard with room.
- * A shard found full is learnt with one read of every shard's count, and another is tried;
- * `write` returns false when the count item was the refused one. When no shard has room the quota
- * is used up: 409 naming the limit.
+ * Commits `write(countItem, shard)` (a transaction holding the count item) in a shard with room,
+ * and returns what it returns. A shard found full is learnt with one read of every shard's count,
+ * and another is tried; `write` returns undefined when the count item was the refused one. When
+ * no shard has room the quota is used up: 409 naming the limit.
  */
-export async function withinQuota(
+export async function withinQuota<T>(
   table: TenantTable,
   quota: Quota,
   limit: number,
-  write: (countItem: TransactItem, shard: number) => Promise<boolean>,
-): Promise<void> {
+  write: (countItem: TransactItem, shard: number) => Promise<T | undefined>,
+): Promise<T> {
   let counts: number[] | undefined;
   for (let attempt = 0; attempt <= QUOTA_SHARDS; attempt++) {
     const shard = pickShard(limit, counts);
     if (shard === undefined) break;
-    if (await write(countOne(table, quota, shard, limit), shard)) return;
+    const written = await write(countOne(table, quota, shard, limit), shard);
+    if (written !== undefined) return written;
     counts = await shardCounts(table, quota);
   }
   throw problems.quotaExceeded(quota.name, limit, quota.what);
