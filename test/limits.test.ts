@@ -89,9 +89,11 @@ describe("request rate", () => {
     expect(served).toBeLessThanOrEqual(burst + rate * (seconds + ALLOWANCE_MS / 1000) + burst);
     expect(refused.length).toBeGreaterThan(0);
     // Refusals are remembered locally and admissions drawn in chunks: DynamoDB calls are bounded by
-    // the tokens the bucket can give over the run, not by the flood, and far fewer than the requests.
-    expect(draws).toBeLessThanOrEqual(burst + rate * (seconds + 1));
-    expect(draws).toBeLessThan(1000 / 4);
+    // the bucket's rate over the run, not by the flood. A draw either brings tokens (at most the
+    // burst and the rate over the run) or records a refusal that lasts until the next token (at
+    // most one per emission interval). A fixed share of the requests, as this test asserted
+    // before, depends on how fast the machine runs them: 341 calls in a 26 s run under the suite.
+    expect(draws).toBeLessThanOrEqual(burst + 2 * rate * (seconds + 1));
   }, 120_000);
 
   it("a draw that answers slowly still admits every request waiting on it (its allowance counts from the answer)", async () => {
