@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { GetItemCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
-import { keys, ratePartition } from "@bulkhead/core/data/keys";
+import { GetItemCommand, QueryCommand, TransactWriteItemsCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { auditRecordPartition, keys, ratePartition } from "@bulkhead/core/data/keys";
 import { tenantTable } from "@bulkhead/core/data/tables";
 import { routeById, type RouteDef, type RouteId } from "@bulkhead/core/routes";
 import { gatewayClient, type GatewayClient } from "@bulkhead/local/client";
@@ -37,6 +37,26 @@ const WRITE_GOALS = { p99AtMost: 4, throughputAtLeast: 0.5 };
  * than the CONCURRENCY in flight, so they never race each other.
  */
 const WRITES_PER_NAME = 2;
+/** Untimed calls of each floor before anything is timed (see the JIT note in endToEnd). */
+const JIT_WARMUP = 3000;
+/** The transaction sizes measured on their own, beside the routes (the floor is the first). */
+const TRANSACTION_SIZES = [2, 4, 6];
+
+type Figures = Awaited<ReturnType<typeof loadFn>>;
+type Timed = Figures & { floor: Figures };
+
+/** Waits until the sequencer has placed every audit record of `org` (its pending partition is empty). */
+async function auditCaughtUp(client: DynamoDBClient, tableName: string, org: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Count } = await client.send(new QueryCommand({
+      TableName: tableName, KeyConditionExpression: "PK = :pk", ExpressionAttributeValues: { ":pk": { S: auditRecordPartition(org) } }, Limit: 1, Select: "COUNT",
+    }));
+    if (!Count) return;
+    if (Date.now() > deadline) throw new Error(`bench: the audit records of ${org} were still waiting after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /** Rates above the bench's load and quotas above what it creates. */
 const BENCH_LIMITS = {
@@ -120,56 +140,83 @@ export async function endToEnd() {
     await load(offline.port, (i) => request(api, put, { appId: warmupApp, name: `warmup-${i}` }, { value: secretValue() }), WARMUP.requests, WARMUP.concurrency);
     await load(offline.port, () => request(api, list, {}), WARMUP.requests, WARMUP.concurrency);
 
+    const client = localClient(offline.dynamoEndpoint);
+    const key = keys.orgRecord(ORG);
+    const getItem = () => client.send(new GetItemCommand({ TableName: offline.config.tableName, Key: { PK: { S: key.PK }, SK: { S: key.SK } } }));
+    /** A transaction of `items` new items of one org: with two, what an audited write is at least (its change and its record). */
+    const putItems = (items: number) => (i: number) => client.send(new TransactWriteItemsCommand({
+      TransactItems: Array.from({ length: items }, (_, side) => ({ Put: { TableName: offline.config.tableName, Item: { PK: { S: `ORG#${ORG}#FLOOR` }, SK: { S: `${side}#${i}#${randomBytes(6).toString("hex")}` } }, ConditionExpression: "attribute_not_exists(PK)" } })),
+    }));
+    const put2 = putItems(2);
+    // DynamoDB Local is a JVM: its first few thousand calls run slower while its JIT compiles them.
+    // Untimed here, so neither the floors nor the routes timed first pay for it.
+    await loadFn(getItem, JIT_WARMUP, CONCURRENCY);
+    await loadFn(put2, JIT_WARMUP, CONCURRENCY);
+
+    /**
+     * Each timed load starts with no audit record of an earlier load still waiting (the sequencer's
+     * backlog would slow whatever ran next), and is read against its floor measured right before
+     * it: the same table, the same warm JVM.
+     */
+    const settled = async () => {
+      for (const org of [ORG, ...MANY_ORGS]) await auditCaughtUp(client, offline.config.tableName, org);
+    };
+    const timed = async (floor: () => Promise<Figures>, run: () => Promise<Figures>): Promise<Timed> => {
+      await settled();
+      const against = await floor();
+      return { ...(await run()), floor: against };
+    };
+    const getItemFloor = () => loadFn(getItem, REQUESTS.floor, CONCURRENCY);
+    const transactFloor = () => loadFn(put2, REQUESTS.floor, CONCURRENCY);
+
     const names = REQUESTS.putCredential / WRITES_PER_NAME;
     const draws = countRateDraws(ORG);
     const routes = {
-      "GET /v1/apps": await load(offline.port, () => request(api, list, {}), REQUESTS.list, CONCURRENCY),
-      "PUT /v1/apps/{appId}/credentials/{name}": await load(offline.port, (i) =>
-        request(api, put, { appId: benchApp, name: `bench-${i % names}` }, { value: secretValue() }), REQUESTS.putCredential, CONCURRENCY),
-      "POST /v1/apps": await load(offline.port, (i) => request(api, create, {}, { name: `bench-${i}` }), REQUESTS.createApp, CONCURRENCY),
+      "GET /v1/apps": await timed(getItemFloor, () => load(offline.port, () => request(api, list, {}), REQUESTS.list, CONCURRENCY)),
+      "PUT /v1/apps/{appId}/credentials/{name}": await timed(transactFloor, () => load(offline.port, (i) =>
+        request(api, put, { appId: benchApp, name: `bench-${i % names}` }, { value: secretValue() }), REQUESTS.putCredential, CONCURRENCY)),
+      "POST /v1/apps": await timed(transactFloor, () => load(offline.port, (i) => request(api, create, {}, { name: `bench-${i}` }), REQUESTS.createApp, CONCURRENCY)),
     };
     const rateDrawsPerRequest = round(draws.stop() / (REQUESTS.list + REQUESTS.putCredential + REQUESTS.createApp));
     await expectCredentialVersions(api, benchApp, put.token, names);
     // The same writes with 16 orgs at once: request i goes to org i mod 16.
     const orgOf = (i: number) => manyOrgs[i % manyOrgs.length]!;
     const manyOrgRoutes = {
-      "PUT /v1/apps/{appId}/credentials/{name}": await load(offline.port, (i) =>
-        request(api, orgOf(i).put, { appId: orgOf(i).app, name: `many-${i}` }, { value: secretValue() }), REQUESTS.putCredential, CONCURRENCY),
-      "POST /v1/apps": await load(offline.port, (i) => request(api, orgOf(i).create, {}, { name: `bench-${i}` }), REQUESTS.createApp, CONCURRENCY),
+      "PUT /v1/apps/{appId}/credentials/{name}": await timed(transactFloor, () => load(offline.port, (i) =>
+        request(api, orgOf(i).put, { appId: orgOf(i).app, name: `many-${i}` }, { value: secretValue() }), REQUESTS.putCredential, CONCURRENCY)),
+      "POST /v1/apps": await timed(transactFloor, () => load(offline.port, (i) => request(api, orgOf(i).create, {}, { name: `bench-${i}` }), REQUESTS.createApp, CONCURRENCY)),
     };
 
-    const client = localClient(offline.dynamoEndpoint);
-    const key = keys.orgRecord(ORG);
-    const getItem = () => client.send(new GetItemCommand({ TableName: offline.config.tableName, Key: { PK: { S: key.PK }, SK: { S: key.SK } } }));
-    await loadFn(getItem, WARMUP.requests, WARMUP.concurrency);
-    const floor = await loadFn(getItem, REQUESTS.floor, CONCURRENCY);
-    // Two new items of one org per transaction, as a change and its audit record are.
-    const put2 = (i: number) => client.send(new TransactWriteItemsCommand({
-      TransactItems: ["A", "B"].map((side) => ({ Put: { TableName: offline.config.tableName, Item: { PK: { S: `ORG#${ORG}#FLOOR` }, SK: { S: `${side}#${i}#${randomBytes(6).toString("hex")}` } }, ConditionExpression: "attribute_not_exists(PK)" } })),
-    }));
-    await loadFn(put2, WARMUP.requests, WARMUP.concurrency);
-    const transactFloor = await loadFn(put2, REQUESTS.floor, CONCURRENCY);
+    // What a transaction's size costs on its own: a route whose change is several items (POST /v1/apps
+    // writes its app, three listing heads, a quota count and its record) pays this before anything else.
+    const transactionsBySize: Record<string, Figures> = {};
+    for (const items of TRANSACTION_SIZES) {
+      await settled();
+      transactionsBySize[`${items} items`] = await loadFn(putItems(items), REQUESTS.floor, CONCURRENCY);
+    }
 
-    const vs = (against: typeof floor) => (figures: { requestsPerSecond: number; latencyMs: { median: number; p99: number } }) => ({
-      median: round(figures.latencyMs.median / against.latencyMs.median),
-      p99: round(figures.latencyMs.p99 / against.latencyMs.p99),
-      throughput: round(figures.requestsPerSecond / against.requestsPerSecond),
+    const vs = ({ floor, ...figures }: Timed) => ({
+      median: round(figures.latencyMs.median / floor.latencyMs.median),
+      p99: round(figures.latencyMs.p99 / floor.latencyMs.p99),
+      throughput: round(figures.requestsPerSecond / floor.requestsPerSecond),
     });
     const writes = { oneOrg: routes, sixteenOrgs: manyOrgRoutes };
     const writeGoals = Object.fromEntries(Object.entries(writes).flatMap(([where, set]) =>
       (["PUT /v1/apps/{appId}/credentials/{name}", "POST /v1/apps"] as const).map((name) => {
-        const ratio = vs(transactFloor)(set[name]);
+        const ratio = vs(set[name]);
         return [`${where} ${name}`, { ...ratio, met: ratio.p99 <= WRITE_GOALS.p99AtMost && ratio.throughput >= WRITE_GOALS.throughputAtLeast }];
       })));
     return {
       concurrency: CONCURRENCY,
-      warmup: WARMUP,
+      warmup: { ...WARMUP, dynamoDbLocalJit: JIT_WARMUP },
+      floors: "each route's `floor` is measured right before it: GetItem for the read, a two-item TransactWriteItems for the writes",
       rateLimit: { limits: BENCH_LIMITS, drawsPerRequest: rateDrawsPerRequest },
       routes,
       manyOrgRoutes,
-      dynamoGetItemFloor: floor,
-      dynamoTransactWriteFloor: transactFloor,
-      latencyVsFloor: Object.fromEntries(Object.entries(routes).map(([name, figures]) => [name, vs(floor)(figures)])),
+      readVsGetItemFloor: vs(routes["GET /v1/apps"]),
+      transactionsBySize: Object.fromEntries(Object.entries(transactionsBySize).map(([size, figures]) => [size, {
+        ...figures, throughputVsTwoItems: round(figures.requestsPerSecond / transactionsBySize["2 items"]!.requestsPerSecond),
+      }])),
       writeGoals: { goal: `p99 ≤ ${WRITE_GOALS.p99AtMost}× and throughput ≥ ${WRITE_GOALS.throughputAtLeast}× of the TransactWriteItems floor`, ...writeGoals },
     };
   } finally {
