@@ -37,6 +37,7 @@ export function auditSequencer(stage: Stage, links: Links, storage: Storage, che
     transform: {
       eventSourceMapping: (args: aws.lambda.EventSourceMappingArgs) => {
         args.batchSize = AUDIT_STREAM_SETTINGS.batchSize;
+        args.maximumBatchingWindowInSeconds = AUDIT_STREAM_SETTINGS.maximumBatchingWindowInSeconds;
         args.bisectBatchOnFunctionError = AUDIT_STREAM_SETTINGS.bisectBatchOnFunctionError;
         args.maximumRetryAttempts = AUDIT_STREAM_SETTINGS.maximumRetryAttempts;
         args.startingPosition = AUDIT_STREAM_SETTINGS.startingPosition;

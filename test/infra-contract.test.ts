@@ -627,11 +627,11 @@ describe("the audit sequencer in infra", () => {
   const fn = () => resolved(subscription().args.subscriber);
   const tableArn = arn.table(location, platform.table);
 
-  it("subscribes to the table's keys-only stream, filtered to new audit records, in batches that split on error", () => {
+  it("subscribes to the table's keys-only stream, filtered to new audit records, in batches gathered for a second that split on error", () => {
     expect(declared.standIns.one("sst:aws:Dynamo", "Table").args.stream).toBe("keys-only");
     expect(subscription().args.filters).toEqual([AUDIT_RECORD_FILTER]);
     expect(subscription().args.eventSourceMapping).toEqual({
-      batchSize: 100, bisectBatchOnFunctionError: true, maximumRetryAttempts: 10, startingPosition: "TRIM_HORIZON", parallelizationFactor: 1,
+      batchSize: 1000, maximumBatchingWindowInSeconds: 1, bisectBatchOnFunctionError: true, maximumRetryAttempts: 10, startingPosition: "TRIM_HORIZON", parallelizationFactor: 1,
     });
     // The pattern admits a new record and nothing else the table's stream carries.
     const event = (eventName: string, pk: string, sk: string) => ({ eventName, dynamodb: { Keys: { PK: { S: pk }, SK: { S: sk } } } });

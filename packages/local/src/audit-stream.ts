@@ -17,26 +17,29 @@ import { LOCAL_AWS_ENV, localClient } from "./dynamodb.ts";
  * The offline stand-in for the event source mapping that feeds the audit sequencer in the cloud:
  * it reads the table's stream from DynamoDB Local (which has streams) shard by shard, parents
  * before children, and hands each batch to the same sequenceStreamBatch the Lambda runs, with
- * the same filter. One batch at a time per table, so each org has one sequencer. A batch that
- * fails is retried as the mapping would (up to its retry count), then left behind: the org's
- * next batch catches its records up (sequenceStreamBatch).
+ * the same filter, batch size and batching window. One batch at a time per table, so each org
+ * has one sequencer. A batch that fails is retried as the mapping would (up to its retry
+ * count), then left behind: the org's next batch catches its records up (sequenceStreamBatch).
  */
 export type AuditStream = { stop: () => Promise<void> };
 
 /**
  * Stream records read per call: GetRecords' maximum. Most of the table's stream is not audit
  * records (every write of the table is on it), and DynamoDB Local pays per call, so the reader
- * skims them a page at a time and hands on the audit records in the mapping's batch size.
+ * skims them a page at a time and keeps only the audit records.
  */
 const STREAM_PAGE = 1000;
 
-const chunks = <T>(items: readonly T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
-
-type ShardCursor = { iterator?: string; lastSequence?: string; failures: number };
+/**
+ * A shard's read position and the audit records read but not yet handed on: as the mapping does,
+ * the reader gathers a batch until it holds batchSize records or its first record has waited the
+ * batching window, then hands it on, and retries that same batch when it fails.
+ */
+type ShardCursor = { iterator?: string; lastSequence?: string; ended?: boolean; batch: StreamRecord[]; batchSince: number; failures: number };
 
 export async function startAuditStream(options: { endpoint: string; tableName: string; pollMs?: number; fault?: SequencerOptions["fault"] }): Promise<AuditStream> {
-  const pollMs = options.pollMs ?? 20;
+  const pollMs = options.pollMs ?? 100;
+  const windowMs = AUDIT_STREAM_SETTINGS.maximumBatchingWindowInSeconds * 1000;
   const { Table } = await localClient(options.endpoint).send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
@@ -58,7 +61,7 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
       start = StreamDescription?.LastEvaluatedShardId;
     } while (start);
     const known = new Set(shards.map((shard) => shard.ShardId));
-    // A child shard waits until its parent is read to the end: the stream's order per key.
+    // A child shard waits until its parent is read (and handed on) to the end: the stream's order per key.
     return shards.filter((shard) => !finished.has(shard.ShardId!) && (!shard.ParentShardId || !known.has(shard.ParentShardId) || finished.has(shard.ParentShardId)));
   };
 
@@ -71,12 +74,10 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
     return ShardIterator;
   };
 
-  /** Reads one batch of a shard and sequences it; returns how many records it read. */
-  const readShard = async (shardId: string): Promise<number> => {
-    const cursor = cursors.get(shardId) ?? { failures: 0 };
-    cursors.set(shardId, cursor);
+  /** Reads one page of a shard into its batch; returns how many stream records it read. */
+  const readPage = async (shardId: string, cursor: ShardCursor): Promise<number> => {
     cursor.iterator ??= await iteratorOf(shardId, cursor);
-    if (!cursor.iterator) return (finished.add(shardId), 0);
+    if (!cursor.iterator) return (cursor.ended = true, 0);
     let page;
     try {
       page = await streams.send(new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: STREAM_PAGE }));
@@ -86,22 +87,41 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
       return 0;
     }
     const records = (page.Records ?? []) as StreamRecord[];
-    if (records.length) {
-      try {
-        // As the mapping filters before it batches: only audit records make up the batches.
-        const batches = chunks(records.filter((record) => matchesFilter(AUDIT_RECORD_FILTER, record)), AUDIT_STREAM_SETTINGS.batchSize);
-        for (const batch of batches) await sequenceStreamBatch(batch, { signer: await checkpointSigner(), fault: options.fault });
-      } catch (error) {
-        // The iterator stays where it was: the same batch is read again, as the mapping retries.
-        if (++cursor.failures <= AUDIT_STREAM_SETTINGS.maximumRetryAttempts) throw error;
-        logger.error("audit stream batch dropped after its retries; the org's next batch catches its records up", { error: error as Error });
-      }
-      cursor.failures = 0;
-      cursor.lastSequence = records.at(-1)!.dynamodb?.SequenceNumber;
-    }
+    // As the mapping filters before it batches: only audit records make up the batches.
+    const audit = records.filter((record) => matchesFilter(AUDIT_RECORD_FILTER, record));
+    if (audit.length && !cursor.batch.length) cursor.batchSince = Date.now();
+    cursor.batch.push(...audit);
+    if (records.length) cursor.lastSequence = records.at(-1)!.dynamodb?.SequenceNumber;
     cursor.iterator = page.NextShardIterator;
-    if (!cursor.iterator) finished.add(shardId);
+    if (!cursor.iterator) cursor.ended = true;
     return records.length;
+  };
+
+  /** Hands on the shard's batch if it is full, has waited its window, or its shard has ended. */
+  const handOn = async (cursor: ShardCursor): Promise<void> => {
+    const due = cursor.batch.length >= AUDIT_STREAM_SETTINGS.batchSize || Date.now() - cursor.batchSince >= windowMs || cursor.ended;
+    if (!cursor.batch.length || !due) return;
+    const batch = cursor.batch.slice(0, AUDIT_STREAM_SETTINGS.batchSize);
+    try {
+      await sequenceStreamBatch(batch, { signer: await checkpointSigner(), fault: options.fault });
+    } catch (error) {
+      // The batch stays: it is handed on again, as the mapping retries.
+      if (++cursor.failures <= AUDIT_STREAM_SETTINGS.maximumRetryAttempts) throw error;
+      logger.error("audit stream batch dropped after its retries; the org's next batch catches its records up", { error: error as Error });
+    }
+    cursor.failures = 0;
+    cursor.batch.splice(0, batch.length);
+    cursor.batchSince = Date.now();
+  };
+
+  /** One step of a shard: a page read unless its batch is full, then the batch handed on when due; returns the records read. */
+  const readShard = async (shardId: string): Promise<number> => {
+    const cursor = cursors.get(shardId) ?? { batch: [], batchSince: 0, failures: 0 };
+    cursors.set(shardId, cursor);
+    const read = cursor.ended || cursor.batch.length >= AUDIT_STREAM_SETTINGS.batchSize ? 0 : await readPage(shardId, cursor);
+    await handOn(cursor);
+    if (cursor.ended && !cursor.batch.length) finished.add(shardId);
+    return read;
   };
 
   // Shards change rarely (a closed shard's children): the list is read again each second or when one ends.
@@ -109,18 +129,19 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
   let describedAt = 0;
   const loop = (async () => {
     while (!stopped) {
-      let read = 0;
+      let behind = false;
       try {
         if (Date.now() - describedAt > 1000 || shards.some((shard) => finished.has(shard.ShardId!))) {
           shards = await openShards();
           describedAt = Date.now();
         }
-        for (const shard of shards) read += await readShard(shard.ShardId!);
+        for (const shard of shards) behind = (await readShard(shard.ShardId!)) === STREAM_PAGE || behind;
       } catch (error) {
         logger.error("audit stream read failed; retrying", { error: error as Error });
         await new Promise((resolve) => setTimeout(resolve, pollMs * 10));
       }
-      if (!read) await new Promise((resolve) => setTimeout(resolve, pollMs));
+      // Caught up: wait a poll interval rather than ask DynamoDB Local again for a page of a few records.
+      if (!behind) await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   })();
 

@@ -1,6 +1,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { decodeTime } from "ulid";
+import { mapWithConcurrency } from "../concurrency.ts";
 import { auditRecordPartition, keys, type ItemKey } from "../data/keys.ts";
 import { sequencerTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
@@ -20,7 +21,14 @@ export const AUDIT_RECORD_FILTER = {
 
 /** How the event source mapping feeds the sequencer (infra/storage.ts; the offline reader reads the same batch size). */
 export const AUDIT_STREAM_SETTINGS = {
-  batchSize: 100,
+  /**
+   * Records per invocation, gathered for up to the batching window: the sequencer's cost is per
+   * org per batch (a head read, a record read, one transaction and one signature), so a batch of
+   * many records per org costs little more than a batch of one. With many orgs writing, batches
+   * handed on as records arrive would hold one or two records per org.
+   */
+  batchSize: 1000,
+  maximumBatchingWindowInSeconds: 1,
   /** A failing batch is split in two and retried, so one bad record cannot hold back the others for long. */
   bisectBatchOnFunctionError: true,
   maximumRetryAttempts: 10,
@@ -117,13 +125,21 @@ async function catchUpStragglers(table: TenantTable, recordKeys: readonly ItemKe
 }
 
 /**
+ * Orgs of one batch sequenced at once. Bounded: each org's batch is a transaction of up to 99
+ * items, and a burst of them all at once holds up the table's other writers (DynamoDB Local
+ * runs them one by one); four at a time still sequences a batch of a thousand orgs well within
+ * the function's timeout.
+ */
+export const ORGS_AT_ONCE = 4;
+
+/**
  * One stream batch: each org's records sequenced through that org's own table handle (its key
  * guard and, in the cloud, its session-tagged credentials). Orgs are independent; if any fails,
  * the batch fails after the others are done, and its redelivery skips what was sequenced.
  */
 export async function sequenceStreamBatch(records: readonly StreamRecord[], options: SequencerOptions): Promise<{ orgs: number; entries: number }> {
   const byOrg = recordKeysByOrg(records);
-  const results = await Promise.allSettled([...byOrg].map(async ([org, recordKeys]) => {
+  const results = await mapWithConcurrency([...byOrg], ORGS_AT_ONCE, ([org, recordKeys]) => settle((async () => {
     const table = sequencerTable(org);
     let placed: number;
     try {
@@ -134,7 +150,7 @@ export async function sequenceStreamBatch(records: readonly StreamRecord[], opti
       throw error;
     }
     return placed + await catchUpStragglers(table, recordKeys, options);
-  }));
+  })()));
   const failed = results.filter((result) => result.status === "rejected");
   if (failed.length) {
     for (const failure of failed) logger.error("audit sequencing failed", { error: (failure as PromiseRejectedResult).reason as Error });
@@ -142,3 +158,6 @@ export async function sequenceStreamBatch(records: readonly StreamRecord[], opti
   }
   return { orgs: byOrg.size, entries: results.reduce((sum, result) => sum + (result as PromiseFulfilledResult<number>).value, 0) };
 }
+
+const settle = <T>(work: Promise<T>): Promise<PromiseSettledResult<T>> =>
+  work.then((value) => ({ status: "fulfilled", value }), (reason: unknown) => ({ status: "rejected", reason }));

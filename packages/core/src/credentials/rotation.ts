@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { LIVE_APP } from "../apps.ts";
+import { mapWithConcurrency } from "../concurrency.ts";
 import { rotationSettings, type RotationSettings } from "../config.ts";
 import { appPartition, keys, parseAppKey } from "../data/keys.ts";
 import { platformIndexKeys } from "../data/platform-index.ts";
@@ -73,20 +74,6 @@ function clockFrom(now: Date | undefined): () => number {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Runs `work` over `items`, at most `limit` at a time, in order of start. */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /** One app's rotation run, holding the app's lease from start to end. */
 class AppRotation {
