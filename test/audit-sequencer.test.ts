@@ -5,7 +5,7 @@ import { appendAudit } from "../packages/core/src/audit/chain.ts";
 import { sealLegacyEntry, type AuditDraft, type LegacyAuditEntry } from "../packages/core/src/audit/entry.ts";
 import { drainRecords, readTreeState, sequenceRecords, type SequencerStep } from "../packages/core/src/audit/sequencer.ts";
 import { checkpointSigner } from "../packages/core/src/audit/signer.ts";
-import { sequenceStreamBatch, STRAGGLER_MARGIN_MS } from "../packages/core/src/audit/stream.ts";
+import { AUDIT_STREAM_SETTINGS, sequenceStreamBatch, STRAGGLER_MARGIN_MS } from "../packages/core/src/audit/stream.ts";
 import { signedPayload } from "../packages/core/src/audit/tree-heads.ts";
 import { keys } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
@@ -114,6 +114,30 @@ describe("a crash at any step of the sequencer, then the stream's retry, converg
     await auditSettled(api, org);
     await expectExactlyOnce(org, records.map((r) => r.id));
     expect((await readTreeState(table)).treeSize).toBe(61);
+  });
+});
+
+describe("the offline mapping gathers batches as the event source mapping does", () => {
+  const headsOf = async (org: string) => (await api.partition(`ORG#${org}#AUDIT`)).filter((item) => String(item.SK).startsWith(keys.auditTreeHeadPrefix));
+  const windowMs = AUDIT_STREAM_SETTINGS.maximumBatchingWindowInSeconds * 1000;
+
+  it("records committed within the batching window are one batch, one transaction and one signed head per org", async () => {
+    const orgs = [await newOrg("window"), await newOrg("window")];
+    for (const org of orgs) await auditSettled(api, org);
+    const headsBefore = await Promise.all(orgs.map(headsOf));
+    const started = Date.now();
+    const records = [];
+    // Three writes per org, spread over 40% of the window: the first opens a batch that the last still joins.
+    for (let i = 0; i < 3; i++) {
+      records.push(...await Promise.all(orgs.map((org) => appendAudit(tenantTable(org), draft(i)))));
+      await new Promise((resolve) => setTimeout(resolve, windowMs * 0.2));
+    }
+    // Well inside the window, nothing is handed on yet.
+    if (Date.now() - started < windowMs * 0.6) for (const org of orgs) expect(await waitingOf(org)).toHaveLength(3);
+    for (const org of orgs) await auditSettled(api, org);
+    const headsAfter = await Promise.all(orgs.map(headsOf));
+    orgs.forEach((org, i) => expect(headsAfter[i]!.length - headsBefore[i]!.length, org).toBe(1));
+    for (const org of orgs) await expectExactlyOnce(org, records.filter((r) => r.org === org).map((r) => r.id));
   });
 });
 

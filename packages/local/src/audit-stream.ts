@@ -29,6 +29,8 @@ export type AuditStream = { stop: () => Promise<void> };
  * skims them a page at a time and keeps only the audit records.
  */
 const STREAM_PAGE = 1000;
+/** The pause before a failed read or batch is tried again. */
+const RETRY_PAUSE_MS = 200;
 
 /**
  * A shard's read position and the audit records read but not yet handed on: as the mapping does,
@@ -138,7 +140,7 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
         for (const shard of shards) behind = (await readShard(shard.ShardId!)) === STREAM_PAGE || behind;
       } catch (error) {
         logger.error("audit stream read failed; retrying", { error: error as Error });
-        await new Promise((resolve) => setTimeout(resolve, pollMs * 10));
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
       }
       // Caught up: wait a poll interval rather than ask DynamoDB Local again for a page of a few records.
       if (!behind) await new Promise((resolve) => setTimeout(resolve, pollMs));
