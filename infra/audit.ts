@@ -29,7 +29,7 @@ export function auditSequencer(stage: Stage, links: Links, storage: Storage, che
     name: platform.jobFunction(AUDIT_SEQUENCER_JOB),
     description: "Sequences committed audit records into each org's Merkle log and signs its heads",
     handler: AUDIT_SEQUENCER_HANDLER,
-    timeout: "1 minute",
+    timeout: "5 minutes",
     link: AUDIT_SEQUENCER_LINKS.map((name) => links[name]),
     transform: { role: ownRole(platform.jobRole(AUDIT_SEQUENCER_JOB), role) },
   }, {

@@ -639,7 +639,7 @@ describe("the audit sequencer in infra", () => {
     expect(matchesFilter(AUDIT_RECORD_FILTER, event("REMOVE", "ORG#acme#AUDIT#PENDING", "AUDIT-RECORD#01J0000000000000000000000"))).toBe(false);
     expect(matchesFilter(AUDIT_RECORD_FILTER, event("INSERT", "ORG#acme#AUDIT", "SEQ#000000000001"))).toBe(false);
     expect(matchesFilter(AUDIT_RECORD_FILTER, event("INSERT", "ORG#acme", "APP#x"))).toBe(false);
-    expect(fn()).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", name: platform.jobFunction(AUDIT_SEQUENCER_JOB), timeout: "1 minute" });
+    expect(fn()).toMatchObject({ runtime: "nodejs24.x", architecture: "arm64", name: platform.jobFunction(AUDIT_SEQUENCER_JOB), timeout: "5 minutes" });
     const [file] = fn().handler.split(/\.(?=[^.]+$)/);
     expect(existsSync(join(ROOT, `${file}.ts`)), file).toBe(true);
   });

@@ -5,7 +5,7 @@ import { logger } from "@bulkhead/core/log";
 
 /**
  * The audit sequencer, fed by the table's stream through an event source mapping filtered to new
- * audit records (infra/storage.ts). A thrown error makes Lambda split the batch and retry it;
+ * audit records (infra/audit.ts). A thrown error makes Lambda split the batch and retry it;
  * what was sequenced before the error is skipped on the retry.
  */
 export const handler = async (event: DynamoDBStreamEvent): Promise<void> => {

@@ -25,8 +25,9 @@ const WARMUP = { requests: 50, concurrency: 4 };
  */
 const REQUESTS = { list: 1000, putCredential: 500, createApp: 300, floor: 500 };
 /**
- * Each write is timed this many times, each time against its own floor, and judged by the median
- * round: on a shared 2-core machine one load's figures swing by a third from one minute to the next.
+ * Each write is timed this many times, each time against its own floor, and judged by each
+ * ratio's median over the rounds: on a shared 2-core machine one load's figures swing by a third
+ * from one minute to the next.
  */
 const ROUNDS = 3;
 /**
@@ -226,7 +227,7 @@ export async function endToEnd() {
     return {
       concurrency: CONCURRENCY,
       warmup: { ...WARMUP, dynamoDbLocalJit: JIT_WARMUP },
-      floors: `each load's \`floor\` is measured right before it: GetItem for the read, a two-item TransactWriteItems for the writes; each write is timed in ${ROUNDS} rounds and judged by the median round`,
+      floors: `each load's \`floor\` is measured right before it: GetItem for the read, a two-item TransactWriteItems for the writes; each write is timed in ${ROUNDS} rounds and judged by each ratio's median over them`,
       rateLimit: { limits: BENCH_LIMITS, drawsPerRequest: rateDrawsPerRequest },
       read: { "GET /v1/apps": { ...read, vsFloor: ratiosOf(read) } },
       writes,

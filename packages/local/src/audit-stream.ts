@@ -112,15 +112,19 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
       logger.error("audit stream batch dropped after its retries; the org's next batch catches its records up", { error: error as Error });
     }
     cursor.failures = 0;
+    // Records left over were read after the batch began: they are due at once, as the mapping reads on.
     cursor.batch.splice(0, batch.length);
-    cursor.batchSince = Date.now();
   };
 
-  /** One step of a shard: a page read unless its batch is full, then the batch handed on when due; returns the records read. */
+  /**
+   * One step of a shard: a page read unless its batch is full or failing (a retry hands on the
+   * same records), then the batch handed on when due; returns the stream records read.
+   */
   const readShard = async (shardId: string): Promise<number> => {
     const cursor = cursors.get(shardId) ?? { batch: [], batchSince: 0, failures: 0 };
     cursors.set(shardId, cursor);
-    const read = cursor.ended || cursor.batch.length >= AUDIT_STREAM_SETTINGS.batchSize ? 0 : await readPage(shardId, cursor);
+    const reading = !cursor.ended && !cursor.failures && cursor.batch.length < AUDIT_STREAM_SETTINGS.batchSize;
+    const read = reading ? await readPage(shardId, cursor) : 0;
     await handOn(cursor);
     if (cursor.ended && !cursor.batch.length) finished.add(shardId);
     return read;
@@ -132,16 +136,26 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
   const loop = (async () => {
     while (!stopped) {
       let behind = false;
+      let failed = false;
       try {
         if (Date.now() - describedAt > 1000 || shards.some((shard) => finished.has(shard.ShardId!))) {
           shards = await openShards();
           describedAt = Date.now();
         }
-        for (const shard of shards) behind = (await readShard(shard.ShardId!)) === STREAM_PAGE || behind;
       } catch (error) {
-        logger.error("audit stream read failed; retrying", { error: error as Error });
-        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+        logger.error("audit stream shards could not be listed; retrying", { error: error as Error });
+        failed = true;
       }
+      // Each shard on its own: one shard's failing batch does not hold back the others.
+      for (const shard of shards) {
+        try {
+          behind = (await readShard(shard.ShardId!)) === STREAM_PAGE || behind;
+        } catch (error) {
+          logger.error("audit stream batch failed; retrying it", { shard: shard.ShardId, error: error as Error });
+          failed = true;
+        }
+      }
+      if (failed) await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
       // Caught up: wait a poll interval rather than ask DynamoDB Local again for a page of a few records.
       if (!behind) await new Promise((resolve) => setTimeout(resolve, pollMs));
     }

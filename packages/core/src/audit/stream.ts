@@ -19,7 +19,7 @@ export const AUDIT_RECORD_FILTER = {
   dynamodb: { Keys: { SK: { S: [{ prefix: keys.auditRecordPrefix }] } } },
 } as const;
 
-/** How the event source mapping feeds the sequencer (infra/storage.ts; the offline reader reads the same batch size). */
+/** How the event source mapping feeds the sequencer (infra/audit.ts; the offline reader gathers its batches the same way). */
 export const AUDIT_STREAM_SETTINGS = {
   /**
    * Records per invocation, gathered for up to the batching window: the sequencer's cost is per
@@ -127,8 +127,9 @@ async function catchUpStragglers(table: TenantTable, recordKeys: readonly ItemKe
 /**
  * Orgs of one batch sequenced at once. Bounded: each org's batch is a transaction of up to 99
  * items, and a burst of them all at once holds up the table's other writers (DynamoDB Local
- * runs them one by one); four at a time still sequences a batch of a thousand orgs well within
- * the function's timeout.
+ * runs them one by one). At four at a time a batch of a thousand orgs, at a generous 200 ms an
+ * org (its session, head, records, signature and transaction), takes under a minute: the
+ * function's timeout (infra/audit.ts) leaves it five.
  */
 export const ORGS_AT_ONCE = 4;
 
