@@ -6,13 +6,13 @@ import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { localClient } from "@bulkhead/local/dynamodb";
 import { startOffline, type Offline, type OfflineOptions } from "@bulkhead/local/runtime";
 
-/** Set by run.ts for each bench process: the endpoint of the one DynamoDB Local of the run. */
+/** Set by run.ts for each bench process: the endpoint of the DynamoDB Local it started for that bench. */
 export const SHARED_DYNAMODB_ENV = "BULKHEAD_BENCH_DYNAMODB_ENDPOINT";
 
 /**
  * A throwaway offline stack for one bench: its own gateway, dev issuer, key store and table. Under
- * `npm run bench` the table lives in the run's shared DynamoDB Local (starting a JVM costs
- * seconds per bench) and is dropped afterwards; a bench run on its own starts its own.
+ * `npm run bench` the table lives in the DynamoDB Local that run.ts started for this bench, and is
+ * dropped afterwards; a bench run on its own starts its own.
  */
 export async function benchOffline(options: Pick<OfflineOptions, "auditFault"> = {}): Promise<Offline> {
   const dataDir = mkdtempSync(join(tmpdir(), "bulkhead-bench-"));

@@ -10,8 +10,10 @@ import { round } from "./stats.ts";
 /**
  * `npm run bench`: each bench in a fresh process (config and caches are per process, like a
  * Lambda instance), figures printed and written to bench/results.json. Ratios, not absolute
- * times, are the results: the machine is shared and noisy. The benches that need DynamoDB share
- * one DynamoDB Local (in memory), each on a table of its own (see offline.ts).
+ * times, are the results: the machine is shared and noisy. Each bench that needs DynamoDB gets a
+ * DynamoDB Local (in memory) of its own: one left behind by an earlier bench, even with that
+ * bench's table deleted, ran the next one many times slower (auditCost: 85 s alone, over 15
+ * minutes after endToEnd).
  */
 const only = process.argv.slice(2);
 const names = ["requestOverhead", "coldStart", "endToEnd", "callsPerOperation", "auditCost", "rotation", "envelope"].filter((n) => only.length === 0 || only.includes(n));
@@ -25,16 +27,12 @@ const results: Record<string, unknown> = { ...previous, machine: { node: process
 const seconds: Record<string, number> = { ...previous.seconds };
 const run = promisify(execFile);
 
-let dynamo: LocalDynamo | undefined;
-try {
-  for (const name of names) {
-    if (USE_DYNAMODB.has(name) && !dynamo) {
-      const started = performance.now();
-      dynamo = await startDynamoLocal();
-      seconds.sharedDynamoDbLocalStart = round((performance.now() - started) / 1000, 1);
-    }
+for (const name of names) {
+  let dynamo: LocalDynamo | undefined;
+  try {
     process.stderr.write(`bench ${name}…\n`);
     const started = performance.now();
+    if (USE_DYNAMODB.has(name)) dynamo = await startDynamoLocal();
     const { stdout } = await run(process.execPath, ["--import", "tsx", join(REPO_ROOT, "packages/bench/src/one.ts"), name], {
       cwd: REPO_ROOT,
       encoding: "utf8",
@@ -47,9 +45,9 @@ try {
     seconds[name] = round((performance.now() - started) / 1000, 1);
     process.stderr.write(`bench ${name}: ${seconds[name]} s\n`);
     console.log(`\n## ${name}\n${JSON.stringify(results[name], null, 2)}`);
+  } finally {
+    await dynamo?.stop();
   }
-} finally {
-  await dynamo?.stop();
 }
 
 results.seconds = seconds;
