@@ -151,7 +151,7 @@ export async function startAuditStream(options: { endpoint: string; tableName: s
         try {
           behind = (await readShard(shard.ShardId!)) === STREAM_PAGE || behind;
         } catch (error) {
-          logger.error("audit stream batch failed; retrying it", { shard: shard.ShardId, error: error as Error });
+          logger.error("audit stream read or batch failed; retrying", { shard: shard.ShardId, error: error as Error });
           failed = true;
         }
       }
