@@ -1,4 +1,3 @@
-import { SOURCE_UPLOAD_DEFAULTS } from "../packages/core/src/sources/config.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -13,6 +12,7 @@ import { AUDIT_SEQUENCER_JOB, DEPLOYMENT_SWEEP_JOB, KEK_ROTATION_JOB, SOURCE_UPL
 import { AUDIT_RECORD_FILTER, matchesFilter } from "../packages/core/src/audit/stream.ts";
 import { deployedWorkflowTimeoutSeconds } from "../packages/core/src/deployments/sweep.ts";
 import { functionAccess } from "../packages/core/src/iam/platform.ts";
+import { SOURCE_UPLOAD_DEFAULTS } from "../packages/core/src/sources/config.ts";
 import { artifactReaderRole } from "../packages/core/src/iam/artifact-reader.ts";
 import { hostedDeployRoleName } from "../packages/core/src/iam/deploy.ts";
 import { handlerFile, routes } from "../packages/core/src/routes.ts";

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ratePartition } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { createDeployment } from "../packages/core/src/deployments/records.ts";
 import { deployedWorkflowTimeoutSeconds, SWEEP_GRACE_SECONDS, sweepStuckDeployments } from "../packages/core/src/deployments/sweep.ts";
@@ -52,7 +53,7 @@ async function rateDraws<T>(org: string, run: () => Promise<T>): Promise<{ resul
   let draws = 0;
   const stack = tenantTable(org).client.middlewareStack;
   stack.add((next) => (args) => {
-    if (String((args.input as { Key?: { PK?: unknown } }).Key?.PK) === `ORG#${org}#RATE`) draws++;
+    if ((args.input as { Key?: { PK?: unknown } }).Key?.PK === ratePartition(org)) draws++;
     return next(args);
   }, { step: "initialize", name: `draws-${org}` });
   try {
@@ -101,7 +102,7 @@ describe("request rate", () => {
     const stack = tenantTable(org).client.middlewareStack;
     // Every rate draw of this org answers after longer than an allowance lives.
     stack.add((next) => async (args) => {
-      if (String((args.input as { Key?: { PK?: unknown } }).Key?.PK) === `ORG#${org}#RATE`) await new Promise((resolve) => setTimeout(resolve, ALLOWANCE_MS + 200));
+      if ((args.input as { Key?: { PK?: unknown } }).Key?.PK === ratePartition(org)) await new Promise((resolve) => setTimeout(resolve, ALLOWANCE_MS + 200));
       return next(args);
     }, { step: "initialize", name: `slow-draws-${org}` });
     try {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { GetItemCommand, QueryCommand, TransactWriteItemsCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { auditRecordPartition, keys, ratePartition } from "@bulkhead/core/data/keys";
+import { GetItemCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
+import { pendingCount } from "@bulkhead/core/audit/read";
+import { keys, ratePartition } from "@bulkhead/core/data/keys";
 import { tenantTable } from "@bulkhead/core/data/tables";
 import { routeById, type RouteDef, type RouteId } from "@bulkhead/core/routes";
 import { gatewayClient, type GatewayClient } from "@bulkhead/local/client";
@@ -65,14 +66,11 @@ const medianRatios = (rounds: readonly Timed[]): Ratios => {
   return { median: middle(each.map((r) => r.median)), p99: middle(each.map((r) => r.p99)), throughput: middle(each.map((r) => r.throughput)) };
 };
 
-/** Waits until the sequencer has placed every audit record of `org` (its pending partition is empty). */
-async function auditCaughtUp(client: DynamoDBClient, tableName: string, org: string, timeoutMs = 60_000): Promise<void> {
+/** Waits until the sequencer has placed every audit record of `org`. */
+async function auditCaughtUp(org: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { Count } = await client.send(new QueryCommand({
-      TableName: tableName, KeyConditionExpression: "PK = :pk", ExpressionAttributeValues: { ":pk": { S: auditRecordPartition(org) } }, Limit: 1, Select: "COUNT",
-    }));
-    if (!Count) return;
+    if (!(await pendingCount(tenantTable(org)))) return;
     if (Date.now() > deadline) throw new Error(`bench: the audit records of ${org} were still waiting after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -179,7 +177,7 @@ export async function endToEnd() {
      * it: the same table, the same warm JVM.
      */
     const settled = async () => {
-      for (const org of [ORG, ...MANY_ORGS]) await auditCaughtUp(client, offline.config.tableName, org);
+      for (const org of [ORG, ...MANY_ORGS]) await auditCaughtUp(org);
     };
     const timed = async (floor: () => Promise<Figures>, run: () => Promise<Figures>): Promise<Timed> => {
       await settled();

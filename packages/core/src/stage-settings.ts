@@ -53,12 +53,11 @@ export function readStageSettings(env: Env): { settings: StageSettings; problems
     problems.push(`${name} must be an https URL, got "${found}"`);
     return "";
   };
-  const positive = (name: string, fallback: number) => {
-    const raw = value(name);
-    const parsed = raw === undefined ? fallback : Number(raw);
-    if (!Number.isInteger(parsed) || parsed <= 0) problems.push(`${name} must be a positive integer, got "${raw}"`);
-    return parsed;
+  const noted = ({ number, problem }: Reading) => {
+    if (problem) problems.push(problem);
+    return number;
   };
+  const positive = (name: string, fallback: number) => noted(positiveInteger(env, name, fallback));
 
   let baseDomain = required("BULKHEAD_BASE_DOMAIN").toLowerCase();
   if (baseDomain && !DOMAIN.test(baseDomain)) {
@@ -84,16 +83,26 @@ export function readStageSettings(env: Env): { settings: StageSettings; problems
       rateLimit: positive("BULKHEAD_THROTTLE_RATE", 200),
       burstLimit: positive("BULKHEAD_THROTTLE_BURST", 400),
     },
-    sourceMaxBytes: positive(SOURCE_MAX_BYTES_VARIABLE, SOURCE_UPLOAD_DEFAULTS.maxBytes),
+    sourceMaxBytes: noted(readSourceMaxBytes(env)),
   };
-  const sourceCapProblem = sourceMaxBytesProblem(settings.sourceMaxBytes);
-  if (sourceCapProblem) problems.push(sourceCapProblem);
   return { settings, problems };
 }
 
-/** Why a source upload cap above S3's own limit for one POST upload (5 GB) cannot hold, or undefined. */
-export const sourceMaxBytesProblem = (maxBytes: number): string | undefined =>
-  maxBytes > 5 * 1024 ** 3 ? `${SOURCE_MAX_BYTES_VARIABLE} may be at most 5 GiB (S3's limit for a POST upload), got "${maxBytes}"` : undefined;
+type Reading = { number: number; problem?: string };
+
+/** A positive integer setting, `fallback` when unset. */
+function positiveInteger(env: Env, name: string, fallback: number): Reading {
+  const raw = env[name]?.trim() || undefined;
+  const number = raw === undefined ? fallback : Number(raw);
+  return Number.isInteger(number) && number > 0 ? { number } : { number, problem: `${name} must be a positive integer, got "${raw}"` };
+}
+
+/** The source upload cap: a stage's (above) and `npm start`'s, at most S3's own limit for one POST upload (5 GiB). */
+export function readSourceMaxBytes(env: Env): Reading {
+  const reading = positiveInteger(env, SOURCE_MAX_BYTES_VARIABLE, SOURCE_UPLOAD_DEFAULTS.maxBytes);
+  if (reading.problem || reading.number <= 5 * 1024 ** 3) return reading;
+  return { ...reading, problem: `${SOURCE_MAX_BYTES_VARIABLE} may be at most 5 GiB (S3's limit for a POST upload), got "${reading.number}"` };
+}
 
 /**
  * Why a stage name cannot be deployed, or undefined. The rule is platformNames' (every resource

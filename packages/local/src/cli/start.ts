@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { SOURCE_MAX_BYTES_VARIABLE } from "@bulkhead/core/sources/config";
-import { sourceMaxBytesProblem } from "@bulkhead/core/stage-settings";
+import { readSourceMaxBytes } from "@bulkhead/core/stage-settings";
 import { JavaMissing } from "../dynamodb.ts";
 import { startOffline } from "../runtime.ts";
 
@@ -10,24 +10,18 @@ const dataDir = process.env.BULKHEAD_DATA_DIR ?? ".bulkhead";
 const rotationIntervalSeconds = Number(process.env.ROTATION_INTERVAL_SECONDS ?? 3600);
 /** The stuck-deployment sweep's: at start, then every this many seconds; 0 turns it off. */
 const sweepIntervalSeconds = Number(process.env.SWEEP_INTERVAL_SECONDS ?? 900);
-/** The source upload cap, read by the same rule as a stage's (stage-settings.ts). */
-const rawSourceMaxBytes = process.env[SOURCE_MAX_BYTES_VARIABLE];
-const sourceMaxBytes = rawSourceMaxBytes === undefined ? undefined : Number(rawSourceMaxBytes);
-if (sourceMaxBytes !== undefined) {
-  const problem = !Number.isInteger(sourceMaxBytes) || sourceMaxBytes <= 0
-    ? `${SOURCE_MAX_BYTES_VARIABLE} must be a positive integer, got "${rawSourceMaxBytes}"`
-    : sourceMaxBytesProblem(sourceMaxBytes);
-  if (problem) {
-    console.error(problem);
-    process.exit(2);
-  }
+/** The source upload cap, read by the same rule as a stage's. */
+const sourceMaxBytes = readSourceMaxBytes(process.env);
+if (sourceMaxBytes.problem) {
+  console.error(sourceMaxBytes.problem);
+  process.exit(2);
 }
 
 try {
   const offline = await startOffline({
     dataDir, memory: values.memory, port: Number(process.env.PORT ?? 4000),
     rotationIntervalMs: rotationIntervalSeconds * 1000, sweepIntervalMs: sweepIntervalSeconds * 1000,
-    ...(sourceMaxBytes && { sourceUploads: { maxBytes: sourceMaxBytes } }),
+    sourceUploads: { maxBytes: sourceMaxBytes.number },
   });
   const { port } = offline;
   const org = `http://acme.localhost:${port}`;
