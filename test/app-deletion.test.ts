@@ -7,6 +7,7 @@ import { createDeployment } from "../packages/core/src/deployments/records.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 import { overriding } from "./support/key-stores.ts";
 import { executionClosed, newApp, putSource, startDeployment, waitForStatus } from "./support/deployments.ts";
+import { systemAudit } from "./support/samples.ts";
 
 /**
  * Deleting an app while one of its deployments has not ended is refused (409), race-free: a
@@ -62,7 +63,7 @@ describe("deleting an app with a deployment that has not ended", () => {
     await expect(deleteApp(tenantTable("acme"), crashing, appId, pendingAudit({ actor: { kind: "system", sub: "test" }, action: "apps.delete", requestId: "t" })))
       .rejects.toThrow("crash after shred");
     const before = await api.partition(`ORG#acme#APP#${appId}`);
-    const refusal = await createDeployment(tenantTable("acme"), { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" })
+    const refusal = await createDeployment(tenantTable("acme"), { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, systemAudit("deployments.create"))
       .catch((e: unknown) => e);
     expect(refusal).toMatchObject({ status: 404 });
     expect(await api.partition(`ORG#acme#APP#${appId}`)).toEqual(before);
@@ -76,7 +77,7 @@ describe("deleting an app with a deployment that has not ended", () => {
       const audit = pendingAudit({ actor: { kind: "system", sub: "test" }, action: "apps.delete", requestId: `race-${round}` });
       // The delete reads its audit chain's head first: later and later creates meet it at every stage.
       const [created, deleted] = await Promise.allSettled([
-        sleep(round * 3).then(() => createDeployment(tenantTable("acme"), { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" })),
+        sleep(round * 3).then(() => createDeployment(tenantTable("acme"), { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, systemAudit("deployments.create"))),
         deleteApp(tenantTable("acme"), new KeyStoreStandIn(api.offline.keyStoreDirectory), appId, audit),
       ]);
       const left = await api.partition(`ORG#acme#APP#${appId}`);

@@ -10,6 +10,7 @@ import { createDeployment, transition } from "../packages/core/src/deployments/r
 import { startTestApi, type Reply, type TestApi } from "./support/api.ts";
 import { commandsSent } from "./support/commands.ts";
 import { overriding } from "./support/key-stores.ts";
+import { systemAudit } from "./support/samples.ts";
 
 /**
  * A first page of an app-scoped listing (credentials, deployments) costs one DynamoDB read,
@@ -49,7 +50,7 @@ async function newCredentials(org: string, app: string, names: string[]) {
 async function newDeployments(org: string, app: string, count: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const { deployment } = await createDeployment(tenantTable(org), { appId: app, source: { ref: `r${i}` }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" });
+    const { deployment } = await createDeployment(tenantTable(org), { appId: app, source: { ref: `r${i}` }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, systemAudit("deployments.create"));
     await transition(tenantTable(org), app, deployment.id, "cancel");
     ids.push(deployment.id);
   }

@@ -147,8 +147,11 @@ describe("the offline mapping gathers batches as the event source mapping does",
 
 describe("a legacy hash chain is adopted into the tree", () => {
   it("its entries keep their order and content, the first head commits to all of them, and both the chain and the tree verify", async () => {
-    // A seeded org has no log yet: give it a chain as the previous format wrote it, with a checkpoint.
-    const org = "globex";
+    // An org registered before the log existed (its registry record written as the previous
+    // version did, with no record of its own): give it a chain as that format wrote it, with a checkpoint.
+    const org = "legacy";
+    const at = new Date(Date.UTC(2026, 0, 1)).toISOString();
+    await api.db.send(new PutCommand({ TableName: api.offline.config.tableName, Item: { ...keys.orgRecord(org), slug: org, name: "Legacy", status: "active", createdAt: at, updatedAt: at } }));
     const chain: LegacyAuditEntry[] = [];
     for (let i = 0; i < 30; i++) chain.push(sealLegacyEntry(org, chain.at(-1), draft(i), new Date(Date.UTC(2026, 0, 1, 0, 0, i))));
     for (const entry of chain) await api.db.send(new PutCommand({ TableName: api.offline.config.tableName, Item: { ...keys.auditEntry(org, entry.seq), ...entry } }));

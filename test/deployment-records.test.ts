@@ -8,7 +8,7 @@ import { redactSecrets } from "../packages/core/src/redact.ts";
 import { TASK_ERRORS } from "../packages/core/src/workflows/errors.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 import { newApp } from "./support/deployments.ts";
-import { setOrgLimits } from "./support/samples.ts";
+import { setOrgLimits, systemAudit } from "./support/samples.ts";
 
 /** Deployment records on DynamoDB Local: every status × every transition, and late tasks. */
 let api: TestApi;
@@ -31,7 +31,7 @@ const PATHS: Record<DeploymentStatus, TransitionName[]> = {
 
 async function deploymentIn(status: DeploymentStatus) {
   const table = tenantTable("acme");
-  const { deployment } = await createDeployment(table, { appId: APP, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" });
+  const { deployment } = await createDeployment(table, { appId: APP, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, systemAudit("deployments.create"));
   for (const step of PATHS[status]) await transition(table, APP, deployment.id, step);
   return deployment.id;
 }
@@ -96,7 +96,7 @@ describe("the app's active deployments", () => {
   it("a deployment joins its app's active set and the active-deployments index when created, and leaves both with its terminal transition", async () => {
     const appId = await newApp(api, "acme");
     const table = tenantTable("acme");
-    const create = () => createDeployment(table, { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" });
+    const create = () => createDeployment(table, { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, systemAudit("deployments.create"));
     const [{ deployment: a }, { deployment: b }] = [await create(), await create()];
     expect([...(await head(appId))!.activeDeployments].sort()).toEqual([a.id, b.id].sort());
     expect(await indexed(appId, a.id)).toMatchObject({ activeDeploymentsIndex: "ACTIVE", activeSince: a.createdAt });
@@ -113,7 +113,7 @@ describe("the app's active deployments", () => {
     const appId = await newApp(api, "acme");
     const table = tenantTable("acme");
     const created = await Promise.all(Array.from({ length: 8 }, () =>
-      createDeployment(table, { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" })));
+      createDeployment(table, { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, systemAudit("deployments.create"))));
     const ids = created.map(({ deployment }) => deployment.id);
     expect([...(await head(appId))!.activeDeployments].sort()).toEqual([...ids].sort());
     await Promise.all(ids.map((id) => transition(table, appId, id, "cancel")));
@@ -122,7 +122,7 @@ describe("the app's active deployments", () => {
 
   it("no deployment is created for an app that does not exist, and nothing is written for it", async () => {
     const missing = "z".repeat(26);
-    const refusal = await createDeployment(tenantTable("acme"), { appId: missing, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" })
+    const refusal = await createDeployment(tenantTable("acme"), { appId: missing, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, systemAudit("deployments.create"))
       .catch((e: unknown) => e);
     expect(refusal).toMatchObject({ status: 404 });
     expect(await api.partition(`ORG#acme#APP#${missing}`)).toEqual([]);

@@ -1,4 +1,4 @@
-import { auditSettled } from "./support/samples.ts";
+import { auditSettled, systemAudit } from "./support/samples.ts";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TABLE_SCHEMA } from "../packages/core/src/data/table-schema.ts";
@@ -35,7 +35,7 @@ async function auditEntries(action: string) {
 }
 
 const queued = (appId: string, at: Date) =>
-  createDeployment(tenantTable("acme"), { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, at)
+  createDeployment(tenantTable("acme"), { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, systemAudit("deployments.create"), at)
     .then(({ deployment }) => deployment.id);
 
 describe("the stuck-deployment sweep", () => {

@@ -3,7 +3,7 @@ import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { decide as decideGrant, listGrants, requestGrant } from "../packages/core/src/grants/grants.ts";
 import { HttpProblem } from "../packages/core/src/problem.ts";
 import { startTestApi, type Reply, type TestApi } from "./support/api.ts";
-import { newTarget } from "./support/samples.ts";
+import { newTarget, systemAudit } from "./support/samples.ts";
 
 let api: TestApi;
 beforeAll(async () => (api = await startTestApi()));
@@ -203,26 +203,26 @@ describe("the clock decides, not a stored state (service level, real DynamoDB Lo
   it("an undecided request lapses after 24 h: EXPIRED, and no longer approvable", async () => {
     const table = tenantTable("acme");
     const t0 = new Date();
-    const grant = await requestGrant(table, "ops-1", { phase: "Install", targetId: await newTarget(api, "acme"), reason: "r", durationSeconds: 600 }, t0);
-    await expectProblem(decideGrant(table, grant.id, "approve", "olivia", at(t0, 25 * hour)), 409, /EXPIRED/);
-    await expectProblem(decideGrant(table, grant.id, "deny", "olivia", at(t0, 25 * hour)), 409, /EXPIRED/);
+    const grant = await requestGrant(table, "ops-1", { phase: "Install", targetId: await newTarget(api, "acme"), reason: "r", durationSeconds: 600 }, systemAudit("grants.request"), t0);
+    await expectProblem(decideGrant(table, grant.id, "approve", "olivia", systemAudit("grants.approve"), at(t0, 25 * hour)), 409, /EXPIRED/);
+    await expectProblem(decideGrant(table, grant.id, "deny", "olivia", systemAudit("grants.deny"), at(t0, 25 * hour)), 409, /EXPIRED/);
     const page = await listGrants(table, "k", { limit: 100 }, at(t0, 25 * hour));
     expect(page.items.find((g) => g.id === grant.id)?.state).toBe("EXPIRED");
     // The lapsed request no longer blocks a new one for the same phase and target.
-    await expect(requestGrant(table, "ops-1", { phase: "Install", targetId: grant.targetId, reason: "again", durationSeconds: 600 }, at(t0, 25 * hour))).resolves.toMatchObject({ state: "PENDING" });
+    await expect(requestGrant(table, "ops-1", { phase: "Install", targetId: grant.targetId, reason: "again", durationSeconds: 600 }, systemAudit("grants.request"), at(t0, 25 * hour))).resolves.toMatchObject({ state: "PENDING" });
   });
 
   it("an approved grant is ACTIVE in its window, EXPIRED after it, and an expired grant cannot be revoked", async () => {
     const table = tenantTable("acme");
     const t0 = new Date();
-    const grant = await requestGrant(table, "ops-1", { phase: "Operate", targetId: await newTarget(api, "acme"), reason: "r", durationSeconds: 600 }, t0);
-    const approved = await decideGrant(table, grant.id, "approve", "olivia", at(t0, hour));
+    const grant = await requestGrant(table, "ops-1", { phase: "Operate", targetId: await newTarget(api, "acme"), reason: "r", durationSeconds: 600 }, systemAudit("grants.request"), t0);
+    const approved = await decideGrant(table, grant.id, "approve", "olivia", systemAudit("grants.approve"), at(t0, hour));
     expect(approved).toMatchObject({ state: "ACTIVE", notBefore: at(t0, hour).toISOString(), notAfter: at(t0, hour + 600_000).toISOString() });
     const stateAt = async (when: Date) => (await listGrants(table, "k", { limit: 100 }, when)).items.find((g) => g.id === grant.id)?.state;
     expect(await stateAt(at(t0, hour + 599_999))).toBe("ACTIVE");
     expect(await stateAt(at(t0, hour + 600_000))).toBe("EXPIRED");
-    await expectProblem(decideGrant(table, grant.id, "revoke", "olivia", at(t0, hour + 600_000)), 409, /EXPIRED/);
-    await expectProblem(decideGrant(table, grant.id, "approve", "olivia", at(t0, 2 * hour)), 409, /EXPIRED/);
+    await expectProblem(decideGrant(table, grant.id, "revoke", "olivia", systemAudit("grants.revoke"), at(t0, hour + 600_000)), 409, /EXPIRED/);
+    await expectProblem(decideGrant(table, grant.id, "approve", "olivia", systemAudit("grants.approve"), at(t0, 2 * hour)), 409, /EXPIRED/);
   });
 });
 

@@ -7,7 +7,7 @@ import { ALLOWANCE_MS } from "../packages/core/src/limits/rate.ts";
 import { DEFAULT_ORG_LIMITS, LIMIT_NAMES } from "../packages/core/src/limits/settings.ts";
 import { startTestApi, type Reply, type TestApi } from "./support/api.ts";
 import { newApp, putSource, startDeployment } from "./support/deployments.ts";
-import { auditSettled, setOrgLimits } from "./support/samples.ts";
+import { auditSettled, setOrgLimits, systemAudit } from "./support/samples.ts";
 
 /** Per-org limits, offline against DynamoDB Local through the local gateway. */
 let api: TestApi;
@@ -225,7 +225,7 @@ describe("deployments running at once", () => {
     const timeout = deployedWorkflowTimeoutSeconds() + SWEEP_GRACE_SECONDS;
     // Created, then the process "died": no execution was ever started for it.
     const longAgo = new Date(Date.now() - (timeout + 60) * 1000);
-    await createDeployment(tenantTable(org), { appId: app, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "crashed" }, longAgo);
+    await createDeployment(tenantTable(org), { appId: app, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "crashed" }, systemAudit("deployments.create"), longAgo);
     const refused = await startDeployment(api, org, app);
     expect(refused.status).toBe(429);
     const summary = await sweepStuckDeployments();

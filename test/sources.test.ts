@@ -83,7 +83,7 @@ describe("issuing a source upload", () => {
     expect(list.status).toBe(200);
     expect(list.json.items).toEqual([expect.objectContaining({ ref: "v1", sha256: sha256Hex(bytes) })]);
     const entries = (await auditEntries("sources.create")).filter((e) => e.target.appId === appId);
-    expect(entries).toEqual([expect.objectContaining({ target: { appId, ref: "v1" }, outcome: expect.objectContaining({ result: "ok" }) })]);
+    expect(entries).toEqual([expect.objectContaining({ target: { appId, ref: "v1", sha256: sha256Hex(bytes) }, outcome: expect.objectContaining({ result: "ok" }) })]);
     // The object store's notification marks it uploaded, audited as the object store's act.
     expect(await waitForSourceStatus(appId, "v1", "uploaded")).toMatchObject({ size: bytes.length, uploadedAt: expect.any(String) });
     const uploaded = (await auditEntries("sources.uploaded")).filter((e) => e.target.appId === appId);

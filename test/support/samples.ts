@@ -1,3 +1,4 @@
+import { pendingAudit } from "../../packages/core/src/audit/chain.ts";
 import { customerDeployRoleName } from "../../packages/core/src/iam/deploy-role-name.ts";
 import type { RouteId } from "../../packages/core/src/routes.ts";
 import type { GatewayClient, Reply } from "../../packages/local/src/client.ts";
@@ -201,3 +202,6 @@ export const samples: Record<RouteId, Sample> = {
 /** Sets an org's limits as a platform admin does (PATCH /v1/orgs/{slug}); returns the org as the API shows it. */
 export const setOrgLimits = async (api: GatewayClient, org: string, limits: Record<string, number | null>) =>
   expectStatus(await api.call(api.platformHost, "PATCH", `/v1/orgs/${org}`, { token: api.tokens.platform(), body: { limits } }), 200).json;
+
+/** The audit of a change a test makes by calling a service directly, as a system actor. */
+export const systemAudit = (action: string) => pendingAudit({ actor: { kind: "system", sub: "test" }, action, requestId: "test" });

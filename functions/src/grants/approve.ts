@@ -2,6 +2,6 @@ import { decide } from "@bulkhead/core/grants/grants";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/grants";
 
-export const handler = defineHandler(routes, "grants.approve", async ({ params }, { table, principal }) => ({
-  body: await decide(table!, params.grantId, "approve", principal!.sub),
+export const handler = defineHandler(routes, "grants.approve", async ({ params }, { table, principal, audit }) => ({
+  body: await decide(table!, params.grantId, "approve", principal!.sub, audit),
 }));

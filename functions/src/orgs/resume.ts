@@ -2,6 +2,6 @@ import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/orgs";
 import { orgView, setOrgStatus } from "@bulkhead/core/orgs";
 
-export const handler = defineHandler(routes, "orgs.resume", async ({ params }) => ({
-  body: orgView(await setOrgStatus(params.slug, "active")),
+export const handler = defineHandler(routes, "orgs.resume", async ({ params }, { audit }) => ({
+  body: orgView(await setOrgStatus(params.slug, "active", audit)),
 }));

@@ -2,6 +2,6 @@ import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/orgs";
 import { orgView, setOrgStatus } from "@bulkhead/core/orgs";
 
-export const handler = defineHandler(routes, "orgs.suspend", async ({ params }) => ({
-  body: orgView(await setOrgStatus(params.slug, "suspended")),
+export const handler = defineHandler(routes, "orgs.suspend", async ({ params }, { audit }) => ({
+  body: orgView(await setOrgStatus(params.slug, "suspended", audit)),
 }));

@@ -1,5 +1,5 @@
 import { BatchWriteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { appendAudit, pendingAudit, transactAudited } from "@bulkhead/core/audit/chain";
+import { appendAudit, commitAudited, pendingAudit } from "@bulkhead/core/audit/chain";
 import { auditRecord, type AuditEntry } from "@bulkhead/core/audit/entry";
 import { appendLeaves } from "@bulkhead/core/audit/merkle";
 import { consistency, inclusion } from "@bulkhead/core/audit/proofs";
@@ -152,7 +152,7 @@ export async function auditCost() {
       unauditedWrite: await measure(() => plain.client.send(new PutCommand(appItem(plain.org, plain.name).put))),
       auditedWrite: await measure(() => {
         const { id, put } = appItem(audited.org, audited.name);
-        return transactAudited(audited, pendingAudit({ ...base, action: "apps.create" }), { appId: id }, [{ Put: put }]);
+        return commitAudited(audited, pendingAudit({ ...base, action: "apps.create" }), { appId: id }, [{ name: "app", Put: put }]);
       }),
       standaloneAppend: await measure(() => appendAudit(standalone, { ...base, target: {}, outcome: { result: "denied", status: 403 } })),
     };

@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { ChangeRejected, transactAudited, type PendingAudit } from "./audit/chain.ts";
+import { commitAudited, type PendingAudit } from "./audit/chain.ts";
 import type { KeyStore } from "./credentials/key-store.ts";
 import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "./credentials/lifecycle.ts";
 import { purgePartition } from "./data/purge.ts";
@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from "./data/cursor.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, appPartition, keys, orgPartition } from "./data/keys.ts";
 import { TABLE_SCHEMA } from "./data/table-schema.ts";
 import type { TenantTable } from "./data/tables.ts";
-import { TransactionRefused, writeAtomically } from "./data/transact.ts";
+import { transact, TransactionRefused, type TransactionItem } from "./data/transaction.ts";
 import type { BuildSettings } from "./deployments/build-spec.ts";
 import { newId } from "./ids.ts";
 import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "./limits/quota.ts";
@@ -47,9 +47,11 @@ export const isLiveApp = (item: Record<string, any> | undefined): item is Record
  */
 export const APP_LISTING_HEAD_TYPE = "app-listing-head";
 const headItems = (org: string, appId: string) => keys.appListingHeads(org, appId).map((key) => ({ ...key, type: APP_LISTING_HEAD_TYPE, appId }));
+/** A listing head's name in a transaction: "head:CRED", "head:DEPLOY"… */
+const headName = (key: { SK: string }) => `head:${key.SK}`;
 
-/** Every change to an app commits together with its audit entry (one TransactWriteItems). */
-const target = (appId: string) => ({ appId });
+/** What the audit record of an app's change is drawn from (the route's `records` picks its fields). */
+export type AppChange = { appId: string; changed?: string[] };
 
 /** Provisions the app's credential store first, so a failure never leaves an app without one. */
 export async function createApp(
@@ -71,20 +73,21 @@ export async function createApp(
     // The app counts against the org's quota in the same transaction (its last item) that creates it.
     return await withinQuota(table, appsQuota(table.org), maxApps, async (countItem, shard) => {
       try {
-        await transactAudited(table, audit, target(app.id), [
+        await commitAudited(table, audit, { appId: app.id } satisfies AppChange, [
           {
+            name: "app",
             Put: {
               TableName: table.name,
               Item: { ...keys.app(table.org, app.id), type: "app", ...stored, kekVersion, [QUOTA_SHARD_ATTRIBUTE]: shard, ...keys.kekRotationIndex(at) },
               ConditionExpression: "attribute_not_exists(PK)",
             },
           },
-          ...heads.map((Item) => ({ Put: { TableName: table.name, Item, ConditionExpression: "attribute_not_exists(PK)" } })),
+          ...heads.map((Item) => ({ name: headName(Item), Put: { TableName: table.name, Item, ConditionExpression: "attribute_not_exists(PK)" } })),
           countItem,
         ]);
         return app;
       } catch (error) {
-        if (error instanceof ChangeRejected && error.index === 1 + heads.length) return undefined;
+        if (error instanceof TransactionRefused && error.item === countItem.name) return undefined;
         throw error;
       }
     });
@@ -153,7 +156,9 @@ export async function updateApp(
     sets.push("#build = :build");
     values[":build"] = { command: change.build.command };
   }
-  await rejectedAsNotFound(transactAudited(table, audit, target(appId), [{
+  const changed = Object.keys(change).filter((field) => change[field as keyof typeof change] !== undefined);
+  await rejectedAsNotFound(commitAudited(table, audit, { appId, changed } satisfies AppChange, [{
+    name: "app",
     Update: {
       TableName: table.name,
       Key: keys.app(table.org, appId),
@@ -191,8 +196,9 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
   const heads = keys.appListingHeads(table.org, appId);
   const deploymentsHead = keys.appListingHead(table.org, appId, APP_LISTINGS.deployments);
   try {
-    await rejectedAsNotFound(transactAudited(table, audit, target(appId), [
+    await rejectedAsNotFound(commitAudited(table, audit, { appId } satisfies AppChange, [
       {
+        name: "app",
         Update: {
           TableName: table.name,
           Key: keys.app(table.org, appId),
@@ -202,7 +208,8 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
         },
       },
       // Otherwise unconditional: an app made before heads existed gets them here, already marked.
-      ...heads.map((Key) => ({
+      ...heads.map((Key): TransactionItem => ({
+        name: headName(Key),
         Update: {
           TableName: table.name,
           Key,
@@ -212,7 +219,7 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
           ExpressionAttributeValues: { ...at, ":type": APP_LISTING_HEAD_TYPE, ":app": appId },
         },
       })),
-    ]), 1 + heads.findIndex((key) => key.SK === deploymentsHead.SK));
+    ]), headName(deploymentsHead));
   } catch (error) {
     if (!(error instanceof DeploymentsActive)) throw error;
     const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: deploymentsHead, ConsistentRead: true }));
@@ -230,14 +237,14 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
   if (!app) return;
   const shard = app[QUOTA_SHARD_ATTRIBUTE];
   try {
-    await writeAtomically(table, [
-      { Delete: { TableName: table.name, Key: keys.app(table.org, appId), ConditionExpression: "attribute_exists(PK)" } },
-      ...heads.map((Key) => ({ Delete: { TableName: table.name, Key } })),
+    await transact(table, [
+      { name: "app", Delete: { TableName: table.name, Key: keys.app(table.org, appId), ConditionExpression: "attribute_exists(PK)" } },
+      ...heads.map((Key) => ({ name: headName(Key), Delete: { TableName: table.name, Key } })),
       ...(typeof shard === "number" ? [uncountOne(table, appsQuota(table.org), shard)] : []),
     ]);
   } catch (error) {
     // Another delete of the same app finished first.
-    if (!(error instanceof TransactionRefused && error.conditionFailed(0))) throw error;
+    if (!(error instanceof TransactionRefused && error.failed("app"))) throw error;
   }
 }
 
@@ -247,14 +254,15 @@ class DeploymentsActive extends Error {
 
 /**
  * The app's own condition (it exists) failed inside the transaction: nothing was written. The
- * item at `activeIndex`, when given, is the deployments head, whose condition is "none active".
+ * item `activeHead`, when given, is the deployments head, whose condition is "none active".
  */
-async function rejectedAsNotFound<T>(write: Promise<T>, activeIndex?: number): Promise<T> {
+async function rejectedAsNotFound<T>(write: Promise<T>, activeHead?: string): Promise<T> {
   try {
     return await write;
   } catch (error) {
-    if (error instanceof ChangeRejected && error.index === activeIndex) throw new DeploymentsActive();
-    if (error instanceof ChangeRejected) throw problems.appNotFound();
+    if (!(error instanceof TransactionRefused)) throw error;
+    if (activeHead && error.failed(activeHead)) throw new DeploymentsActive();
+    if (error.failed("app")) throw problems.appNotFound();
     throw error;
   }
 }

@@ -1,7 +1,8 @@
-import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { commitAudited, type PendingAudit } from "./audit/chain.ts";
 import { keys } from "./data/keys.ts";
-import { platformTable } from "./data/tables.ts";
+import { orgRegistryTable, platformTable } from "./data/tables.ts";
+import { TransactionRefused } from "./data/transaction.ts";
 import { effectiveLimits, type OrgLimits } from "./limits/settings.ts";
 import { problems } from "./problem.ts";
 
@@ -51,73 +52,60 @@ export async function readOrg(slug: string): Promise<Org | undefined> {
   return Item ? toOrg(Item) : undefined;
 }
 
-export async function createOrg(input: { slug: string; name: string }, now = new Date()): Promise<Org> {
-  const { client, name } = platformTable();
+/** Registers an org; its record and the change's audit record (in the new org's own log) commit together. */
+export async function createOrg(input: { slug: string; name: string }, audit: PendingAudit, now = new Date()): Promise<Org> {
+  const table = orgRegistryTable(input.slug);
   const at = now.toISOString();
   const org: Org = { slug: input.slug, name: input.name, status: "active", createdAt: at, updatedAt: at };
   try {
-    await client.send(new PutCommand({
-      TableName: name,
-      Item: { ...keys.orgRecord(org.slug), ...org },
-      ConditionExpression: "attribute_not_exists(PK)",
-    }));
+    await commitAudited(table, audit, org, [{
+      name: "org",
+      Put: { TableName: table.name, Item: { ...keys.orgRecord(org.slug), ...org }, ConditionExpression: "attribute_not_exists(PK)" },
+    }]);
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw problems.conflict(`The org slug "${org.slug}" is taken.`);
+    if (error instanceof TransactionRefused && error.failed("org")) throw problems.conflict(`The org slug "${org.slug}" is taken.`);
     throw error;
   }
   forgetOrg(org.slug);
   return org;
 }
 
-export async function setOrgStatus(slug: string, status: OrgStatus, now = new Date()): Promise<Org> {
-  const { client, name } = platformTable();
-  try {
-    const { Attributes } = await client.send(new UpdateCommand({
-      TableName: name,
-      Key: keys.orgRecord(slug),
-      UpdateExpression: "SET #status = :status, updatedAt = :at",
-      ConditionExpression: "attribute_exists(PK)",
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":status": status, ":at": now.toISOString() },
-      ReturnValues: "ALL_NEW",
-    }));
-    forgetOrg(slug);
-    return toOrg(Attributes!);
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw problems.notFound("No such org.");
-    throw error;
-  }
-}
+export const setOrgStatus = (slug: string, status: OrgStatus, audit: PendingAudit, now = new Date()): Promise<Org> =>
+  rewriteOrg(slug, (item) => ({ ...item, status }), audit, now);
 
 /** A limit's new value, or null to return it to the default. */
 export type LimitsChange = { [K in keyof OrgLimits]?: number | null };
 
-/**
- * Changes an org's name or limits. The record is read and written back under a condition on what
- * was read, so two admins' concurrent changes of different limits both land (one is retried).
- */
-export async function updateOrg(slug: string, change: { name?: string; limits?: LimitsChange }, now = new Date()): Promise<Org> {
-  const { client, name } = platformTable();
-  for (let attempt = 1; ; attempt++) {
-    const { Item } = await client.send(new GetCommand({ TableName: name, Key: keys.orgRecord(slug), ConsistentRead: true }));
-    if (!Item) throw problems.notFound("No such org.");
-    const limits: Record<string, number> = { ...Item.limits };
+/** Changes an org's name or limits. */
+export const updateOrg = (slug: string, change: { name?: string; limits?: LimitsChange }, audit: PendingAudit, now = new Date()): Promise<Org> =>
+  rewriteOrg(slug, (item) => {
+    const limits: Record<string, number> = { ...item.limits };
     for (const [limit, value] of Object.entries(change.limits ?? {})) {
       if (value === null) delete limits[limit];
       else if (value !== undefined) limits[limit] = value;
     }
-    const next = { ...Item, name: change.name ?? Item.name, limits, updatedAt: now.toISOString() };
+    return { ...item, name: change.name ?? item.name, limits };
+  }, audit, now);
+
+/**
+ * Writes back the org's record as `change` makes it, with its audit record, under a condition on
+ * what was read: two admins' concurrent changes of different fields both land (one is retried).
+ */
+async function rewriteOrg(slug: string, change: (item: Record<string, any>) => Record<string, any>, audit: PendingAudit, now: Date): Promise<Org> {
+  const table = orgRegistryTable(slug);
+  for (let attempt = 1; ; attempt++) {
+    const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.orgRecord(slug), ConsistentRead: true }));
+    if (!Item) throw problems.notFound("No such org.");
+    const next = { ...change(Item), updatedAt: now.toISOString() };
     try {
-      await client.send(new PutCommand({
-        TableName: name,
-        Item: next,
-        ConditionExpression: "updatedAt = :seen",
-        ExpressionAttributeValues: { ":seen": Item.updatedAt },
-      }));
+      await commitAudited(table, audit, toOrg(next), [{
+        name: "org",
+        Put: { TableName: table.name, Item: next, ConditionExpression: "updatedAt = :seen", ExpressionAttributeValues: { ":seen": Item.updatedAt } },
+      }]);
       forgetOrg(slug);
       return toOrg(next);
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException) || attempt >= 3) throw error;
+      if (!(error instanceof TransactionRefused && error.failed("org")) || attempt >= 3) throw error;
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { AuditTarget } from "./audit/entry.ts";
 import type { MemberRole, PlatformRole } from "./auth/principal.ts";
 import type { GrantPhase } from "./grants/phases.ts";
 import type { SchemaFactory } from "./lazy-schema.ts";
@@ -34,9 +35,14 @@ export type Access =
 export type HostKind = "org" | "platform" | "any";
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-export type RouteDef = {
+/**
+ * What a change's audit record names: from what the change wrote, its ids and decisive fields
+ * (never a secret, a token or a value). Declared by every route that changes state.
+ */
+export type Records = (change: any) => AuditTarget;
+
+type RouteCommon = {
   readonly id: string;
-  readonly method: Method;
   readonly path: string;
   readonly host: HostKind;
   readonly access: Access;
@@ -55,6 +61,12 @@ export type RouteDef = {
    */
   readonly auditOrgFrom?: string;
 };
+
+/** A route that changes state (any method but GET) must say what its audit record names. */
+export type RouteDef = RouteCommon & (
+  | { readonly method: "GET"; readonly records?: undefined }
+  | { readonly method: Exclude<Method, "GET">; readonly records: Records }
+);
 
 /**
  * The one route table: infra declares an API route and a function per entry, the local gateway

@@ -12,6 +12,8 @@ import { runKeyRotation } from "@bulkhead/core/credentials/rotation";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { logger } from "@bulkhead/core/log";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
+import { pendingAudit } from "@bulkhead/core/audit/chain";
+import { orgRecord } from "@bulkhead/core/routes/orgs";
 import type { SequencerOptions } from "@bulkhead/core/audit/sequencer";
 import { startAuditStream } from "./audit-stream.ts";
 import { ensureTable, LOCAL_AWS_ENV, localClient, startDynamoLocal } from "./dynamodb.ts";
@@ -34,6 +36,7 @@ export const OFFLINE_DEPLOYER_ROLE_ARN = "arn:aws:iam::000000000000:role/bulkhea
 /** The handler of the artifact bucket's ObjectCreated notification for source ZIPs. */
 export const SOURCE_UPLOADED_HANDLER = "functions/src/jobs/source-uploaded.ts";
 export const SEED_ORGS = [{ slug: "acme", name: "Acme Corp" }, { slug: "globex", name: "Globex" }];
+const SEED_ACTOR = { kind: "system", sub: "npm-start" } as const;
 
 export type OfflineOptions = {
   /** Where the dev key, cursor key and (unless `memory`) DynamoDB's files live. */
@@ -218,8 +221,9 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   // anything is written, so no request path ever sequences its own record.
   const auditStream = await startAuditStream({ endpoint: dynamo.endpoint, tableName, fault: options.auditFault });
 
+  // The demo orgs are registered as any org is: with their record, by the offline stack itself.
   for (const org of SEED_ORGS) {
-    if (!(await readOrg(org.slug))) await createOrg(org);
+    if (!(await readOrg(org.slug))) await createOrg(org, pendingAudit({ actor: SEED_ACTOR, action: "orgs.create", requestId: "npm-start" }, undefined, orgRecord));
   }
 
   const running: RunningInstance = { pid: process.pid, url: `http://localhost:${port}`, dynamoEndpoint: dynamo.endpoint, tableName, keyStoreDirectory };

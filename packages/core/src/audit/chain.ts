@@ -1,8 +1,8 @@
-import { TransactionCanceledException, TransactionConflictException } from "@aws-sdk/client-dynamodb";
-import { PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { monotonicFactory } from "ulid";
 import { keys } from "../data/keys.ts";
-import type { TenantTable } from "../data/tables.ts";
+import type { Table, TenantTable } from "../data/tables.ts";
+import { transact, TransactionContended, TransactionRefused, type TransactionItem } from "../data/transaction.ts";
 import { logger } from "../log.ts";
 import { auditRecord, type AuditDraft, type AuditRecord, type AuditTarget } from "./entry.ts";
 
@@ -14,75 +14,50 @@ import { auditRecord, type AuditDraft, type AuditRecord, type AuditTarget } from
  * The sequencer (sequencer.ts) later gives records their seq and places them in the tree.
  */
 
-export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
-
-/** What a service needs to commit a request's audit record inside its own transaction. */
+/** What a service needs to commit a change's audit record inside the change's own transaction. */
 export interface PendingAudit {
-  /** The record's content for this request's success, naming what it acted on. */
-  draft(target: AuditTarget): AuditDraft;
-  /** Called once the record is committed, so the request's record is not written twice. */
-  written(record: AuditRecord): void;
-}
-
-/** A change item's own condition failed: the change is refused, and nothing was written. */
-export class ChangeRejected extends Error {
-  override readonly name = "ChangeRejected";
-  constructor(readonly index: number, readonly code: string) {
-    super(`transaction item ${index} refused: ${code}`);
-  }
-}
-
-export class AuditAppendFailed extends Error {
-  override readonly name = "AuditAppendFailed";
+  /** The record's content for this change; `change` is what was written, from which the route's `records` names the fields. */
+  draft(change: object): AuditDraft;
+  /**
+   * Called once the record's transaction has answered: "committed" with the change, or "in doubt"
+   * (it failed in a way that does not say whether it landed, such as a timeout). Either way no
+   * other record may be written for this request. A refused transaction wrote nothing: not called.
+   */
+  settled(record: AuditRecord, outcome: "committed" | "in doubt"): void;
 }
 
 const nextId = monotonicFactory();
 
-const newRecord = (table: TenantTable, draft: AuditDraft): AuditRecord => auditRecord(table.org, nextId(), draft, new Date());
+const newRecord = (org: string, draft: AuditDraft): AuditRecord => auditRecord(org, nextId(), draft, new Date());
 const recordItem = (record: AuditRecord) => ({ ...keys.auditRecord(record.org, record.id), ...record });
-/** A ULID is never reused, so this condition only refuses a replay of the same record. */
-const NEW_ITEM = "attribute_not_exists(PK)";
 
-/** Appends one record on its own (for changes that cannot share a transaction with it). */
+/** Appends one record on its own: for requests that changed nothing (refusals, audited reads) and workflow steps. */
 export async function appendAudit(table: TenantTable, draft: AuditDraft): Promise<AuditRecord> {
-  const record = newRecord(table, draft);
+  const record = newRecord(table.org, draft);
   // The SDK may retry a put that had already landed; the record is then there, which is the goal.
   await table.client.send(new PutCommand({ TableName: table.name, Item: recordItem(record) }));
   return record;
 }
 
-/** A transaction collided with another in flight on one of the change's items: retried with jitter. */
-const MAX_CONFLICT_RETRIES = 8;
-const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 4 * 2 ** attempt)));
+/** A handle whose transactions may reach `org`'s record partition (tenantTable, or the registry's for org changes). */
+export type AuditedTable = Table & { readonly org: string };
 
 /**
- * Commits `items` (the audited change) and the request's audit record in one TransactWriteItems:
- * either both land or neither does. A change item whose own condition fails raises
- * ChangeRejected (the caller maps it to its domain error).
+ * Commits `items` (the change) and its audit record in one transaction: both land or neither does.
+ * A refusal of the change's own items is TransactionRefused, naming the item. The record's id is
+ * the transaction's token, so an SDK retry of a committed attempt is a no-op.
  */
-export async function transactAudited(
-  table: TenantTable,
-  audit: PendingAudit,
-  target: AuditTarget,
-  items: TransactItem[],
-): Promise<AuditRecord> {
-  const record = newRecord(table, audit.draft(target));
-  const TransactItems = [...items, { Put: { TableName: table.name, Item: recordItem(record), ConditionExpression: NEW_ITEM } }];
-  for (let attempt = 0; ; attempt++) {
-    try {
-      // The record's id is unique: an SDK retry of a committed attempt is a no-op.
-      await table.client.send(new TransactWriteCommand({ TransactItems, ClientRequestToken: record.id }));
-      break;
-    } catch (error) {
-      const reasons = error instanceof TransactionCanceledException ? error.CancellationReasons ?? [] : [];
-      const rejected = reasons.findIndex((reason) => reason.Code === "ConditionalCheckFailed");
-      if (rejected >= 0 && rejected < items.length) throw new ChangeRejected(rejected, "ConditionalCheckFailed");
-      const conflict = error instanceof TransactionConflictException || reasons.some((reason) => reason.Code === "TransactionConflict");
-      if (!conflict || attempt >= MAX_CONFLICT_RETRIES) throw error;
-      await backoff(attempt);
-    }
+export async function commitAudited(table: AuditedTable, audit: PendingAudit, change: object, items: readonly TransactionItem[]): Promise<AuditRecord> {
+  const record = newRecord(table.org, audit.draft(change));
+  // A ULID is never reused, so this condition only refuses a replay of the same record.
+  const recordPut: TransactionItem = { name: "audit", Put: { TableName: table.name, Item: recordItem(record), ConditionExpression: "attribute_not_exists(PK)" } };
+  try {
+    await transact(table, [...items, recordPut], { token: record.id });
+  } catch (error) {
+    if (!(error instanceof TransactionRefused || error instanceof TransactionContended)) audit.settled(record, "in doubt");
+    throw error;
   }
-  audit.written(record);
+  audit.settled(record, "committed");
   return record;
 }
 
@@ -110,12 +85,19 @@ export async function auditedStep<T>(
   return result;
 }
 
-/** A PendingAudit for callers outside an HTTP request (jobs, workflows, tests). */
-export function pendingAudit(base: Omit<AuditDraft, "target" | "outcome">, outcome: AuditDraft["outcome"] = { result: "ok" }) {
+/**
+ * A PendingAudit for callers outside an HTTP request (jobs, workflows, tests). `records` names the
+ * target's fields from the change, as a route's `records` does; by default the change is the target.
+ */
+export function pendingAudit(
+  base: Omit<AuditDraft, "target" | "outcome">,
+  outcome: AuditDraft["outcome"] = { result: "ok" },
+  records: (change: any) => AuditTarget = (change) => change,
+) {
   const state: { record?: AuditRecord } = {};
   const pending: PendingAudit & { readonly record: AuditRecord | undefined } = {
-    draft: (target) => ({ ...base, target, outcome }),
-    written: (record) => void (state.record = record),
+    draft: (change) => ({ ...base, target: records(change), outcome }),
+    settled: (record) => void (state.record = record),
     get record() {
       return state.record;
     },

@@ -25,7 +25,9 @@ export type AuditActor =
   | { kind: "platform"; sub: string; role: string }
   | { kind: "runtime"; sub: string; org: string; app: string }
   /** Scheduled jobs and workflows acting on the platform's own authority. */
-  | { kind: "system"; sub: string };
+  | { kind: "system"; sub: string }
+  /** An appliance enrolling with a single-use token of `org`, named by the token's hash label (never the token). */
+  | { kind: "enrollment"; sub: string; org: string };
 
 /** `started` marks the intent entry an audited step writes before it acts (see auditedStep). */
 export type AuditResult = "started" | "ok" | "denied" | "failed";

@@ -1,15 +1,16 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { encodeTime } from "ulid";
 import { auditPartition, auditRecordPartition, keys, MAX_AUDIT_SEQ } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
-import type { TransactItem } from "./chain.ts";
 import { canonicalJson, type AuditEntry, type AuditRecord, type LogEntry } from "./entry.ts";
 import { appendLeaves, EMPTY_ROOT, leafHash, type Frontier } from "./merkle.ts";
 import { entryOf, treeHeadOf, withoutKeys } from "./read.ts";
 import type { CheckpointSigner } from "./signer.ts";
 import { signTreeHead, type SignedTreeHead } from "./tree-heads.ts";
+
+type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 /**
  * The sequencer: one writer per org that turns committed records into log entries. It takes

@@ -1,11 +1,11 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { appListingPage } from "../app-listing.ts";
 import { getApp, LIVE_APP } from "../apps.ts";
-import { ChangeRejected, transactAudited, type PendingAudit, type TransactItem } from "../audit/chain.ts";
-import type { AuditTarget } from "../audit/entry.ts";
+import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import { roleRank, type Principal } from "../auth/principal.ts";
 import { APP_LISTINGS, keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
+import { TransactionRefused, type TransactionItem } from "../data/transaction.ts";
 import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "../limits/quota.ts";
 import { credentialsQuota } from "../limits/usage.ts";
 import { logger } from "../log.ts";
@@ -44,9 +44,11 @@ const toMetadata = (item: Record<string, any>): CredentialMetadata => ({
 const addressOf = (table: TenantTable, target: CredentialTarget): CredentialAddress => ({ org: table.org, ...target });
 const keyOf = (table: TenantTable, target: CredentialTarget) => keys.credential(table.org, target.app, target.scope, target.name);
 const noSuchCredential = () => problems.notFound("No such credential.");
-/** What an audit entry names: the route's path ids, as the audit trail would record them. */
-const auditTarget = (target: CredentialTarget): AuditTarget =>
-  target.scope.kind === "user" ? { appId: target.app, sub: target.scope.sub, name: target.name } : { appId: target.app, name: target.name };
+/** What the audit record of a credential's change is drawn from (the route's `records` picks its fields); never its value. */
+export type CredentialChange = { appId: string; name: string; sub?: string; version?: number };
+const changeOf = (target: CredentialTarget, version?: number): CredentialChange => ({
+  appId: target.app, name: target.name, ...(target.scope.kind === "user" && { sub: target.scope.sub }), ...(version !== undefined && { version }),
+});
 const logFields = (target: CredentialTarget) => ({
   app: target.app, scope: target.scope.kind, sub: target.scope.kind === "user" ? target.scope.sub : undefined, credential: target.name,
 });
@@ -129,13 +131,14 @@ export async function putCredential(
       TableName: table.name, Key: key, ConsistentRead: true,
       ProjectionExpression: "#version, createdAt, #shard", ExpressionAttributeNames: { "#version": "version", "#shard": QUOTA_SHARD_ATTRIBUTE },
     }));
-    /** Writes this version; undefined when the quota's count item (a new credential's, third) refused it. */
-    const write = async (countItem?: TransactItem, shard?: number): Promise<CredentialItem | undefined> => {
+    /** Writes this version; undefined when the quota's count item (a new credential's) refused it. */
+    const write = async (countItem?: TransactionItem, shard?: number): Promise<CredentialItem | undefined> => {
       const item = credentialItem(table, target, sealed, input, now.toISOString(), previous as StoredVersion | undefined, shard);
       try {
-        await transactAudited(table, audit, auditTarget(target), [
-          { ConditionCheck: { TableName: table.name, Key: keys.app(table.org, target.app), ConditionExpression: LIVE_APP } },
+        await commitAudited(table, audit, changeOf(target, item.version), [
+          { name: "app", ConditionCheck: { TableName: table.name, Key: keys.app(table.org, target.app), ConditionExpression: LIVE_APP } },
           {
+            name: "credential",
             Put: {
               TableName: table.name,
               Item: item,
@@ -147,7 +150,7 @@ export async function putCredential(
           ...(countItem ? [countItem] : []),
         ]);
       } catch (error) {
-        if (error instanceof ChangeRejected && error.index === 2) return undefined;
+        if (countItem && error instanceof TransactionRefused && error.item === countItem.name) return undefined;
         throw error;
       }
       return item;
@@ -159,8 +162,9 @@ export async function putCredential(
       logger.info("credential stored", { ...logFields(target), version: stored.version, kekVersion: sealed.kekVersion });
       return toMetadata(stored);
     } catch (error) {
-      if (!(error instanceof ChangeRejected)) throw error;
-      if (error.index === 0) throw problems.appNotFound();
+      if (!(error instanceof TransactionRefused)) throw error;
+      if (error.failed("app")) throw problems.appNotFound();
+      if (!error.failed("credential")) throw error;
       if (attempt >= 3) throw problems.conflict("The credential was changed concurrently; retry.");
     }
   }
@@ -186,8 +190,9 @@ export async function deleteCredential(table: TenantTable, target: CredentialTar
   const shard = Item?.[QUOTA_SHARD_ATTRIBUTE];
   const counted = typeof shard === "number";
   try {
-    await transactAudited(table, audit, auditTarget(target), [
+    await commitAudited(table, audit, changeOf(target), [
       {
+        name: "credential",
         Delete: {
           TableName: table.name,
           Key: keyOf(table, target),
@@ -199,7 +204,7 @@ export async function deleteCredential(table: TenantTable, target: CredentialTar
       ...(counted ? [uncountOne(table, credentialsQuota(table.org, target.app), shard)] : []),
     ]);
   } catch (error) {
-    if (error instanceof ChangeRejected) throw noSuchCredential();
+    if (error instanceof TransactionRefused && error.failed("credential")) throw noSuchCredential();
     throw error;
   }
   logger.info("credential deleted", logFields(target));

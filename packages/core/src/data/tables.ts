@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { tableName } from "../config.ts";
 import { installGuard, type KeyScope } from "./guard.ts";
-import { isOrgPartition, isRegistryPartition } from "./keys.ts";
+import { auditRecordPartition, isOrgPartition, isRegistryPartition } from "./keys.ts";
 import { tenantCredentials } from "./tenant-credentials.ts";
 import { TABLE_SCHEMA } from "./table-schema.ts";
 
@@ -23,18 +23,15 @@ function guardedTable(scope: KeyScope, credentials?: AwsCredentialIdentityProvid
 const MAX_CACHED_ORGS = 256;
 
 /** One cache of org handles per kind of caller, so no caller's commands pass through another's client. */
-function orgTables() {
+function orgTables(
+  scopeOf: (org: string) => Omit<KeyScope, "tableName"> = (org) => ({ label: `ORG#${org}`, allows: (pk) => isOrgPartition(org, pk) }),
+  credentialsOf: (org: string) => AwsCredentialIdentityProvider | undefined = tenantCredentials,
+) {
   const cache = new Map<string, TenantTable>();
   return (org: string): TenantTable => {
     let table = cache.get(org);
     if (!table) {
-      table = {
-        org,
-        ...guardedTable(
-          { label: `ORG#${org}`, tableName: tableName(), allows: (pk) => isOrgPartition(org, pk) },
-          tenantCredentials(org),
-        ),
-      };
+      table = { org, ...guardedTable({ ...scopeOf(org), tableName: tableName() }, credentialsOf(org)) };
       if (cache.size >= MAX_CACHED_ORGS) cache.delete(cache.keys().next().value!);
       cache.set(org, table);
     }
@@ -54,6 +51,17 @@ export const tenantTable = orgTables();
  * requests').
  */
 export const sequencerTable = orgTables();
+
+/**
+ * The handle for a change to `org`'s registry record (create, suspend, resume, limits): the
+ * registry's partitions and the org's audit record partition, nothing else, so the change and its
+ * record commit in one transaction. With the function's own credentials, which may only append
+ * records to an org's log besides the registry (iam/platform.ts).
+ */
+export const orgRegistryTable = orgTables(
+  (org) => ({ label: `REGISTRY+${auditRecordPartition(org)}`, allows: (pk) => isRegistryPartition(pk) || pk === auditRecordPartition(org) }),
+  () => undefined,
+);
 
 let platform: Table | undefined;
 

@@ -2,13 +2,12 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { appListingPage } from "../app-listing.ts";
 import { APP_LISTING_HEAD_TYPE, LIVE_APP } from "../apps.ts";
-import { ChangeRejected, transactAudited, type PendingAudit, type TransactItem } from "../audit/chain.ts";
-import type { AuditTarget } from "../audit/entry.ts";
+import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import type { BuildSettings } from "./build-spec.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, keys } from "../data/keys.ts";
 import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { TransactionRefused, writeAtomically } from "../data/transact.ts";
+import { transact, TransactionRefused, type TransactionItem } from "../data/transaction.ts";
 import { runningDeploymentSlot } from "../limits/usage.ts";
 import { limitsOf } from "../orgs.ts";
 import { newDeploymentId } from "./ids.ts";
@@ -90,6 +89,7 @@ export type NewDeployment = {
 export async function createDeployment(
   table: TenantTable,
   input: NewDeployment,
+  audit: PendingAudit,
   now = new Date(),
 ): Promise<{ deployment: DeploymentRecord; replayed: boolean }> {
   const at = now.toISOString();
@@ -110,11 +110,12 @@ export async function createDeployment(
   // delete (which marks that head, conditioned on no active deployment) and this write serialize
   // on that one item, so either the delete sees the deployment and refuses, or this write fails.
   // The org's running slot is taken in the same transaction: a deployment that has not ended holds exactly one.
-  const items: TransactItem[] = [
-    { ConditionCheck: { TableName: table.name, Key: keys.app(table.org, input.appId), ConditionExpression: LIVE_APP } },
+  const items: TransactionItem[] = [
+    { name: "app", ConditionCheck: { TableName: table.name, Key: keys.app(table.org, input.appId), ConditionExpression: LIVE_APP } },
     runningDeploymentSlot(table, input.appId, record.id, "ADD", concurrentDeployments),
     activeDeploymentsChange(table, input.appId, record.id, "ADD"),
     {
+      name: "deployment",
       Put: {
         TableName: table.name,
         Item: { ...keys.deployment(table.org, input.appId, record.id), type: "deployment", ...record, ...keys.activeDeploymentIndex(at) },
@@ -125,6 +126,7 @@ export async function createDeployment(
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (input.idempotency) {
     items.push({
+      name: "idempotency",
       Put: {
         TableName: table.name,
         Item: {
@@ -142,14 +144,14 @@ export async function createDeployment(
   }
   try {
     // Deployments of one app meet on its head: a transaction that lost only to another in flight is retried.
-    await writeAtomically(table, items);
+    await commitAudited(table, audit, record, items);
     return { deployment: record, replayed: false };
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    if (error.conditionFailed(0) || error.conditionFailed(2)) throw problems.appNotFound();
+    if (error.failed("app") || error.failed("head")) throw problems.appNotFound();
     // A replay of a deployment that exists takes no new slot: the idempotency entry decides first.
-    if (input.idempotency && error.conditionFailed(4)) return replayOf(table, input.appId, input.idempotency);
-    if (error.conditionFailed(1)) throw problems.deploymentsAtLimit(concurrentDeployments);
+    if (input.idempotency && error.failed("idempotency")) return replayOf(table, input.appId, input.idempotency);
+    if (error.failed("slot")) throw problems.deploymentsAtLimit(concurrentDeployments);
     throw error;
   }
 }
@@ -185,8 +187,9 @@ export type RecordedFields = Partial<Pick<DeploymentRecord, "failureReason" | "a
  * (a string set, so repeating either is harmless; DynamoDB drops the attribute once it is empty).
  * The head is written as deleteApp writes it, should an app predate heads.
  */
-function activeDeploymentsChange(table: TenantTable, appId: string, deploymentId: string, action: "ADD" | "DELETE"): TransactItem {
+function activeDeploymentsChange(table: TenantTable, appId: string, deploymentId: string, action: "ADD" | "DELETE"): TransactionItem {
   return {
+    name: "head",
     Update: {
       TableName: table.name,
       Key: keys.appListingHead(table.org, appId, APP_LISTINGS.deployments),
@@ -199,8 +202,8 @@ function activeDeploymentsChange(table: TenantTable, appId: string, deploymentId
   };
 }
 
-/** What a transition commits with, when the caller audits it: the entry lands in the same transaction. */
-export type TransitionAudit = { pending: PendingAudit; target: AuditTarget };
+/** What a transition commits with, when the caller audits it: the record lands in the same transaction. */
+export type TransitionAudit = { pending: PendingAudit; change: object };
 
 /**
  * Applies one transition of TRANSITIONS as a single conditional write: the new status, its step
@@ -254,16 +257,15 @@ export async function transition(
       throw new TransitionRefused(name, current);
     }
   }
-  const items: TransactItem[] = [
-    { Update: update },
+  const items: TransactionItem[] = [
+    { name: "deployment", Update: update },
     ...(ends ? [activeDeploymentsChange(table, appId, deploymentId, "DELETE"), runningDeploymentSlot(table, appId, deploymentId, "DELETE")] : []),
   ];
   try {
-    if (audit) await transactAudited(table, audit.pending, audit.target, items);
-    else await writeAtomically(table, items);
+    if (audit) await commitAudited(table, audit.pending, audit.change, items);
+    else await transact(table, items);
   } catch (error) {
-    const refused = (error instanceof ChangeRejected && error.index === 0) || (error instanceof TransactionRefused && error.conditionFailed(0));
-    if (!refused) throw error;
+    if (!(error instanceof TransactionRefused && error.failed("deployment"))) throw error;
     throw new TransitionRefused(name, (await findDeploymentRecord(table, appId, deploymentId))?.status);
   }
   // A transaction returns no attributes: the record as committed is read back.

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { getApp } from "../apps.ts";
+import type { PendingAudit } from "../audit/chain.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
@@ -27,7 +28,7 @@ export type StartRequest = {
  * with the same Idempotency-Key returns the same deployment; it starts the execution only if the
  * first request never got that far, and Step Functions' own name idempotency keeps that to one.
  */
-export async function startDeployment(table: TenantTable, request: StartRequest): Promise<{ deployment: Deployment; replayed: boolean }> {
+export async function startDeployment(table: TenantTable, request: StartRequest, audit: PendingAudit): Promise<{ deployment: Deployment; replayed: boolean }> {
   const targetId = request.body.target ?? HOSTED_TARGET_ID;
   const { ref } = request.body.source;
   const [app, target, source] = await Promise.all([
@@ -46,7 +47,7 @@ export async function startDeployment(table: TenantTable, request: StartRequest)
     idempotency: request.idempotencyKey
       ? { keyHash: sha256(request.idempotencyKey), requestHash: sha256(JSON.stringify([request.body.source.ref, targetId])) }
       : undefined,
-  });
+  }, audit);
   if (deployment.executionArn || deployment.status !== "QUEUED") return { deployment: toDeployment(deployment), replayed };
 
   const ids = { org: table.org, appId: app.id, deploymentId: deployment.id };
@@ -79,10 +80,12 @@ export async function getDeployment(table: TenantTable, appId: string, deploymen
  * If the stop fails the deployment stays CANCELLED: every later task checks the status and
  * refuses to act, and the apply step checks it right before touching the target.
  */
-export async function cancelDeployment(table: TenantTable, appId: string, deploymentId: string, principal: Principal): Promise<Deployment> {
+export async function cancelDeployment(
+  table: TenantTable, appId: string, deploymentId: string, principal: Principal, audit: PendingAudit,
+): Promise<Deployment> {
   let record;
   try {
-    record = await transition(table, appId, deploymentId, "cancel");
+    record = await transition(table, appId, deploymentId, "cancel", {}, new Date(), { pending: audit, change: { appId, deploymentId } });
   } catch (error) {
     if (!(error instanceof TransitionRefused)) throw error;
     if (!error.current) throw problems.notFound("No such deployment.");

@@ -61,8 +61,8 @@ export async function sweepStuckDeployments(options: { definition?: Pick<StateMa
   for (const ids of stuck) {
     try {
       const audit = pendingAudit({ actor: SWEEP_ACTOR, action: SWEEP_ACTION, requestId: ids.deploymentId });
-      const target = { appId: ids.appId, deploymentId: ids.deploymentId };
-      const { recorded } = await failDeployment(tenantTable(ids.org), ids, { failureReason: stuckReason(timeoutSeconds) }, { pending: audit, target }, now);
+      const change = { appId: ids.appId, deploymentId: ids.deploymentId };
+      const { recorded } = await failDeployment(tenantTable(ids.org), ids, { failureReason: stuckReason(timeoutSeconds) }, { pending: audit, change }, now);
       if (recorded) summary.failed++;
       else summary.alreadyEnded++;
     } catch (error) {

@@ -1,7 +1,8 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { TransactionRefused, writeAtomically, type WriteEntry } from "../data/transact.ts";
+import { commitAudited, type PendingAudit } from "../audit/chain.ts";
+import { TransactionRefused, type TransactionItem } from "../data/transaction.ts";
 import { newId } from "../ids.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
@@ -20,7 +21,15 @@ export type Appliance = {
 };
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
-const targetExists = (table: TenantTable, targetId: string): WriteEntry => ({
+const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
+
+/**
+ * What the audit record of an enrollment's change is drawn from: the token only by its hash's
+ * label (enough to tie an enrollment to its issue), and the appliance once one enrolled.
+ */
+export type EnrollmentChange = { enrollment: string; expiresAt?: string; targetId?: string } & Partial<Appliance>;
+const targetExists = (table: TenantTable, targetId: string): TransactionItem => ({
+  name: "target",
   ConditionCheck: { TableName: table.name, Key: keys.target(table.org, targetId), ConditionExpression: "attribute_exists(PK)" },
 });
 
@@ -28,17 +37,20 @@ export async function createEnrollment(
   table: TenantTable,
   input: { targetId?: string; ttlSeconds: number },
   createdBy: string,
+  audit: PendingAudit,
   now = new Date(),
 ): Promise<Enrollment> {
   const token = newEnrollmentToken();
   // `expiresAt` is the table's TTL attribute (epoch seconds); deletion is lazy, so consumption
   // checks it too.
   const expiresAt = epochSeconds(now) + input.ttlSeconds;
-  const put: WriteEntry = {
+  const tokenHash = hashEnrollmentToken(token);
+  const put: TransactionItem = {
+    name: "enrollment",
     Put: {
       TableName: table.name,
       Item: {
-        ...keys.enrollment(table.org, hashEnrollmentToken(token)),
+        ...keys.enrollment(table.org, tokenHash),
         type: "enrollment",
         targetId: input.targetId,
         createdBy,
@@ -49,12 +61,14 @@ export async function createEnrollment(
     },
   };
   try {
-    await writeAtomically(table, input.targetId ? [targetExists(table, input.targetId), put] : [put]);
+    // The record names the token by its hash's label, never the token.
+    const change: EnrollmentChange = { enrollment: tokenHashLabel(tokenHash), expiresAt: iso(expiresAt), targetId: input.targetId };
+    await commitAudited(table, audit, change, input.targetId ? [targetExists(table, input.targetId), put] : [put]);
   } catch (error) {
-    if (input.targetId && error instanceof TransactionRefused && error.conditionFailed(0)) throw problems.notFound("No such target.");
+    if (error instanceof TransactionRefused && error.failed("target")) throw problems.notFound("No such target.");
     throw error;
   }
-  return { token, expiresAt: new Date(expiresAt * 1000).toISOString(), targetId: input.targetId };
+  return { token, expiresAt: iso(expiresAt), targetId: input.targetId };
 }
 
 /**
@@ -67,6 +81,7 @@ export async function enroll(
   table: TenantTable,
   tokenHash: string,
   input: { name: string; publicKey?: string },
+  audit: PendingAudit,
   now = new Date(),
 ): Promise<Appliance> {
   const key = keys.enrollment(table.org, tokenHash);
@@ -94,17 +109,21 @@ export async function enroll(
     enrolledAt: now.toISOString(),
   };
   try {
-    await writeAtomically(table, [
+    const change: EnrollmentChange = { enrollment: tokenHashLabel(tokenHash), ...appliance };
+    await commitAudited(table, audit, change, [
       {
+        name: "enrollment",
         Update: {
           TableName: table.name,
           Key: key,
           UpdateExpression: "SET consumedAt = :at, applianceId = :appliance",
           ConditionExpression: "attribute_exists(PK) AND attribute_not_exists(consumedAt) AND expiresAt > :now",
           ExpressionAttributeValues: { ":at": appliance.enrolledAt, ":appliance": appliance.id, ":now": epochSeconds(now) },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         },
       },
       {
+        name: "appliance",
         Put: {
           TableName: table.name,
           Item: { ...keys.appliance(table.org, appliance.id), type: "appliance", ...appliance, publicKey: publicKey?.pem },
@@ -115,9 +134,9 @@ export async function enroll(
     ]);
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    const consumed = error.conditionFailed(0);
-    if (consumed) return refuse(refusalOf(consumed.item) ?? "token changed concurrently");
-    if (error.conditionFailed(2)) return refuse("the token's target was deleted");
+    const consumed = error.failed("enrollment");
+    if (consumed) return refuse(refusalOf(consumed.current) ?? "token changed concurrently");
+    if (error.failed("target")) return refuse("the token's target was deleted");
     throw error;
   }
   return appliance;

@@ -2,7 +2,8 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { keys } from "../data/keys.ts";
 import { queryPage, type Page } from "../data/page.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { TransactionRefused, writeAtomically } from "../data/transact.ts";
+import { commitAudited, type PendingAudit } from "../audit/chain.ts";
+import { TransactionRefused } from "../data/transaction.ts";
 import { newId } from "../ids.ts";
 import { problems } from "../problem.ts";
 import { OBSERVE_GRANT_ID, PENDING_REQUEST_SECONDS, type ElevatedPhase, type GrantPhase } from "./phases.ts";
@@ -53,6 +54,7 @@ export async function requestGrant(
   table: TenantTable,
   requestedBy: string,
   input: { phase: ElevatedPhase; targetId: string; reason: string; durationSeconds: number },
+  audit: PendingAudit,
   now = new Date(),
 ): Promise<Grant> {
   const id = newId();
@@ -67,22 +69,24 @@ export async function requestGrant(
     requestExpiresAt: iso(plusSeconds(now, PENDING_REQUEST_SECONDS)),
   };
   try {
-    await writeAtomically(table, [
-      { ConditionCheck: { TableName: table.name, Key: keys.target(table.org, input.targetId), ConditionExpression: "attribute_exists(PK)" } },
-      { Put: { TableName: table.name, Item: { ...keys.grant(table.org, id), type: "grant", ...item }, ConditionExpression: "attribute_not_exists(PK)" } },
+    await commitAudited(table, audit, item, [
+      { name: "target", ConditionCheck: { TableName: table.name, Key: keys.target(table.org, input.targetId), ConditionExpression: "attribute_exists(PK)" } },
+      { name: "grant", Put: { TableName: table.name, Item: { ...keys.grant(table.org, id), type: "grant", ...item }, ConditionExpression: "attribute_not_exists(PK)" } },
       {
+        name: "access",
         Put: {
           TableName: table.name,
           Item: { ...keys.phaseAccess(table.org, input.phase, input.targetId), type: "access", grantId: id, phase: input.phase, targetId: input.targetId, requestExpiresAt: item.requestExpiresAt },
           ConditionExpression: conditions.closed,
           ExpressionAttributeValues: { ":now": iso(now) },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         },
       },
     ]);
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    if (error.conditionFailed(0)) throw problems.notFound("No such target.");
-    const open = error.conditionFailed(2)?.item;
+    if (error.failed("target")) throw problems.notFound("No such target.");
+    const open = error.failed("access")?.current;
     if (open) throw problems.conflict(`Grant ${open.grantId} for ${input.phase} on this target is still ${grantState(open as GrantDecisions, now)}.`);
     throw error;
   }
@@ -92,15 +96,15 @@ export async function requestGrant(
 export type Decision = "approve" | "deny" | "revoke";
 
 /** An org owner's or admin's decision on a grant: an elevated one, or the standing Observe grant. */
-export const decide = (table: TenantTable, grantId: string, decision: Decision, by: string, now = new Date()) =>
-  grantId === OBSERVE_GRANT_ID ? decideObserve(table, decision, by, now) : decideGrant(table, grantId, decision, by, now);
+export const decide = (table: TenantTable, grantId: string, decision: Decision, by: string, audit: PendingAudit, now = new Date()) =>
+  grantId === OBSERVE_GRANT_ID ? decideObserve(table, decision, by, audit, now) : decideGrant(table, grantId, decision, by, audit, now);
 
 /**
  * Approve, deny or revoke an elevated grant. The grant is read first (to find its access item
  * and explain refusals); the write is conditional on the state it was read in, so a concurrent
  * decision makes this one fail rather than both win.
  */
-async function decideGrant(table: TenantTable, grantId: string, decision: Decision, by: string, now = new Date()): Promise<Grant> {
+async function decideGrant(table: TenantTable, grantId: string, decision: Decision, by: string, audit: PendingAudit, now: Date): Promise<Grant> {
   const key = keys.grant(table.org, grantId);
   const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: key, ConsistentRead: true }));
   if (!Item) throw notFound();
@@ -113,18 +117,22 @@ async function decideGrant(table: TenantTable, grantId: string, decision: Decisi
     : { revokedAt: at, revokedBy: by };
   const condition = decision === "revoke" ? conditions.active : `${conditions.pending} AND requestedBy <> :by`;
   const mirrored = Object.fromEntries(Object.entries(changes).filter(([field]) => (MIRRORED as readonly string[]).includes(field)));
+  const decided = toGrant({ ...Item, ...changes }, now);
   try {
-    await writeAtomically(table, [
+    await commitAudited(table, audit, decided, [
       {
+        name: "grant",
         Update: {
           TableName: table.name,
           Key: key,
           ...setExpression(changes),
           ConditionExpression: condition,
           ExpressionAttributeValues: { ...values(changes), ":now": at, ...(decision === "revoke" ? {} : { ":by": by }) },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         },
       },
       {
+        name: "access",
         Update: {
           TableName: table.name,
           Key: keys.phaseAccess(table.org, Item.phase, Item.targetId),
@@ -136,11 +144,11 @@ async function decideGrant(table: TenantTable, grantId: string, decision: Decisi
     ]);
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    const current = error.conditionFailed(0)?.item;
+    const current = error.failed("grant")?.current;
     if (current) refuseUnlessAllowed(current, decision, by, now);
     throw problems.conflict("The grant changed while this decision was made; read it again.");
   }
-  return toGrant({ ...Item, ...changes }, now);
+  return decided;
 }
 
 function refuseUnlessAllowed(item: Record<string, any>, decision: Decision, by: string, now: Date): void {
@@ -173,13 +181,15 @@ function toObserveGrant(item: Record<string, any> | undefined): ObserveGrant {
  * `GRANT#observe`, which does not exist until the first change. There is nothing to deny: it is
  * never requested.
  */
-async function decideObserve(table: TenantTable, decision: Decision, by: string, now = new Date()): Promise<ObserveGrant> {
+async function decideObserve(table: TenantTable, decision: Decision, by: string, audit: PendingAudit, now: Date): Promise<ObserveGrant> {
   if (decision === "deny") throw problems.conflict("Observe is standing access, never requested: revoke it instead.");
   const at = iso(now);
   const revoke = decision === "revoke";
   const item = revoke ? { revokedAt: at, revokedBy: by } : { approvedAt: at, approvedBy: by };
+  const decided = toObserveGrant(item);
   try {
-    await writeAtomically(table, [{
+    await commitAudited(table, audit, decided, [{
+      name: "grant",
       Update: {
         TableName: table.name,
         Key: keys.grant(table.org, OBSERVE_GRANT_ID),
@@ -192,12 +202,12 @@ async function decideObserve(table: TenantTable, decision: Decision, by: string,
       },
     }]);
   } catch (error) {
-    if (error instanceof TransactionRefused && error.conditionFailed(0)) {
+    if (error instanceof TransactionRefused && error.failed("grant")) {
       throw problems.conflict(revoke ? "Observe access is already REVOKED." : "Observe access is already ACTIVE.");
     }
     throw error;
   }
-  return toObserveGrant(item);
+  return decided;
 }
 
 /**

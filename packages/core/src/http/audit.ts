@@ -3,6 +3,7 @@ import { appendAudit, type PendingAudit } from "../audit/chain.ts";
 import { outcomeOfStatus, type AuditActor, type AuditDraft, type AuditRecord, type AuditTarget } from "../audit/entry.ts";
 import type { Principal } from "../auth/principal.ts";
 import { tenantTable } from "../data/tables.ts";
+import { tokenHashLabel } from "../enrollment/token.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes.ts";
@@ -21,9 +22,13 @@ import { requestIdOf, type ApiContext, type ApiEvent, type ApiRequest, type Requ
  * unknown or suspended orgs (there is no log to write to), and requests refused for their rate
  * (limits/rate.ts).
  *
- * A service that can commit its change and the record in one transaction does so through the
- * handler's `audit` (see transactAudited); this middleware then writes nothing more. Records
- * carry ids and names only: never the body, a token or a value.
+ * A request that changes state commits its record in the change's own transaction, through the
+ * handler's `audit` (audit/chain.ts commitAudited), naming what the route's `records` picks from
+ * the change; this middleware then writes nothing more. It appends a record only for a request
+ * that changed nothing: a refusal, an audited read, a replay. When the change's transaction
+ * failed without saying whether it landed (a timeout), it appends nothing either: the record is
+ * in the table exactly when the change is. Records carry ids and names only: never the body, a
+ * token or a value.
  */
 export const isMutating = (route: Pick<RouteDef, "method">): boolean => route.method !== "GET";
 
@@ -67,11 +72,17 @@ function defaultTarget(route: RouteDef, event: ApiEvent, org: string): AuditTarg
 
 const sourceIpOf = (event: ApiEvent): string | undefined => event.requestContext?.http?.sourceIp || undefined;
 
-function draftFor(route: RouteDef, event: ApiEvent, caller: Principal, target: AuditTarget, outcome: AuditDraft["outcome"]): AuditDraft {
-  return { actor: actorOf(caller), action: route.id, target, outcome, requestId: requestIdOf(event), sourceIp: sourceIpOf(event) };
+/** Who acts: the verified caller, or on the enrollment route the presented token (by its hash's label). */
+function actorFor(state: RequestState): AuditActor {
+  if (state.caller) return actorOf(state.caller);
+  return { kind: "enrollment", sub: state.enrollmentTokenHash ? tokenHashLabel(state.enrollmentTokenHash) : "unknown", org: state.org!.slug };
 }
 
-/** The handler's side of the trail: a service passes it to transactAudited. */
+function draftFor(route: RouteDef, event: ApiEvent, actor: AuditActor, target: AuditTarget, outcome: AuditDraft["outcome"]): AuditDraft {
+  return { actor, action: route.id, target, outcome, requestId: requestIdOf(event), sourceIp: sourceIpOf(event) };
+}
+
+/** The handler's side of the trail: a service passes it to commitAudited. */
 export type RequestAudit = PendingAudit & {
   /** Names what the request acted on, for the entry this middleware writes (default: path ids). */
   target(target: AuditTarget): void;
@@ -89,12 +100,14 @@ export class RequestAuditTrail implements RequestAudit {
     this.state.target = target;
   }
 
-  draft(target: AuditTarget): AuditDraft {
-    return draftFor(this.route, this.event, this.context.principal!, target, outcomeOfStatus(this.route.status));
+  draft(change: object): AuditDraft {
+    const target = this.route.records ? this.route.records(change) : (change as AuditTarget);
+    return draftFor(this.route, this.event, actorFor(this.context), target, outcomeOfStatus(this.route.status));
   }
 
-  written(record: AuditRecord): void {
+  settled(record: AuditRecord, outcome: "committed" | "in doubt"): void {
     this.state.record = record;
+    this.state.inDoubt = outcome === "in doubt";
   }
 }
 
@@ -103,7 +116,11 @@ export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any,
     const state = request.context;
     const audit = (state.audit ??= {});
     // Once per request: a failure in `after` reaches onError, which must not append again.
-    if (audit.record || audit.attempted) return;
+    if (audit.attempted) return;
+    if (audit.record) {
+      if (audit.inDoubt) logger.warn("the change's transaction failed without an answer: its record committed with it, or neither did", { route: route.id, record: audit.record.id });
+      return;
+    }
     audit.attempted = true;
     const status = request.response?.statusCode ?? 500;
     const problem = request.error ? toProblem(request.error).slug : undefined;
@@ -113,7 +130,7 @@ export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any,
     const org = logOf(route, state, status);
     if (!org) return;
     const target = audit.target ?? defaultTarget(route, request.event, org);
-    audit.record = await appendAudit(tenantTable(org), draftFor(route, request.event, state.caller!, target, outcomeOfStatus(status, problem)));
+    audit.record = await appendAudit(tenantTable(org), draftFor(route, request.event, actorOf(state.caller!), target, outcomeOfStatus(status, problem)));
   };
   return {
     after: record,

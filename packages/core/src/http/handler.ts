@@ -30,7 +30,7 @@ export type HandlerContext = {
   principal?: Principal;
   org?: Org;
   table?: TenantTable;
-  /** This request's audit record: services commit it with their change (transactAudited). */
+  /** This request's audit record: services commit it with their change (commitAudited). */
   audit: RequestAudit;
   /** Enrollment routes only: the presented token's SHA-256 (the token itself goes no further). */
   enrollmentTokenHash?: string;

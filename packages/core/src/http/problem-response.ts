@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from "@middy/core";
 import { $ZodError } from "zod/v4/core";
 import { KeyScopeViolation } from "../data/guard.ts";
+import { TransactionContended } from "../data/transaction.ts";
 import { logger } from "../log.ts";
 import { HttpProblem, problemType, problems } from "../problem.ts";
 import { logKeysOf, requestIdOf, type ApiRequest, type ApiResult } from "./state.ts";
@@ -13,6 +14,7 @@ const MIDDY_STATUS: Record<number, () => HttpProblem> = {
 
 export function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
+  if (error instanceof TransactionContended) return problems.conflict("Another change to the same resource is in progress; try again.");
   if (error instanceof $ZodError) {
     const errors = error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
     return problems.badRequest("The request does not match the schema.", { errors });

@@ -16,7 +16,7 @@ export type RequestState = {
   /** The authorized caller: set only once the route's access admits it. */
   principal?: Principal;
   /** The request's audit record: a target the handler named, or the record a service committed. */
-  audit?: { target?: AuditTarget; record?: AuditRecord; attempted?: boolean };
+  audit?: { target?: AuditTarget; record?: AuditRecord; inDoubt?: boolean; attempted?: boolean };
   /** On enrollment routes instead of a principal: the SHA-256 of the presented token. */
   enrollmentTokenHash?: string;
   /** The phase (and grant) that admitted a platform principal on an org route. */

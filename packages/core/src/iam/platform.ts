@@ -1,3 +1,4 @@
+import { auditRecordPartition } from "../data/keys.ts";
 import type { RouteDef } from "../routes.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type PolicyDocument, type RoleDocuments, type Statement } from "./document.ts";
@@ -19,14 +20,24 @@ export type FunctionAccess = {
   registry: "read" | "read-write";
   /** Org-host routes reach tenant data, only through the tenant data role (layer 4). */
   tenantData: boolean;
+  /**
+   * A platform route that changes an org's registry record commits the change's audit record in
+   * the same transaction, in that org's record partition: it may put records there, and nothing else of any org.
+   */
+  orgAuditRecords: boolean;
 };
 
-export function functionAccess(route: Pick<RouteDef, "host" | "method">): FunctionAccess {
+export function functionAccess(route: Pick<RouteDef, "host" | "method" | "auditOrgFrom">): FunctionAccess {
+  const platformChange = route.host === "platform" && route.method !== "GET";
   return {
-    registry: route.host === "platform" && route.method !== "GET" ? "read-write" : "read",
+    registry: platformChange ? "read-write" : "read",
     tenantData: route.host === "org",
+    orgAuditRecords: platformChange && route.auditOrgFrom !== undefined,
   };
 }
+
+/** Any org's unsequenced audit records (data/keys.ts auditRecordPartition); ids never contain `#`, so no other partition matches. */
+const ORG_AUDIT_RECORD_PARTITIONS = [auditRecordPartition("*")];
 
 export type FunctionRoleInput = {
   location: AwsLocation;
@@ -101,7 +112,7 @@ function callStatements(l: AwsLocation, platform: PlatformNames, calls: Function
  * A route function's execution role: its own log group, the registry partitions it needs, for
  * org routes the right to assume the tenant data role with an `org` tag, and the calls its route
  * declares (`calls`), each on its one resource, and nothing more.
- * It holds no right on any `ORG#` partition itself.
+ * It holds no right on any `ORG#` partition itself, but for putting an org change's audit record.
  */
 export function functionRole(input: FunctionRoleInput): RoleDocuments {
   const { location: l, platform, routeId, access } = input;
@@ -112,6 +123,9 @@ export function functionRole(input: FunctionRoleInput): RoleDocuments {
     { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [arn.logStreams(l, logGroup)] },
     { Sid: access.registry === "read-write" ? "ReadWriteRegistry" : "ReadRegistry", Effect: "Allow", Action: registryActions, Resource: [table], Condition: leadingKeys(REGISTRY_PARTITIONS) },
   ];
+  if (access.orgAuditRecords) {
+    statements.push({ Sid: "AppendOrgAuditRecords", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table], Condition: leadingKeys(ORG_AUDIT_RECORD_PARTITIONS) });
+  }
   if (access.tenantData) statements.push(...tenantDataAccess(l, platform));
   statements.push(...callStatements(l, platform, input.calls ?? {}));
   statements.push(denyScan([table, arn.tableIndexes(l, platform.table)]));

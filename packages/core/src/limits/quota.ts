@@ -1,7 +1,7 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import type { TransactItem } from "../audit/chain.ts";
 import { keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
+import type { TransactionItem } from "../data/transaction.ts";
 import { problems } from "../problem.ts";
 import type { LimitName } from "./settings.ts";
 
@@ -30,9 +30,10 @@ function pickShard(limit: number, counts?: readonly number[]): number | undefine
   return open.length ? open[Math.floor(Math.random() * open.length)] : undefined;
 }
 
-/** The transaction item that counts one more in `shard`, refused (ConditionalCheckFailed) once the shard is at its cap. */
-export function countOne(table: TenantTable, quota: Quota, shard: number, limit: number): TransactItem {
+/** The transaction item ("quota") that counts one more in `shard`, refused (ConditionalCheckFailed) once the shard is at its cap. */
+export function countOne(table: TenantTable, quota: Quota, shard: number, limit: number): TransactionItem {
   return {
+    name: "quota",
     Update: {
       TableName: table.name,
       Key: keys.quotaShard(quota.partition, quota.shardName, shard),
@@ -45,8 +46,9 @@ export function countOne(table: TenantTable, quota: Quota, shard: number, limit:
 }
 
 /** The transaction item that counts one less in the shard an item recorded. */
-export function uncountOne(table: TenantTable, quota: Quota, shard: number): TransactItem {
+export function uncountOne(table: TenantTable, quota: Quota, shard: number): TransactionItem {
   return {
+    name: "quota",
     Update: {
       TableName: table.name,
       Key: keys.quotaShard(quota.partition, quota.shardName, shard),
@@ -95,7 +97,7 @@ export async function withinQuota<T>(
   table: TenantTable,
   quota: Quota,
   limit: number,
-  write: (countItem: TransactItem, shard: number) => Promise<T | undefined>,
+  write: (countItem: TransactionItem, shard: number) => Promise<T | undefined>,
 ): Promise<T> {
   let counts: number[] | undefined;
   for (let attempt = 0; attempt <= QUOTA_SHARDS; attempt++) {

@@ -1,7 +1,7 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import type { TransactItem } from "../audit/chain.ts";
 import { appPartition, keys, orgPartition } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
+import type { TransactionItem } from "../data/transaction.ts";
 import { totalOf, type Quota } from "./quota.ts";
 
 /** The org's live apps, counted in shards of its own partition. */
@@ -20,8 +20,9 @@ const RUNNING = "runningDeployments";
  * set, not a counter: adding or removing the same deployment again changes nothing, and the item
  * names the deployments that hold slots. An ADD is refused once `limit` deployments hold one.
  */
-export function runningDeploymentSlot(table: TenantTable, appId: string, deploymentId: string, action: "ADD" | "DELETE", limit?: number): TransactItem {
+export function runningDeploymentSlot(table: TenantTable, appId: string, deploymentId: string, action: "ADD" | "DELETE", limit?: number): TransactionItem {
   return {
+    name: "slot",
     Update: {
       TableName: table.name,
       Key: keys.orgUsage(table.org),

@@ -1,10 +1,11 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { appListingPage } from "../app-listing.ts";
 import { LIVE_APP } from "../apps.ts";
-import { ChangeRejected, transactAudited, type PendingAudit } from "../audit/chain.ts";
+import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import type { Principal } from "../auth/principal.ts";
 import { APP_LISTINGS, keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
+import { TransactionRefused } from "../data/transaction.ts";
 import { sourceObjectKey } from "../iam/names.ts";
 import { problems } from "../problem.ts";
 import type { SourcesConfig } from "./config.ts";
@@ -50,9 +51,10 @@ export async function issueSourceUpload(
   }
   const source: Source = { ref: input.ref, sha256: input.sha256, status: "pending", createdBy: principal.sub, createdAt: now.toISOString() };
   try {
-    await transactAudited(table, audit, { appId: input.appId, ref: input.ref }, [
-      { ConditionCheck: { TableName: table.name, Key: keys.app(table.org, input.appId), ConditionExpression: LIVE_APP } },
+    await commitAudited(table, audit, { appId: input.appId, ...source }, [
+      { name: "app", ConditionCheck: { TableName: table.name, Key: keys.app(table.org, input.appId), ConditionExpression: LIVE_APP } },
       {
+        name: "source",
         Put: {
           TableName: table.name,
           Item: { ...keys.source(table.org, input.appId, input.ref), type: "source", ...source },
@@ -63,8 +65,9 @@ export async function issueSourceUpload(
       },
     ]);
   } catch (error) {
-    if (!(error instanceof ChangeRejected)) throw error;
-    if (error.index === 0) throw problems.appNotFound();
+    if (!(error instanceof TransactionRefused)) throw error;
+    if (error.failed("app")) throw problems.appNotFound();
+    if (!error.failed("source")) throw error;
     throw problems.conflict(`Source "${input.ref}" already exists with other content or is already uploaded; sources are immutable, use a new ref.`);
   }
   const form = await presignSourceUpload(config, { key: sourceObjectKey(table.org, input.appId, input.ref), sha256Hex: input.sha256 }, now);

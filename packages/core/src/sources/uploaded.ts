@@ -1,6 +1,7 @@
-import { ChangeRejected, pendingAudit, transactAudited } from "../audit/chain.ts";
+import { commitAudited, pendingAudit } from "../audit/chain.ts";
 import { keys } from "../data/keys.ts";
 import { tenantTable } from "../data/tables.ts";
+import { TransactionRefused } from "../data/transaction.ts";
 import { sourceRefSchema } from "../deployments/schemas.ts";
 import { generatedIdSchema, isOrgSlug } from "../ids.ts";
 import { logger } from "../log.ts";
@@ -35,7 +36,8 @@ export async function recordSourceUploaded(record: ObjectCreatedRecord): Promise
   const table = tenantTable(source.org);
   const audit = pendingAudit({ actor: OBJECT_STORE_ACTOR, action: "sources.uploaded", requestId: record.requestId ?? record.eventTime });
   try {
-    await transactAudited(table, audit, { appId: source.appId, ref: source.ref }, [{
+    await commitAudited(table, audit, { appId: source.appId, ref: source.ref }, [{
+      name: "source",
       Update: {
         TableName: table.name,
         Key: keys.source(source.org, source.appId, source.ref),
@@ -47,7 +49,7 @@ export async function recordSourceUploaded(record: ObjectCreatedRecord): Promise
     }]);
     return "recorded";
   } catch (error) {
-    if (!(error instanceof ChangeRejected)) throw error;
+    if (!(error instanceof TransactionRefused && error.failed("source"))) throw error;
     logger.info("object-created event matched no pending source", { org: source.org, app: source.appId, ref: source.ref });
     return "ignored";
   }

@@ -3,7 +3,8 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { keys } from "../data/keys.ts";
 import { queryPage, type Page } from "../data/page.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { TransactionRefused, writeAtomically } from "../data/transact.ts";
+import { commitAudited, type PendingAudit } from "../audit/chain.ts";
+import { TransactionRefused, type TransactionItem } from "../data/transaction.ts";
 import { ELEVATED_PHASES } from "../grants/phases.ts";
 import { customerDeployRoleName, DEPLOY_ROLE_NAME_RULE, isCustomerDeployRole } from "../iam/deploy-role-name.ts";
 import { conditions } from "../grants/state.ts";
@@ -61,12 +62,15 @@ export async function createTarget(
   table: TenantTable,
   input: NewTarget,
   deployerRoleArn: string,
+  audit: PendingAudit,
   now = new Date(),
 ): Promise<CreatedTarget> {
   assertOwnDeployRole(table.org, input);
   const target: Target = { id: newId(), ...input, createdAt: now.toISOString() };
   const externalId = input.kind === "byoi" ? newExternalId() : undefined;
-  await writeAtomically(table, [{
+  // The record is drawn from the target without its ExternalId.
+  await commitAudited(table, audit, target, [{
+    name: "target",
     Put: {
       TableName: table.name,
       Item: { ...keys.target(table.org, target.id), type: "target", ...target, externalId },
@@ -123,23 +127,25 @@ export async function listTargets(table: TenantTable, cursorKey: string, page: P
  * Deletes the target and its closed access items in one transaction; refused while any elevated
  * grant on it is open (revoke or deny it first). Grant records stay, as history.
  */
-export async function deleteTarget(table: TenantTable, targetId: string, now = new Date()): Promise<void> {
+export async function deleteTarget(table: TenantTable, targetId: string, audit: PendingAudit, now = new Date()): Promise<void> {
   try {
-    await writeAtomically(table, [
-      { Delete: { TableName: table.name, Key: keys.target(table.org, targetId), ConditionExpression: "attribute_exists(PK)" } },
-      ...ELEVATED_PHASES.map((phase) => ({
+    await commitAudited(table, audit, { targetId }, [
+      { name: "target", Delete: { TableName: table.name, Key: keys.target(table.org, targetId), ConditionExpression: "attribute_exists(PK)" } },
+      ...ELEVATED_PHASES.map((phase): TransactionItem => ({
+        name: `access:${phase}`,
         Delete: {
           TableName: table.name,
           Key: keys.phaseAccess(table.org, phase, targetId),
           ConditionExpression: conditions.closed,
           ExpressionAttributeValues: { ":now": now.toISOString() },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         },
       })),
     ]);
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    if (error.conditionFailed(0)) throw notFound();
-    const open = error.reasons.map((_, i) => error.conditionFailed(i)?.item).find(Boolean);
+    if (error.failed("target")) throw notFound();
+    const open = ELEVATED_PHASES.map((phase) => error.failed(`access:${phase}`)?.current).find(Boolean);
     if (open) throw problems.conflict(`The target has an open ${open.phase} grant (${open.grantId}); revoke or deny it first.`);
     throw error;
   }
