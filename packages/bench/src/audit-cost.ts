@@ -1,9 +1,9 @@
 import { BatchWriteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { appendAudit, pendingAudit, transactAudited } from "@bulkhead/core/audit/chain";
-import { auditRecord, type AuditEntry } from "@bulkhead/core/audit/entry";
-import { appendLeaves } from "@bulkhead/core/audit/merkle";
+import { auditRecord, leafOf, type AuditEntry } from "@bulkhead/core/audit/entry";
+import { appendLeaves } from "@bulkhead/core/audit/merkle/compact";
 import { consistency, inclusion } from "@bulkhead/core/audit/proofs";
-import { drainRecords, leafOf, readTreeState } from "@bulkhead/core/audit/sequencer";
+import { drainRecords, readTreeState } from "@bulkhead/core/audit/sequencer";
 import { checkpointSigner } from "@bulkhead/core/audit/signer";
 import { signTreeHead } from "@bulkhead/core/audit/tree-heads";
 import { keys } from "@bulkhead/core/data/keys";

@@ -1,11 +1,11 @@
 import { keys, type ItemKey } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { problems } from "../problem.ts";
-import {
-  consistencyPlan, consistencyProof, inclusionPlan, inclusionProof, nodeKey, ownerOfNode, rootAt, rootPlan, type NodeRef,
-} from "./merkle.ts";
+import { leafOf } from "./entry.ts";
+import { nodeKey, ownerOfNode, type NodeRef } from "./merkle/compact.ts";
+import { consistencyPlan, consistencyProof, inclusionPlan, inclusionProof, rootAt, rootPlan } from "./merkle/proof.ts";
 import { entryOf, readItems, treeHeadOf } from "./read.ts";
-import { leafOf, readTreeState, type TreeState } from "./sequencer.ts";
+import { readTreeState, type TreeState } from "./sequencer.ts";
 import type { SignedTreeHead } from "./tree-heads.ts";
 
 /**
@@ -25,7 +25,7 @@ function readNodeItems(table: TenantTable, refs: readonly NodeRef[], extra: read
   return readItems(table, [...wanted.values()]);
 }
 
-/** The node hashes `refs` name, as merkle.ts reads them; a node missing from its entry is a damaged log. */
+/** The node hashes `refs` name, as merkle/proof.ts reads them; a node missing from its entry is a damaged log. */
 function nodesOf(table: TenantTable, refs: readonly NodeRef[], items: Map<string, Record<string, any>>): Map<string, string> {
   const nodes = new Map<string, string>();
   for (const ref of refs) {

@@ -5,8 +5,9 @@ import { encodeTime } from "ulid";
 import { auditPartition, auditRecordPartition, keys, MAX_AUDIT_SEQ } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import type { TransactItem } from "./chain.ts";
-import { canonicalJson, type AuditEntry, type AuditRecord, type LogEntry } from "./entry.ts";
-import { appendLeaves, EMPTY_ROOT, leafHash, type Frontier } from "./merkle.ts";
+import { leafOf, type AuditEntry, type AuditRecord, type LogEntry } from "./entry.ts";
+import { appendLeaves, type Frontier } from "./merkle/compact.ts";
+import { EMPTY_ROOT } from "./merkle/rfc6962.ts";
 import { entryOf, treeHeadOf, withoutKeys } from "./read.ts";
 import type { CheckpointSigner } from "./signer.ts";
 import { signTreeHead, type SignedTreeHead } from "./tree-heads.ts";
@@ -51,8 +52,6 @@ export async function readTreeState(table: TenantTable): Promise<TreeState> {
   const head = treeHeadOf(item);
   return { treeSize: head.treeSize, rootHash: head.rootHash, frontier: item.frontier as Frontier, head };
 }
-
-export const leafOf = (entry: LogEntry): string => leafHash(canonicalJson(entry));
 
 /** Where the sequencer may be interrupted, for the fault tests. */
 export type SequencerStep = "read-head" | "sign" | "commit" | "committed";

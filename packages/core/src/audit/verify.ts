@@ -1,7 +1,8 @@
 import type { KeyObject } from "node:crypto";
-import { AUDIT_FORMAT_VERSION, GENESIS_HASH, hashEntry, LEGACY_CHAIN_VERSION, type ChainHead } from "./entry.ts";
-import { appendLeaves, EMPTY_ROOT, verifyConsistency, verifyInclusion, type Frontier } from "./merkle.ts";
-import { leafOf } from "./sequencer.ts";
+import { AUDIT_FORMAT_VERSION, GENESIS_HASH, hashEntry, leafOf, LEGACY_CHAIN_VERSION, type ChainHead } from "./entry.ts";
+import { appendLeaves, type Frontier } from "./merkle/compact.ts";
+import { EMPTY_ROOT } from "./merkle/rfc6962.ts";
+import { verifyConsistency, verifyInclusion } from "./merkle/verify.ts";
 import { signatureValid, treeHeadProblem, type SignatureAlgorithm, type SignedTreeHead } from "./tree-heads.ts";
 
 /**
