@@ -1,6 +1,6 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
 import { canonicalJson } from "./entry.ts";
-import type { CheckpointSigner } from "./signer.ts";
+import type { CheckpointSigner, SignatureAlgorithm } from "./signer.ts";
 
 /**
  * Signed tree heads: "org's log had `treeSize` entries whose Merkle tree hash was `rootHash`",
@@ -9,8 +9,6 @@ import type { CheckpointSigner } from "./signer.ts";
  * it (an inclusion proof) and that a newer head extends it (a consistency proof). Pure, so the
  * API and the offline verifier share it.
  */
-
-export type SignatureAlgorithm = "Ed25519" | "ECDSA_SHA_256";
 
 export type SignedTreeHead = {
   v: 1;

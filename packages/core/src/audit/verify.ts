@@ -3,7 +3,8 @@ import { AUDIT_FORMAT_VERSION, GENESIS_HASH, hashEntry, leafOf, LEGACY_CHAIN_VER
 import { appendLeaves, type Frontier } from "./merkle/compact.ts";
 import { EMPTY_ROOT } from "./merkle/rfc6962.ts";
 import { verifyConsistency, verifyInclusion } from "./merkle/verify.ts";
-import { signatureValid, treeHeadProblem, type SignatureAlgorithm, type SignedTreeHead } from "./tree-heads.ts";
+import type { SignatureAlgorithm } from "./signer.ts";
+import { signatureValid, treeHeadProblem, type SignedTreeHead } from "./tree-heads.ts";
 
 /**
  * Verification of an org's log: its entries rebuilt into the RFC 6962 tree and checked against
