@@ -6,8 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { verifyAuditLog } from "../packages/core/src/audit/anchors.ts";
 import { appendAudit } from "../packages/core/src/audit/chain.ts";
 import { KMS_SIGNING_ALGORITHM, kmsCheckpointSigner } from "../packages/core/src/audit/kms-signer.ts";
-import { readRecords, readTreeState, sequenceRecords } from "../packages/core/src/audit/sequencer.ts";
+import { sequenceRecords } from "../packages/core/src/audit/sequencer.ts";
 import { signedPayload, treeHeadProblem } from "../packages/core/src/audit/tree-heads.ts";
+import { readRecords, readTreeState } from "../packages/core/src/audit/tree-store.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 

@@ -4,7 +4,8 @@ import { auditRecord, leafOf, type AuditEntry } from "@bulkhead/core/audit/entry
 import { appendLeaves } from "@bulkhead/core/audit/merkle/compact";
 import { consistency, inclusion } from "@bulkhead/core/audit/proofs";
 import { checkpointSigner } from "@bulkhead/core/audit/select-signer";
-import { drainRecords, readTreeState } from "@bulkhead/core/audit/sequencer";
+import { drainRecords } from "@bulkhead/core/audit/sequencer";
+import { readTreeState } from "@bulkhead/core/audit/tree-store";
 import { signTreeHead } from "@bulkhead/core/audit/tree-heads";
 import { keys } from "@bulkhead/core/data/keys";
 import { tenantTable, type TenantTable } from "@bulkhead/core/data/tables";

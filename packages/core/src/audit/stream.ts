@@ -5,9 +5,8 @@ import { mapWithConcurrency } from "../concurrency.ts";
 import { auditRecordIdOf, keys, orgOfAuditRecordPartition, type ItemKey } from "../data/keys.ts";
 import { sequencerTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
-import type { AuditRecord } from "./entry.ts";
-import { readItems, withoutKeys } from "./read.ts";
 import { drainRecords, sequenceRecords, type SequencerOptions } from "./sequencer.ts";
+import { readWaitingRecords } from "./tree-store.ts";
 
 /**
  * The sequencer's feed: the table's stream, filtered to new audit records. Declared once: infra
@@ -74,13 +73,6 @@ export function recordKeysByOrg(records: readonly StreamRecord[]): Map<string, I
     byOrg.set(org, [...(byOrg.get(org) ?? []), key]);
   }
   return byOrg;
-}
-
-/** The records still waiting under `recordKeys`, in the keys' order. */
-async function readWaitingRecords(table: TenantTable, recordKeys: readonly ItemKey[]): Promise<AuditRecord[]> {
-  const found = await readItems(table, recordKeys);
-  // The partition names the org; a record claiming another org is not sequenced anywhere.
-  return recordKeys.map((key) => found.get(key.SK)).filter((item) => item?.org === table.org).map((item) => withoutKeys<AuditRecord>(item!));
 }
 
 /**
