@@ -3,12 +3,12 @@ import { GetPublicKeyCommand, KMSClient, SignCommand, type GetPublicKeyCommandOu
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { verifyAuditLog } from "../packages/core/src/audit/anchors.ts";
 import { appendAudit } from "../packages/core/src/audit/chain.ts";
 import { KMS_SIGNING_ALGORITHM, kmsCheckpointSigner } from "../packages/core/src/audit/kms-signer.ts";
 import { sequenceRecords } from "../packages/core/src/audit/sequencer.ts";
 import { signedPayload, treeHeadProblem } from "../packages/core/src/audit/tree-heads.ts";
 import { readRecords, readTreeState } from "../packages/core/src/audit/tree-store.ts";
+import { verifyAuditLog } from "../packages/core/src/audit/verify-stored.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 

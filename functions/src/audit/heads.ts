@@ -1,4 +1,4 @@
-import { listTreeHeads } from "@bulkhead/core/audit/anchors";
+import { listTreeHeads } from "@bulkhead/core/audit/read";
 import { checkpointSigner } from "@bulkhead/core/audit/select-signer";
 import { cursorKey } from "@bulkhead/core/config";
 import { defineHandler } from "@bulkhead/core/http/handler";

@@ -1,4 +1,4 @@
-import { verifyAuditLog } from "@bulkhead/core/audit/anchors";
+import { verifyAuditLog } from "@bulkhead/core/audit/verify-stored";
 import { checkpointSigner } from "@bulkhead/core/audit/select-signer";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/audit";
