@@ -2,9 +2,9 @@ import { generateKeyPairSync, sign } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, GENESIS_HASH, hashEntry, outcomeOfStatus, sealLegacyEntry as sealEntry, type AuditDraft, type LegacyAuditEntry as AuditEntry } from "../packages/core/src/audit/entry.ts";
-import { signedPayload as checkpointPayload } from "../packages/core/src/audit/tree-heads.ts";
+import { checkpointSignatureValid, signedPayload as checkpointPayload, type Checkpoint } from "../packages/core/src/audit/tree-heads.ts";
 import { mth } from "./support/rfc6962-reference.ts";
-import { checkpointSignatureValid, LogVerifier, type Checkpoint } from "../packages/core/src/audit/verify.ts";
+import { LogVerifier } from "../packages/core/src/audit/verify.ts";
 
 /** The legacy chain format (version 1) and its verifier, without any store: what the offline verifier runs on a legacy export. */
 

@@ -3,16 +3,17 @@ import { GetPublicKeyCommand, KMSClient, SignCommand, type GetPublicKeyCommandOu
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { verifyAuditLog } from "../packages/core/src/audit/anchors.ts";
 import { appendAudit } from "../packages/core/src/audit/chain.ts";
 import { KMS_SIGNING_ALGORITHM, kmsCheckpointSigner } from "../packages/core/src/audit/kms-signer.ts";
-import { readRecords, readTreeState, sequenceRecords } from "../packages/core/src/audit/sequencer.ts";
+import { sequenceRecords } from "../packages/core/src/audit/sequencer.ts";
 import { signedPayload, treeHeadProblem } from "../packages/core/src/audit/tree-heads.ts";
+import { readRecords, readTreeState } from "../packages/core/src/audit/tree-store.ts";
+import { verifyAuditLog } from "../packages/core/src/audit/verify-stored.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 
 /**
- * The cloud tree-head signer (the stream sequencer of acme is held off, so this test's sequencer
+ * The cloud tree-head signer (the stream sequencer of its org is held off, so this test's sequencer
  * signs with KMS). KMS has no local server, so it is mocked, and the exact requests
  * are checked; the mock signs with a real P-256 key, so the signatures verify for real.
  */
@@ -21,9 +22,11 @@ const ALIAS = "alias/bulkhead-audit-checkpoints";
 const p256 = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
 const kms = mockClient(KMSClient);
 
+/** An org with no log yet (npm start's seeded orgs begin theirs with their creation record). */
+const KMS_ORG = "kms-signed";
 let api: TestApi;
 beforeAll(async () => (api = await startTestApi({ auditFault: (_step, org) => {
-  if (org === "acme") throw new Error("acme is sequenced by the test");
+  if (org === KMS_ORG) throw new Error(`${KMS_ORG} is sequenced by the test`);
 } })));
 afterAll(() => api?.stop());
 
@@ -47,7 +50,7 @@ beforeEach(() => {
 
 describe("the KMS tree-head signer", () => {
   it("signs the canonical tree head with ECDSA_SHA_256 over the raw message, one signature per sequenced batch, and verify checks it", async () => {
-    const table = tenantTable("acme");
+    const table = tenantTable(KMS_ORG);
     for (const n of ["one", "two", "three"]) {
       await appendAudit(table, { actor: { kind: "system", sub: "kms-test" }, action: "test.append", target: { n }, outcome: { result: "ok" }, requestId: n });
     }
@@ -55,7 +58,7 @@ describe("the KMS tree-head signer", () => {
     expect(await sequenceRecords(table, await readRecords(table, 10), { signer })).toBe(3);
     const state = await readTreeState(table);
     const head = state.head!;
-    expect(head).toMatchObject({ org: "acme", treeSize: 3, rootHash: state.rootHash, keyId: ARN, algorithm: "ECDSA_SHA_256" });
+    expect(head).toMatchObject({ org: KMS_ORG, treeSize: 3, rootHash: state.rootHash, keyId: ARN, algorithm: "ECDSA_SHA_256" });
 
     expect(kms).toHaveReceivedCommandExactlyOnceWith(GetPublicKeyCommand, { KeyId: ALIAS });
     expect(kms).toHaveReceivedCommandTimes(SignCommand, 1);

@@ -481,7 +481,7 @@ describe("export, verify, and tampering in the table", () => {
   });
 
   it("an entry rewritten with its own seq and consistent nodes is caught by the signed head that covers it", async () => {
-    const { leafOf } = await import("../packages/core/src/audit/sequencer.ts");
+    const { leafOf } = await import("../packages/core/src/audit/entry.ts");
     const forged = { ...shown(original[5]!), action: "apps.get" };
     // The forger recomputes the entry's own leaf node, but cannot re-sign the heads.
     await api.db.send(new PutCommand({ TableName: table(), Item: { ...original[5]!, ...forged, nodes: [leafOf(forged as never), ...original[5]!.nodes.slice(1)] } }));

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  appendLeaves, completedBy, consistencyPlan, consistencyProof, EMPTY_ROOT, inclusionPlan, inclusionProof, leafHash, nodeHash,
-  nodeKey, ownerOfNode, rootAt, rootOfFrontier, rootPlan, verifyConsistency, verifyInclusion, type NodeRef,
-} from "../packages/core/src/audit/merkle.ts";
+import { appendLeaves, completedBy, nodeKey, ownerOfNode, rootOfFrontier, type NodeRef } from "../packages/core/src/audit/merkle/compact.ts";
+import { consistencyPlan, consistencyProof, inclusionPlan, inclusionProof, rootAt, rootPlan } from "../packages/core/src/audit/merkle/proof.ts";
+import { EMPTY_ROOT, leafHash, nodeHash } from "../packages/core/src/audit/merkle/rfc6962.ts";
+import { verifyConsistency, verifyInclusion } from "../packages/core/src/audit/merkle/verify.ts";
 import * as rfc from "./support/rfc6962-reference.ts";
 
 /**

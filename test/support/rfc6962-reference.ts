@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 
 /**
  * RFC 6962 section 2.1 transcribed as literally as possible, over lists of leaf data, to check
- * packages/core/src/audit/merkle.ts against. It shares no code with that module: slow on purpose,
+ * packages/core/src/audit/merkle/ against. It shares no code with those modules: slow on purpose,
  * every definition recursive over list slices as the RFC writes it. Hashes are lower-case hex.
  */
 

@@ -1,5 +1,5 @@
-import { listTreeHeads } from "@bulkhead/core/audit/anchors";
-import { checkpointSigner } from "@bulkhead/core/audit/signer";
+import { listTreeHeads } from "@bulkhead/core/audit/read";
+import { checkpointSigner } from "@bulkhead/core/audit/select-signer";
 import { cursorKey } from "@bulkhead/core/config";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/audit";

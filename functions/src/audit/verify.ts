@@ -1,5 +1,5 @@
-import { verifyAuditLog } from "@bulkhead/core/audit/anchors";
-import { checkpointSigner } from "@bulkhead/core/audit/signer";
+import { verifyAuditLog } from "@bulkhead/core/audit/verify-stored";
+import { checkpointSigner } from "@bulkhead/core/audit/select-signer";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/audit";
 

@@ -1,5 +1,5 @@
 import type { DynamoDBStreamEvent } from "aws-lambda";
-import { checkpointSigner } from "@bulkhead/core/audit/signer";
+import { checkpointSigner } from "@bulkhead/core/audit/select-signer";
 import { sequenceStreamBatch, type StreamRecord } from "@bulkhead/core/audit/stream";
 import { logger } from "@bulkhead/core/log";
 

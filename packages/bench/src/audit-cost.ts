@@ -1,10 +1,11 @@
 import { BatchWriteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { appendAudit, commitAudited, pendingAudit } from "@bulkhead/core/audit/chain";
-import { auditRecord, type AuditEntry } from "@bulkhead/core/audit/entry";
-import { appendLeaves } from "@bulkhead/core/audit/merkle";
+import { auditRecord, leafOf, type AuditEntry } from "@bulkhead/core/audit/entry";
+import { appendLeaves } from "@bulkhead/core/audit/merkle/compact";
 import { consistency, inclusion } from "@bulkhead/core/audit/proofs";
-import { drainRecords, leafOf, readTreeState } from "@bulkhead/core/audit/sequencer";
-import { checkpointSigner } from "@bulkhead/core/audit/signer";
+import { checkpointSigner } from "@bulkhead/core/audit/select-signer";
+import { drainRecords } from "@bulkhead/core/audit/sequencer";
+import { readTreeState } from "@bulkhead/core/audit/tree-store";
 import { signTreeHead } from "@bulkhead/core/audit/tree-heads";
 import { keys } from "@bulkhead/core/data/keys";
 import { tenantTable, type TenantTable } from "@bulkhead/core/data/tables";

@@ -8,7 +8,7 @@ import {
   type Shard,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { SequencerOptions } from "@bulkhead/core/audit/sequencer";
-import { checkpointSigner } from "@bulkhead/core/audit/signer";
+import { checkpointSigner } from "@bulkhead/core/audit/select-signer";
 import { AUDIT_RECORD_FILTER, AUDIT_STREAM_SETTINGS, matchesFilter, sequenceStreamBatch, type StreamRecord } from "@bulkhead/core/audit/stream";
 import { logger } from "@bulkhead/core/log";
 import { LOCAL_AWS_ENV, localClient } from "./dynamodb.ts";

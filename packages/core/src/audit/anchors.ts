@@ -1,11 +1,5 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { encodeCursor } from "../data/cursor.ts";
-import { keys } from "../data/keys.ts";
-import type { TenantTable } from "../data/tables.ts";
-import { auditQuery, auditStartKey, entryOf, pendingCount, readAuditPartition, treeHeadOf, withoutKeys } from "./read.ts";
-import type { CheckpointSigner } from "./signer.ts";
-import { signatureValid } from "./tree-heads.ts";
-import { LogVerifier, type Checkpoint, type TrustedHead, type VerifyResult } from "./verify.ts";
+import { signatureValid, type Checkpoint, type SignedTreeHead } from "./tree-heads.ts";
+import type { TrustedHead, VerifyResult } from "./verify.ts";
 
 /**
  * The anchors stored beside an org's log: signed tree heads (one per sequenced batch) and the
@@ -13,73 +7,38 @@ import { LogVerifier, type Checkpoint, type TrustedHead, type VerifyResult } fro
  * outside the table is what exposes a rewritten or truncated log even if someone with write
  * access deletes or rewrites the stored ones.
  */
-
-/** Newest first, cursor-paginated, under `prefix` (heads or legacy checkpoints). */
-async function listAnchors<T>(table: TenantTable, prefix: string, read: (item: Record<string, unknown>) => T, cursorKey: string, page: { limit: number; cursor?: string }) {
-  const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
-    ...auditQuery(table, prefix),
-    ScanIndexForward: false,
-    ExclusiveStartKey: auditStartKey(table, cursorKey, page.cursor, prefix),
-    Limit: page.limit,
-    ConsistentRead: true,
-  }));
-  return { items: Items.map(read), cursor: LastEvaluatedKey ? encodeCursor(cursorKey, table.org, LastEvaluatedKey) : undefined };
-}
-
-export const listTreeHeads = (table: TenantTable, cursorKey: string, page: { limit: number; cursor?: string }) =>
-  listAnchors(table, keys.auditTreeHeadPrefix, treeHeadOf, cursorKey, page);
-
-export const listCheckpoints = (table: TenantTable, cursorKey: string, page: { limit: number; cursor?: string }) =>
-  listAnchors(table, keys.auditCheckpointPrefix, (item) => withoutKeys<Checkpoint>(item), cursorKey, page);
-
-/** A stored anchor: what is signed, where it points, and how to trust it once its signature holds. */
-function anchorOf(item: Record<string, unknown>, sortKey: string, heads: TrustedHead[], checkpoints: Checkpoint[]) {
-  if (sortKey.startsWith(keys.auditTreeHeadPrefix)) {
-    const head = treeHeadOf(item);
-    return { statement: head, size: head.treeSize, label: `tree head of size ${head.treeSize}`, trust: () => heads.push({ head, frontier: item.frontier }) };
-  }
-  if (sortKey.startsWith(keys.auditCheckpointPrefix)) {
-    const checkpoint = withoutKeys<Checkpoint>(item);
-    return { statement: checkpoint, size: checkpoint.seq, label: `checkpoint at seq ${checkpoint.seq}`, trust: () => checkpoints.push(checkpoint) };
-  }
-  return undefined;
-}
-
-export type LogVerification = VerifyResult & { pending: number; unverifiedAnchors: number };
+export type StoredAnchor =
+  | { kind: "head"; head: SignedTreeHead; frontier: unknown }
+  | { kind: "checkpoint"; checkpoint: Checkpoint };
 
 /**
- * Verifies the org's whole log: every stored head and checkpoint signed by the current key must
- * be validly signed and match the log rebuilt from its entries, and every node stored on an
- * entry must be the one its content implies. An anchor signed by another (earlier) key cannot be
- * checked here and is counted instead (the offline verifier checks it with that key). Read-only.
- *
- * One consistent read of the audit partition serves it all: anchors sort before entries, so
- * every anchor is judged before the first entry is checked against them.
+ * Which stored anchors a check of the stored log may hold it to. One signed by the current key
+ * must be validly signed, and is then trusted: the log must match it. One signed by another
+ * (earlier) key cannot be checked here and is counted instead (the offline verifier checks it
+ * with that key).
  */
-export async function verifyAuditLog(table: TenantTable, signer: CheckpointSigner): Promise<LogVerification> {
-  const [{ keyId, publicKeyPem }, pending] = await Promise.all([signer.describe(), pendingCount(table)]);
-  const heads: TrustedHead[] = [];
-  const checkpoints: Checkpoint[] = [];
-  let unverifiedAnchors = 0;
-  let log: LogVerifier | undefined;
-  for await (const item of readAuditPartition(table)) {
-    const sortKey = String(item.SK);
-    if (sortKey.startsWith(keys.auditEntryPrefix)) {
-      log ??= new LogVerifier(table.org, { heads, checkpoints });
-      if (!log.push(entryOf(item), item.nodes)) break;
-      continue;
+export class StoredAnchors {
+  readonly heads: TrustedHead[] = [];
+  readonly checkpoints: Checkpoint[] = [];
+  unverified = 0;
+
+  constructor(private readonly org: string, private readonly key: { keyId: string; publicKeyPem: string }) {}
+
+  /** Takes the next stored anchor; the failure when it names the current key but is not validly signed by it. */
+  admit(anchor: StoredAnchor): Extract<VerifyResult, { ok: false }> | undefined {
+    const statement = anchor.kind === "head" ? anchor.head : anchor.checkpoint;
+    if (statement.keyId !== this.key.keyId) {
+      this.unverified++;
+      return undefined;
     }
-    if (log) throw new Error("audit partition order: an anchor after the first entry");
-    const anchor = anchorOf(item, sortKey, heads, checkpoints);
-    if (!anchor) continue;
-    if (anchor.statement.keyId !== keyId) {
-      unverifiedAnchors++;
-      continue;
+    if (statement.org !== this.org || !signatureValid(statement, this.key.publicKeyPem)) {
+      const [seq, label] = anchor.kind === "head"
+        ? [anchor.head.treeSize, `tree head of size ${anchor.head.treeSize}`]
+        : [anchor.checkpoint.seq, `checkpoint at seq ${anchor.checkpoint.seq}`];
+      return { ok: false, entries: 0, seq, reason: `the stored ${label} is not validly signed` };
     }
-    if (anchor.statement.org !== table.org || !signatureValid(anchor.statement, publicKeyPem)) {
-      return { ok: false, entries: 0, seq: anchor.size, reason: `the stored ${anchor.label} is not validly signed`, pending, unverifiedAnchors };
-    }
-    anchor.trust();
+    if (anchor.kind === "head") this.heads.push({ head: anchor.head, frontier: anchor.frontier });
+    else this.checkpoints.push(anchor.checkpoint);
+    return undefined;
   }
-  return { ...(log ?? new LogVerifier(table.org, { heads, checkpoints })).finish(), pending, unverifiedAnchors };
 }

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
+import { leafHash } from "./merkle/rfc6962.ts";
 
 /**
  * The audit entry formats. Pure: the API, the offline verifier and a customer's own tooling
- * compute the same hashes from this module and merkle.ts alone.
+ * compute the same hashes from this module and merkle/ alone.
  *
  * Version 2 (current): a writer commits an unsequenced record (org, id, time, what happened) in
  * the transaction of the change it records; the sequencer gives it the next `seq`. The entry is
@@ -93,6 +94,9 @@ export function canonicalJson(value: unknown): string {
 }
 
 const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
+
+/** The entry's leaf hash in the org's tree (either format): SHA-256(0x00 || canonicalJson(entry)). */
+export const leafOf = (entry: LogEntry): string => leafHash(canonicalJson(entry));
 
 /** The hash a legacy entry should carry: over every field it has except `hash` itself. */
 export function hashEntry(entry: Omit<LegacyAuditEntry, "hash"> | Record<string, unknown>): string {

@@ -1,45 +1,15 @@
-import { keys, type ItemKey } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { problems } from "../problem.ts";
-import {
-  consistencyPlan, consistencyProof, inclusionPlan, inclusionProof, nodeKey, ownerOfNode, rootAt, rootPlan, type NodeRef,
-} from "./merkle.ts";
-import { entryOf, readItems, treeHeadOf } from "./read.ts";
-import { leafOf, readTreeState, type TreeState } from "./sequencer.ts";
-import type { SignedTreeHead } from "./tree-heads.ts";
+import { leafOf } from "./entry.ts";
+import type { NodeRef } from "./merkle/compact.ts";
+import { consistencyPlan, consistencyProof, inclusionPlan, inclusionProof, rootAt, rootPlan } from "./merkle/proof.ts";
+import { readProofItems, readTreeState, type TreeState } from "./tree-store.ts";
 
 /**
  * Inclusion and consistency proofs, served from the complete subtrees stored on the entries
- * that close them (sequencer.ts): a proof is one read of the newest head and one BatchGet of the
+ * that close them (tree-store.ts): a proof is one read of the newest head and one BatchGet of the
  * O(log n) entries holding the nodes it needs, never a walk of the log.
  */
-
-/** Entries holding `refs`, and any extra items, in one read; keyed by sort key. */
-function readNodeItems(table: TenantTable, refs: readonly NodeRef[], extra: readonly ItemKey[]): Promise<Map<string, Record<string, any>>> {
-  const wanted = new Map<string, ItemKey>();
-  for (const ref of refs) {
-    const key = keys.auditEntry(table.org, ownerOfNode(ref.level, ref.index) + 1);
-    wanted.set(key.SK, key);
-  }
-  for (const key of extra) wanted.set(key.SK, key);
-  return readItems(table, [...wanted.values()]);
-}
-
-/** The node hashes `refs` name, as merkle.ts reads them; a node missing from its entry is a damaged log. */
-function nodesOf(table: TenantTable, refs: readonly NodeRef[], items: Map<string, Record<string, any>>): Map<string, string> {
-  const nodes = new Map<string, string>();
-  for (const ref of refs) {
-    const hash = items.get(keys.auditEntry(table.org, ownerOfNode(ref.level, ref.index) + 1).SK)?.nodes?.[ref.level];
-    if (typeof hash !== "string") throw new Error(`audit log of ${table.org}: node ${nodeKey(ref.level, ref.index)} is missing`);
-    nodes.set(nodeKey(ref.level, ref.index), hash);
-  }
-  return nodes;
-}
-
-const headAt = (items: Map<string, Record<string, any>>, table: TenantTable, treeSize: number): SignedTreeHead | undefined => {
-  const item = items.get(keys.auditTreeHead(table.org, treeSize).SK);
-  return item && treeHeadOf(item);
-};
 
 /** A tree size the log has reached, or a 400 that says what it has. */
 function checkTreeSize(latest: TreeState, treeSize: number, name: string): void {
@@ -61,10 +31,8 @@ export async function inclusion(table: TenantTable, seq: number, requestedTreeSi
   const leafIndex = seq - 1;
   const pathRefs = inclusionPlan(leafIndex, treeSize);
   const refs = [...pathRefs, ...rootRefs(latest, treeSize)];
-  const entryKey = keys.auditEntry(table.org, seq);
-  const items = await readNodeItems(table, refs, [entryKey, keys.auditTreeHead(table.org, treeSize)]);
-  const nodes = nodesOf(table, refs, items);
-  const entry = entryOf(items.get(entryKey.SK)!);
+  const { nodes, entry: stored, heads } = await readProofItems(table, refs, { entrySeq: seq, headSizes: [treeSize] });
+  const entry = stored!;
   return {
     seq,
     treeSize,
@@ -73,7 +41,7 @@ export async function inclusion(table: TenantTable, seq: number, requestedTreeSi
     leafHash: leafOf(entry),
     auditPath: inclusionProof(leafIndex, treeSize, nodes),
     rootHash: rootOf(latest, treeSize, nodes),
-    head: headAt(items, table, treeSize),
+    head: heads.get(treeSize),
   };
 }
 
@@ -83,15 +51,14 @@ export async function consistency(table: TenantTable, from: number, requestedTo?
   checkTreeSize(latest, to, "to");
   if (from > to) throw problems.badRequest(`from (${from}) must not be greater than to (${to}).`);
   const refs = [...consistencyPlan(from, to), ...rootPlan(from), ...rootRefs(latest, to)];
-  const items = await readNodeItems(table, refs, [keys.auditTreeHead(table.org, from), keys.auditTreeHead(table.org, to)]);
-  const nodes = nodesOf(table, refs, items);
+  const { nodes, heads } = await readProofItems(table, refs, { headSizes: [from, to] });
   return {
     from,
     to,
     proof: consistencyProof(from, to, nodes),
     fromRoot: rootAt(from, nodes),
     toRoot: rootOf(latest, to, nodes),
-    fromHead: headAt(items, table, from),
-    toHead: headAt(items, table, to),
+    fromHead: heads.get(from),
+    toHead: heads.get(to),
   };
 }

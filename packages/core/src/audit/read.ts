@@ -2,8 +2,9 @@ import { BatchGetCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/
 import { decodeCursor, encodeCursor } from "../data/cursor.ts";
 import { auditPartition, auditRecordPartition, keys, type ItemKey } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
+import type { StoredAnchor } from "./anchors.ts";
 import { canonicalJson, type LogEntry } from "./entry.ts";
-import type { SignedTreeHead } from "./tree-heads.ts";
+import type { Checkpoint, SignedTreeHead } from "./tree-heads.ts";
 
 /** An item as stored, without the table's key attributes. */
 export function withoutKeys<T>(item: Record<string, unknown>): T {
@@ -86,6 +87,34 @@ export async function* readAuditPartition(table: TenantTable): AsyncGenerator<Re
     start = LastEvaluatedKey;
   } while (start);
 }
+
+/** The audit partition read as the log it holds: its anchors, then its entries with the tree nodes stored on each. */
+export async function* readStoredLog(table: TenantTable): AsyncGenerator<StoredAnchor | { kind: "entry"; entry: LogEntry; nodes: unknown }> {
+  for await (const item of readAuditPartition(table)) {
+    const sortKey = String(item.SK);
+    if (sortKey.startsWith(keys.auditEntryPrefix)) yield { kind: "entry", entry: entryOf(item), nodes: item.nodes };
+    else if (sortKey.startsWith(keys.auditTreeHeadPrefix)) yield { kind: "head", head: treeHeadOf(item), frontier: item.frontier };
+    else if (sortKey.startsWith(keys.auditCheckpointPrefix)) yield { kind: "checkpoint", checkpoint: withoutKeys<Checkpoint>(item) };
+  }
+}
+
+/** Newest first, cursor-paginated, under `prefix` (heads or legacy checkpoints). */
+async function listAnchors<T>(table: TenantTable, prefix: string, read: (item: Record<string, unknown>) => T, cursorKey: string, page: { limit: number; cursor?: string }) {
+  const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({
+    ...auditQuery(table, prefix),
+    ScanIndexForward: false,
+    ExclusiveStartKey: auditStartKey(table, cursorKey, page.cursor, prefix),
+    Limit: page.limit,
+    ConsistentRead: true,
+  }));
+  return { items: Items.map(read), cursor: LastEvaluatedKey ? encodeCursor(cursorKey, table.org, LastEvaluatedKey) : undefined };
+}
+
+export const listTreeHeads = (table: TenantTable, cursorKey: string, page: { limit: number; cursor?: string }) =>
+  listAnchors(table, keys.auditTreeHeadPrefix, treeHeadOf, cursorKey, page);
+
+export const listCheckpoints = (table: TenantTable, cursorKey: string, page: { limit: number; cursor?: string }) =>
+  listAnchors(table, keys.auditCheckpointPrefix, (item) => withoutKeys<Checkpoint>(item), cursorKey, page);
 
 export type AuditFilter = { from?: string; to?: string; actor?: string; action?: string };
 export type AuditPage = { limit: number; cursor?: string; order?: "asc" | "desc"; consistent?: boolean };

@@ -2,12 +2,11 @@ import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { decodeTime } from "ulid";
 import { mapWithConcurrency } from "../concurrency.ts";
-import { auditRecordPartition, keys, type ItemKey } from "../data/keys.ts";
+import { auditRecordIdOf, keys, orgOfAuditRecordPartition, type ItemKey } from "../data/keys.ts";
 import { sequencerTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
-import type { AuditRecord } from "./entry.ts";
-import { readItems, withoutKeys } from "./read.ts";
 import { drainRecords, sequenceRecords, type SequencerOptions } from "./sequencer.ts";
+import { readWaitingRecords } from "./tree-store.ts";
 
 /**
  * The sequencer's feed: the table's stream, filtered to new audit records. Declared once: infra
@@ -56,12 +55,6 @@ export function matchesFilter(pattern: Pattern, value: unknown): boolean {
   });
 }
 
-/** The org a record partition belongs to, or undefined for any other partition. */
-function orgOfRecordPartition(pk: string): string | undefined {
-  const org = /^ORG#([^#]+)#AUDIT#PENDING$/.exec(pk)?.[1];
-  return org && auditRecordPartition(org) === pk ? org : undefined;
-}
-
 /**
  * The audit records a stream batch names, by org, each org's in stream (commit) order. The
  * stream carries keys only: a record's content is read from the table, which is what the
@@ -72,7 +65,7 @@ export function recordKeysByOrg(records: readonly StreamRecord[]): Map<string, I
   for (const record of records) {
     if (!matchesFilter(AUDIT_RECORD_FILTER, record) || !record.dynamodb?.Keys) continue;
     const key = unmarshall(record.dynamodb.Keys as Record<string, AttributeValue>) as ItemKey;
-    const org = orgOfRecordPartition(String(key.PK));
+    const org = orgOfAuditRecordPartition(String(key.PK));
     if (!org) {
       logger.error("audit stream record outside an org's record partition", { partition: String(key.PK) });
       continue;
@@ -80,13 +73,6 @@ export function recordKeysByOrg(records: readonly StreamRecord[]): Map<string, I
     byOrg.set(org, [...(byOrg.get(org) ?? []), key]);
   }
   return byOrg;
-}
-
-/** The records still waiting under `recordKeys`, in the keys' order. */
-async function readWaitingRecords(table: TenantTable, recordKeys: readonly ItemKey[]): Promise<AuditRecord[]> {
-  const found = await readItems(table, recordKeys);
-  // The partition names the org; a record claiming another org is not sequenced anywhere.
-  return recordKeys.map((key) => found.get(key.SK)).filter((item) => item?.org === table.org).map((item) => withoutKeys<AuditRecord>(item!));
 }
 
 /**
@@ -114,7 +100,7 @@ async function catchUpStragglers(table: TenantTable, recordKeys: readonly ItemKe
   if (lastCatchUp.size >= MAX_TRACKED_ORGS) lastCatchUp.delete(lastCatchUp.keys().next().value!);
   lastCatchUp.set(table.org, now);
   try {
-    const times = recordKeys.map((key) => decodeTime(String(key.SK).slice(keys.auditRecordPrefix.length)));
+    const times = recordKeys.map((key) => decodeTime(auditRecordIdOf(key)));
     const caughtUp = await drainRecords(table, options, Math.min(...times) - STRAGGLER_MARGIN_MS);
     if (caughtUp) logger.warn("audit records left behind by an earlier delivery were sequenced", { org: table.org, count: caughtUp });
     return caughtUp;

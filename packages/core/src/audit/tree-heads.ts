@@ -1,16 +1,14 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
 import { canonicalJson } from "./entry.ts";
-import type { CheckpointSigner } from "./signer.ts";
+import type { CheckpointSigner, SignatureAlgorithm } from "./signer.ts";
 
 /**
  * Signed tree heads: "org's log had `treeSize` entries whose Merkle tree hash was `rootHash`",
  * signed by the platform's audit key (KMS in the cloud, a stand-in offline). They are the
  * anchor a writer cannot alter: a customer who keeps one can later check that any entry is in
- * it (an inclusion proof) and that a newer head extends it (a consistency proof). Pure, so the
- * API and the offline verifier share it.
+ * it (an inclusion proof) and that a newer head extends it (a consistency proof). The legacy
+ * chain's checkpoints are signed the same way. Pure, so the API and the offline verifier share it.
  */
-
-export type SignatureAlgorithm = "Ed25519" | "ECDSA_SHA_256";
 
 export type SignedTreeHead = {
   v: 1;
@@ -22,6 +20,18 @@ export type SignedTreeHead = {
   keyId: string;
   algorithm: SignatureAlgorithm;
   /** base64 of the signature over signedPayload(head). */
+  signature: string;
+};
+
+/** A signed statement "org's legacy chain had `hash` at `seq`" (checkpoints are no longer made; old ones still verify). */
+export type Checkpoint = {
+  v: 1;
+  org: string;
+  seq: number;
+  hash: string;
+  time: string;
+  keyId: string;
+  algorithm: SignatureAlgorithm;
   signature: string;
 };
 
@@ -46,6 +56,8 @@ export function signatureValid(statement: { algorithm: SignatureAlgorithm; signa
       return false;
   }
 }
+
+export const checkpointSignatureValid = (checkpoint: Checkpoint, publicKey: KeyObject | string): boolean => signatureValid(checkpoint, publicKey);
 
 export async function signTreeHead(signer: CheckpointSigner, org: string, treeSize: number, rootHash: string, time: Date): Promise<SignedTreeHead> {
   const { keyId } = await signer.describe();

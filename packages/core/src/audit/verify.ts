@@ -1,8 +1,9 @@
 import type { KeyObject } from "node:crypto";
-import { AUDIT_FORMAT_VERSION, GENESIS_HASH, hashEntry, LEGACY_CHAIN_VERSION, type ChainHead } from "./entry.ts";
-import { appendLeaves, EMPTY_ROOT, verifyConsistency, verifyInclusion, type Frontier } from "./merkle.ts";
-import { leafOf } from "./sequencer.ts";
-import { signatureValid, treeHeadProblem, type SignatureAlgorithm, type SignedTreeHead } from "./tree-heads.ts";
+import { AUDIT_FORMAT_VERSION, GENESIS_HASH, hashEntry, leafOf, LEGACY_CHAIN_VERSION, type ChainHead } from "./entry.ts";
+import { appendLeaves, type Frontier } from "./merkle/compact.ts";
+import { EMPTY_ROOT } from "./merkle/rfc6962.ts";
+import { verifyConsistency, verifyInclusion } from "./merkle/verify.ts";
+import { treeHeadProblem, type Checkpoint, type SignedTreeHead } from "./tree-heads.ts";
 
 /**
  * Verification of an org's log: its entries rebuilt into the RFC 6962 tree and checked against
@@ -10,20 +11,6 @@ import { signatureValid, treeHeadProblem, type SignatureAlgorithm, type SignedTr
  * signed checkpoints of that chain. Pure: it runs inside `GET /v1/audit/verify` and inside the
  * offline verifier, which needs nothing but an export (and the heads a customer pinned).
  */
-
-/** A signed statement "org's legacy chain had `hash` at `seq`" (checkpoints are no longer made; old ones still verify). */
-export type Checkpoint = {
-  v: 1;
-  org: string;
-  seq: number;
-  hash: string;
-  time: string;
-  keyId: string;
-  algorithm: SignatureAlgorithm;
-  signature: string;
-};
-
-export const checkpointSignatureValid = (checkpoint: Checkpoint, publicKey: KeyObject | string): boolean => signatureValid(checkpoint, publicKey);
 
 export type VerifyResult =
   | { ok: true; entries: number; treeSize: number; rootHash: string; headsChecked: number; checkpointsChecked: number }

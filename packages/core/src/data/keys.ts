@@ -21,7 +21,15 @@ export const auditPartition = (org: string): string => `ORG#${org}#AUDIT`;
  */
 export const auditRecordPartition = (org: string): string => `ORG#${org}#AUDIT#PENDING`;
 
+/** The org whose record partition `partition` is, or undefined for any other partition. */
+export function orgOfAuditRecordPartition(partition: string): string | undefined {
+  const org = /^ORG#([^#]+)#AUDIT#PENDING$/.exec(partition)?.[1];
+  return org && auditRecordPartition(org) === partition ? org : undefined;
+}
+
 const AUDIT_RECORD_PREFIX = "AUDIT-RECORD#";
+/** The ULID a record's key names: the inverse of keys.auditRecord. */
+export const auditRecordIdOf = (key: ItemKey): string => key.SK.slice(AUDIT_RECORD_PREFIX.length);
 
 /**
  * Request-rate buckets (limits/rate.ts): their own partition, because every request may change

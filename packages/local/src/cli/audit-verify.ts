@@ -1,8 +1,8 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { treeHeadProblem, type SignedTreeHead } from "@bulkhead/core/audit/tree-heads";
-import { checkConsistencyProof, checkInclusionProof, checkpointSignatureValid, LogVerifier, type Checkpoint } from "@bulkhead/core/audit/verify";
+import { checkpointSignatureValid, treeHeadProblem, type Checkpoint, type SignedTreeHead } from "@bulkhead/core/audit/tree-heads";
+import { checkConsistencyProof, checkInclusionProof, LogVerifier } from "@bulkhead/core/audit/verify";
 
 /**
  * The offline verifier. It needs no AWS, no table and no network: only what the API handed out
