@@ -1,6 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { BoundedCache } from "../bounded-cache.ts";
 import { tableName } from "../config.ts";
 import { installGuard, type KeyScope } from "./guard.ts";
 import { isOrgPartition, isRegistryPartition } from "./keys.ts";
@@ -24,7 +25,7 @@ const MAX_CACHED_ORGS = 256;
 
 /** One cache of org handles per kind of caller, so no caller's commands pass through another's client. */
 function orgTables() {
-  const cache = new Map<string, TenantTable>();
+  const cache = new BoundedCache<string, TenantTable>(MAX_CACHED_ORGS);
   return (org: string): TenantTable => {
     let table = cache.get(org);
     if (!table) {
@@ -35,7 +36,6 @@ function orgTables() {
           tenantCredentials(org),
         ),
       };
-      if (cache.size >= MAX_CACHED_ORGS) cache.delete(cache.keys().next().value!);
       cache.set(org, table);
     }
     return table;
