@@ -6,7 +6,7 @@ import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import { BoundedCache } from "../bounded-cache.ts";
 
-/** Checks aws-jwt-verify leaves to the caller (see DESIGN.md, "Facts that change code"). */
+/** Checks aws-jwt-verify leaves to the caller (README, "Isolation, layer by layer", layer 2). */
 export const TOKEN_LIMITS = {
   maxBytes: 8 * 1024,
   maxFutureIatSeconds: 60,
