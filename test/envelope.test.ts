@@ -89,7 +89,7 @@ describe("envelope encryption", () => {
   });
 
   it("is right to insist on authTagLength: Node alone accepts a 4-byte prefix of a valid tag", () => {
-    // The reason open() checks the length and passes authTagLength: 16 (DESIGN.md, "Facts that change code").
+    // The reason open() checks the length and passes authTagLength: 16 (envelope.ts, its header; README, "Test it").
     const key = kek();
     const sealed = seal(value, address, key);
     const dek = unwrapDek(sealed, address, key);

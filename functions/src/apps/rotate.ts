@@ -1,5 +1,5 @@
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
-import { rotateAppKek } from "@bulkhead/core/credentials/rotation";
+import { rotateAppKek } from "@bulkhead/core/credentials/rotation/app";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/apps";
 import { problems } from "@bulkhead/core/problem";

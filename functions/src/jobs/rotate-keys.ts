@@ -1,6 +1,6 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
-import { runKeyRotation } from "@bulkhead/core/credentials/rotation";
+import { runKeyRotation } from "@bulkhead/core/credentials/rotation/job";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { logger } from "@bulkhead/core/log";
 

@@ -3,7 +3,7 @@ import { createApp } from "@bulkhead/core/apps";
 import { pendingAudit } from "@bulkhead/core/audit/chain";
 import { seal } from "@bulkhead/core/credentials/envelope";
 import { mapWithConcurrency } from "@bulkhead/core/concurrency";
-import { runKeyRotation, type RotationSummary } from "@bulkhead/core/credentials/rotation";
+import { runKeyRotation, type RotationSummary } from "@bulkhead/core/credentials/rotation/job";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { credentialItem, readCredentialValue, type CredentialTarget } from "@bulkhead/core/credentials/service";
 import { tenantTable } from "@bulkhead/core/data/tables";

@@ -1,5 +1,6 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { commitAudited, type PendingAudit } from "./audit/chain.ts";
+import { BoundedCache } from "./bounded-cache.ts";
 import { keys } from "./data/keys.ts";
 import { orgRegistryTable, platformTable } from "./data/tables.ts";
 import { TransactionRefused } from "./data/transaction.ts";
@@ -27,13 +28,12 @@ export const orgView = ({ limits, ...org }: Org): OrgView => ({ ...org, limits: 
  */
 const CACHE_MS = 10_000;
 const MAX_CACHED = 1024;
-const cache = new Map<string, { org: Org | undefined; until: number }>();
+const cache = new BoundedCache<string, { org: Org | undefined; until: number }>(MAX_CACHED);
 
 export async function lookupOrg(slug: string, now = Date.now()): Promise<Org | undefined> {
   const hit = cache.get(slug);
   if (hit && hit.until > now) return hit.org;
   const org = await readOrg(slug);
-  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
   cache.set(slug, { org, until: now + CACHE_MS });
   return org;
 }

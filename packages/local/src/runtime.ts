@@ -8,7 +8,7 @@ import { ensureStandInCheckpointKey } from "@bulkhead/core/audit/stand-in-signer
 import { linkCheckpointSigner, linkConsole, linkEnvironment, linkKeyStore, type Config } from "@bulkhead/core/config";
 import { deploymentsLinkEnvironment } from "@bulkhead/core/deployments/config";
 import { sweepStuckDeployments } from "@bulkhead/core/deployments/sweep";
-import { runKeyRotation } from "@bulkhead/core/credentials/rotation";
+import { runKeyRotation } from "@bulkhead/core/credentials/rotation/job";
 import { keyStore } from "@bulkhead/core/credentials/select-key-store";
 import { logger } from "@bulkhead/core/log";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";

@@ -1,6 +1,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { decodeTime } from "ulid";
+import { BoundedCache } from "../bounded-cache.ts";
 import { mapWithConcurrency } from "../concurrency.ts";
 import { auditRecordIdOf, keys, orgOfAuditRecordPartition, type ItemKey } from "../data/keys.ts";
 import { sequencerTable, type TenantTable } from "../data/tables.ts";
@@ -84,8 +85,8 @@ export const STRAGGLER_MARGIN_MS = 5_000;
 
 /** Stragglers are rare: an org's batches look for them at most this often per instance, not at every batch. */
 export const CATCH_UP_EVERY_MS = 30_000;
-const lastCatchUp = new Map<string, number>();
 const MAX_TRACKED_ORGS = 4_096;
+const lastCatchUp = new BoundedCache<string, number>(MAX_TRACKED_ORGS);
 
 /**
  * Sequences the org's records that a failed or lost delivery left waiting (a batch past its
@@ -97,7 +98,6 @@ const MAX_TRACKED_ORGS = 4_096;
 async function catchUpStragglers(table: TenantTable, recordKeys: readonly ItemKey[], options: SequencerOptions): Promise<number> {
   const now = Date.now();
   if (now - (lastCatchUp.get(table.org) ?? 0) < CATCH_UP_EVERY_MS) return 0;
-  if (lastCatchUp.size >= MAX_TRACKED_ORGS) lastCatchUp.delete(lastCatchUp.keys().next().value!);
   lastCatchUp.set(table.org, now);
   try {
     const times = recordKeys.map((key) => decodeTime(auditRecordIdOf(key)));

@@ -4,8 +4,9 @@ import { JwksNotAvailableInCacheError, KidNotFoundInJwksError } from "aws-jwt-ve
 import { SimpleFetcher, type Fetcher } from "aws-jwt-verify/https";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+import { BoundedCache } from "../bounded-cache.ts";
 
-/** Checks aws-jwt-verify leaves to the caller (see DESIGN.md, "Facts that change code"). */
+/** Checks aws-jwt-verify leaves to the caller (README, "Isolation, layer by layer", layer 2). */
 export const TOKEN_LIMITS = {
   maxBytes: 8 * 1024,
   maxFutureIatSeconds: 60,
@@ -56,8 +57,10 @@ export type TokenVerifier = (token: string) => Promise<JwtPayload>;
  * or a revoked key re-verifies everything. Bounded: the oldest entry goes first.
  */
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, JwtPayload>();
-  constructor(private readonly maxEntries = 1000) {}
+  private readonly entries: BoundedCache<string, JwtPayload>;
+  constructor(maxEntries = 1000) {
+    this.entries = new BoundedCache(maxEntries);
+  }
 
   static keyOf(token: string): string {
     return hash("sha256", token, "base64");
@@ -71,7 +74,6 @@ export class VerifiedTokenCache {
   }
 
   set(key: string, claims: JwtPayload): void {
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, claims);
   }
 

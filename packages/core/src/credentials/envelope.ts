@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 
 /**
- * Envelope encryption of one credential value (DESIGN.md, "Credentials: envelope encryption").
+ * Envelope encryption of one credential value (README, "Isolation, layer by layer", layer 5, and "Credentials").
  *
  * - A fresh random 256-bit data key (DEK) per sealed value; it encrypts exactly one value.
  * - The value: AES-256-GCM, random 96-bit nonce, 16-byte tag, additional data binding org, app,

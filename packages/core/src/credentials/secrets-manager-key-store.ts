@@ -12,6 +12,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { BoundedCache } from "../bounded-cache.ts";
 import { tenantCredentials } from "../data/tenant-credentials.ts";
 import type { Kek } from "./envelope.ts";
 import {
@@ -43,8 +44,8 @@ const MAX_CACHED_ORGS = 256;
  */
 export class SecretsManagerKeyStore implements KeyStore {
   readonly kind = "secrets-manager";
-  private readonly clients = new Map<string, SecretsManagerClient>();
-  private readonly cache = new Map<string, { kek: Kek; until: number }>();
+  private readonly clients = new BoundedCache<string, SecretsManagerClient>(MAX_CACHED_ORGS);
+  private readonly cache = new BoundedCache<string, { kek: Kek; until: number }>(MAX_CACHED);
 
   constructor(
     private readonly settings: SecretsManagerSettings,
@@ -62,7 +63,6 @@ export class SecretsManagerKeyStore implements KeyStore {
       kekSecretName(ref); // refuses a malformed org before any credentials are bound to it
       const credentials = this.credentialsFor(ref.org);
       client = new SecretsManagerClient(credentials ? { credentials } : {});
-      if (this.clients.size >= MAX_CACHED_ORGS) this.clients.delete(this.clients.keys().next().value!);
       this.clients.set(ref.org, client);
     }
     return client;
@@ -189,7 +189,6 @@ export class SecretsManagerKeyStore implements KeyStore {
   }
 
   private remember(ref: KekRef, kek: Kek): void {
-    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(`${kekSecretName(ref)}@${kek.version}`, { kek, until: Date.now() + CACHE_MS });
   }
 }

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { BoundedCache } from "../bounded-cache.ts";
 import { tableName } from "../config.ts";
 import { installGuard, type KeyScope } from "./guard.ts";
 import { auditRecordPartition, isOrgPartition, isRegistryPartition } from "./keys.ts";
@@ -27,12 +28,11 @@ function orgTables(
   scopeOf: (org: string) => Omit<KeyScope, "tableName"> = (org) => ({ label: `ORG#${org}`, allows: (pk) => isOrgPartition(org, pk) }),
   credentialsOf: (org: string) => AwsCredentialIdentityProvider | undefined = tenantCredentials,
 ) {
-  const cache = new Map<string, TenantTable>();
+  const cache = new BoundedCache<string, TenantTable>(MAX_CACHED_ORGS);
   return (org: string): TenantTable => {
     let table = cache.get(org);
     if (!table) {
       table = { org, ...guardedTable({ ...scopeOf(org), tableName: tableName() }, credentialsOf(org)) };
-      if (cache.size >= MAX_CACHED_ORGS) cache.delete(cache.keys().next().value!);
       cache.set(org, table);
     }
     return table;

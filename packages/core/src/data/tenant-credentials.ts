@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import { BoundedCache } from "../bounded-cache.ts";
 import { NO_TENANT_ROLE, tenantDataRoleArn } from "../config.ts";
 import { TENANT_SESSION_TAG } from "../iam/tenant-data.ts";
 
@@ -10,7 +11,7 @@ const RENEW_BEFORE_MS = 60_000;
 const MAX_CACHED_ORGS = 256;
 
 let sts: STSClient | undefined;
-const providers = new Map<string, AwsCredentialIdentityProvider>();
+const providers = new BoundedCache<string, AwsCredentialIdentityProvider>(MAX_CACHED_ORGS);
 
 async function assumeTenantRole(roleArn: string, org: string): Promise<AwsCredentialIdentity> {
   sts ??= new STSClient({});
@@ -50,7 +51,6 @@ export function tenantCredentials(org: string): AwsCredentialIdentityProvider | 
       current = await renewing;
       return current;
     };
-    if (providers.size >= MAX_CACHED_ORGS) providers.delete(providers.keys().next().value!);
     providers.set(org, provider);
   }
   return provider;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Principal } from "../auth/principal.ts";
+import { BoundedCache } from "../bounded-cache.ts";
 import { keys } from "../data/keys.ts";
 import { tenantTable } from "../data/tables.ts";
 import { RateBucket, type RetryAfterMs } from "../limits/rate.ts";
@@ -18,7 +19,7 @@ type OrgBuckets = {
 
 const MAX_CACHED_ORGS = 1_024;
 const MAX_CACHED_CALLERS = 4_096;
-const byOrg = new Map<string, OrgBuckets>();
+const byOrg = new BoundedCache<string, OrgBuckets>(MAX_CACHED_ORGS);
 
 const sameRates = (a: OrgLimits, b: OrgLimits): boolean =>
   a.requestsPerSecond === b.requestsPerSecond && a.requestBurst === b.requestBurst &&
@@ -37,9 +38,8 @@ function bucketsOf(org: Org): OrgBuckets {
     record: org,
     limits,
     org: new RateBucket(tenantTable(org.slug), { key: keys.orgRateBucket(org.slug), ratePerSecond: limits.requestsPerSecond, burst: limits.requestBurst }),
-    callers: { member: new Map(), platform: new Map(), runtime: new Map() },
+    callers: { member: new BoundedCache(MAX_CACHED_CALLERS), platform: new BoundedCache(MAX_CACHED_CALLERS), runtime: new BoundedCache(MAX_CACHED_CALLERS) },
   };
-  if (byOrg.size >= MAX_CACHED_ORGS) byOrg.delete(byOrg.keys().next().value!);
   byOrg.set(org.slug, buckets);
   return buckets;
 }
@@ -53,7 +53,6 @@ function callerBucket(buckets: OrgBuckets, principal: Principal): RateBucket {
     const hash = createHash("sha256").update(`${principal.kind}:${principal.sub}`).digest("hex").slice(0, 32);
     const { principalRequestsPerSecond, principalRequestBurst } = buckets.limits;
     bucket = new RateBucket(tenantTable(slug), { key: keys.principalRateBucket(slug, hash), ratePerSecond: principalRequestsPerSecond, burst: principalRequestBurst });
-    if (callers.size >= MAX_CACHED_CALLERS) callers.delete(callers.keys().next().value!);
     callers.set(principal.sub, bucket);
   }
   return bucket;

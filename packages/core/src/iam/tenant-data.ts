@@ -34,9 +34,9 @@ export type TenantDataRoleInput = {
 };
 
 /**
- * Layer 4 of DESIGN.md: one static role, assumed per request with the session tag `org`. Every
- * item it can touch sits in `ORG#<org>` or under `ORG#<org>#`, and every KEK secret under
- * `bulkhead/<org>/`, whatever the code asks for.
+ * Layer 4 of the README's "Isolation, layer by layer": one static role, assumed per request
+ * with the session tag `org`. Every item it can touch sits in `ORG#<org>` or under `ORG#<org>#`,
+ * and every KEK secret under `bulkhead/<org>/`, whatever the code asks for.
  */
 export function tenantDataRole(input: TenantDataRoleInput): RoleDocuments {
   const { location, platform } = input;

@@ -1,14 +1,11 @@
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { zipSync, type Zippable } from "fflate";
 import ignore, { type Ignore } from "ignore";
+import { zipFiles } from "../zip.ts";
 
 /** A source version as it is uploaded: one ZIP, named by its SHA-256. */
 export type SourceArchive = { zip: Uint8Array; sha256: string; files: number; skipped: string[] };
-
-/** Fixed times make the ZIP of the same files the same bytes, so its checksum names its content. */
-const FIXED_ZIP_TIME = new Date("1980-01-01T00:00:00Z");
 
 type Rules = { base: string; rules: Ignore };
 
@@ -18,7 +15,7 @@ type Rules = { base: string; rules: Ignore };
  * skipped (never followed), as the build stand-in and CodeBuild do not need them to stay links.
  */
 export function archiveDirectory(dir: string): SourceArchive {
-  const files: Zippable = {};
+  const files: Record<string, Uint8Array> = {};
   const skipped: string[] = [];
   let count = 0;
   const walk = (current: string, inherited: readonly Rules[]) => {
@@ -34,12 +31,12 @@ export function archiveDirectory(dir: string): SourceArchive {
       if (stat.isSymbolicLink()) skipped.push(key);
       else if (stat.isDirectory()) walk(path, rules);
       else if (stat.isFile()) {
-        files[key] = [readFileSync(path), { mtime: FIXED_ZIP_TIME }];
+        files[key] = readFileSync(path);
         count++;
       }
     }
   };
   walk(dir, []);
-  const zip = zipSync(files, { level: 6, mtime: FIXED_ZIP_TIME });
+  const zip = zipFiles(files);
   return { zip, sha256: createHash("sha256").update(zip).digest("hex"), files: count, skipped };
 }

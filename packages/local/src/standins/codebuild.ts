@@ -1,17 +1,14 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { once } from "node:events";
 import {
-  closeSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync,
-  writeFileSync, writeSync,
+  closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync,
 } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
-import { unzipSync, zipSync, type Zippable } from "fflate";
-import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
+import { dirname, join, resolve, sep } from "node:path";
 import type { BuildEnvironmentPort } from "@bulkhead/core/deployments/ports";
+import { extractZip, zipDirectory } from "../zip.ts";
+import { IntegrationError, parseStartBuild, PHASE_ORDER } from "./codebuild-request.ts";
 import type { LocalLogGroups } from "./logs.ts";
 import type { LocalObjectStore } from "./object-store.ts";
+import { BuildCommands } from "./process-group.ts";
 
 /**
  * Offline stand-in for CodeBuild's `startBuild.sync`: the RunBuild state's local handler. It reads
@@ -62,61 +59,9 @@ type BuildRecord = {
   Logs: { GroupName: string; StreamName: string };
 };
 
-// zod/mini ships without messages; a refused request names its first issue in English, as CodeBuild would.
-z.config(en());
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const RESERVED_ENV = /^(?:AWS_|CODEBUILD_)/;
 const SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-const PHASE_ORDER = ["install", "pre_build", "build", "post_build"] as const;
-const FIXED_ZIP_TIME = new Date("1980-01-01T00:00:00Z");
 
-const nonEmpty = z.string().check(z.minLength(1));
-const minutes = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
-
-const requestSchema = z.object({
-  ProjectName: nonEmpty,
-  IdempotencyToken: nonEmpty,
-  SourceTypeOverride: z.literal("S3"),
-  // As CodeBuild's S3 source: a folder (`bucket/prefix/`) or a ZIP object it extracts (`bucket/key.zip`).
-  SourceLocationOverride: z.string().check(z.regex(/^[^/]+\/.+(?:\/|\.zip)$/, "an S3 folder (bucket/prefix/) or ZIP object (bucket/key.zip)")),
-  ServiceRoleOverride: z.string().check(z.startsWith("arn:")),
-  BuildspecOverride: nonEmpty,
-  EnvironmentVariablesOverride: z.array(z.object({
-    Name: z.string().check(z.regex(ENV_NAME), z.refine((n) => !RESERVED_ENV.test(n), "reserved prefix")),
-    Value: z.string(),
-    Type: z.literal("PLAINTEXT"),
-  })),
-  ArtifactsOverride: z.object({
-    Type: z.literal("S3"),
-    Location: nonEmpty,
-    Path: nonEmpty,
-    Name: nonEmpty,
-    NamespaceType: z.literal("NONE"),
-    Packaging: z.literal("ZIP"),
-  }),
-  LogsConfigOverride: z.looseObject({
-    CloudWatchLogs: z.object({ Status: z.literal("ENABLED"), GroupName: nonEmpty, StreamName: nonEmpty }),
-  }),
-  TimeoutInMinutesOverride: minutes(5, 2160),
-  QueuedTimeoutInMinutesOverride: minutes(5, 480),
-});
-
-const buildspecSchema = z.object({
-  version: z.union([z.literal(0.2), z.literal("0.2")]),
-  phases: z._default(z.partialRecord(z.enum(PHASE_ORDER), z.object({ commands: z.array(z.string()).check(z.minLength(1)) })), {}),
-  artifacts: z.object({ files: z.tuple([z.literal("**/*")]), "base-directory": z.optional(z.string()) }),
-});
-
-/** Errors named like the ones Step Functions' CodeBuild integration raises. */
-class IntegrationError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
-
-type ActiveBuild = { dir: string; child?: ChildProcess; closed?: Promise<unknown>; stop?: "timeout" | "destroyed" };
+type ActiveBuild = { dir: string; commands: BuildCommands };
 
 export function codeBuildStandIn(options: CodeBuildStandInOptions): CodeBuildStandIn {
   const sandboxRoot = resolve(options.sandboxRoot);
@@ -125,15 +70,7 @@ export function codeBuildStandIn(options: CodeBuildStandInOptions): CodeBuildSta
   const active = new Map<string, ActiveBuild>();
 
   async function startBuildSync(raw: unknown): Promise<{ Build: BuildRecord }> {
-    const parsed = requestSchema.safeParse(raw);
-    if (!parsed.success) throw new IntegrationError("CodeBuild.InvalidInputException", `invalid StartBuild request: ${parsed.error.issues[0]?.message}`);
-    const request = parsed.data;
-    let buildspec: z.output<typeof buildspecSchema>;
-    try {
-      buildspec = buildspecSchema.parse(JSON.parse(request.BuildspecOverride));
-    } catch {
-      throw new IntegrationError("CodeBuild.InvalidInputException", "the buildspec is not one this stand-in runs (JSON, phases of commands, artifacts **/*)");
-    }
+    const { request, buildspec } = parseStartBuild(raw);
     const variables = Object.fromEntries(request.EnvironmentVariablesOverride.map((v) => [v.Name, v.Value]));
     const deploymentId = variables.BULKHEAD_DEPLOYMENT ?? request.IdempotencyToken;
     if (active.has(deploymentId)) throw new IntegrationError("CodeBuild.InvalidInputException", "a build of this deployment is already running");
@@ -144,7 +81,7 @@ export function codeBuildStandIn(options: CodeBuildStandInOptions): CodeBuildSta
     const phases: Phase[] = [{ PhaseType: "SUBMITTED", PhaseStatus: "SUCCEEDED" }, { PhaseType: "PROVISIONING", PhaseStatus: "SUCCEEDED" }];
     mkdirSync(sandboxRoot, { recursive: true });
     const dir = mkdtempSync(join(sandboxRoot, `${deploymentId}-`));
-    const entry: ActiveBuild = { dir };
+    const entry: ActiveBuild = { dir, commands: new BuildCommands() };
     active.set(deploymentId, entry);
 
     const logFile = options.logs.streamFile(GroupName, StreamName);
@@ -220,7 +157,7 @@ export function codeBuildStandIn(options: CodeBuildStandInOptions): CodeBuildSta
         log(`[Container] Entering phase ${phaseType}\n`);
         for (const command of commands) {
           log(`[Container] Running command ${command}\n`);
-          const outcome = await runCommand(entry, command, { cwd: workspace, env, timeoutMs: deadline - Date.now(), log });
+          const outcome = await entry.commands.run(command, { cwd: workspace, env, timeoutMs: deadline - Date.now(), log });
           if (outcome === "timeout") {
             fail(phaseType, "TIMED_OUT", "BUILD_TIMED_OUT", `Build timed out after ${Math.round(limitMs / 1000)} seconds; the build's processes were killed`);
           }
@@ -238,7 +175,7 @@ export function codeBuildStandIn(options: CodeBuildStandInOptions): CodeBuildSta
       if (base !== workspace && !base.startsWith(`${workspace}${sep}`)) {
         fail("UPLOAD_ARTIFACTS", "FAILED", "CLIENT_ERROR", "base-directory is outside the source");
       }
-      const zip = zipDirectory(base, log, maxArtifactBytes);
+      const zip = zipDirectory(base, { maxBytes: maxArtifactBytes, onSymlink: (name) => log(`[Container] Skipping symbolic link ${name}\n`) });
       if (!zip) fail("UPLOAD_ARTIFACTS", "FAILED", "CLIENT_ERROR", `the artifact exceeds ${maxArtifactBytes} bytes`);
       const { Location, Path, Name } = request.ArtifactsOverride;
       const target = options.store.path(Location, `${Path}/${Name}`);
@@ -260,9 +197,7 @@ export function codeBuildStandIn(options: CodeBuildStandInOptions): CodeBuildSta
     let destroyed = 0;
     const entry = active.get(deploymentId);
     if (entry) {
-      entry.stop = "destroyed";
-      killGroup(entry.child);
-      await entry.closed;
+      await entry.commands.destroy();
       rmSync(entry.dir, { recursive: true, force: true });
       destroyed++;
     }
@@ -284,115 +219,4 @@ export function codeBuildStandIn(options: CodeBuildStandInOptions): CodeBuildSta
     running: () => [...active.keys()],
     buildEnvironments: { destroy: ({ deploymentId }) => destroy(deploymentId) },
   };
-}
-
-/** Kills the command's whole process group, including children still running after it exited. */
-function killGroup(child: ChildProcess | undefined): void {
-  if (!child?.pid) return;
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
-}
-
-/** Runs one command in its own process group; resolves its exit status, or why it was killed. */
-async function runCommand(
-  entry: ActiveBuild,
-  command: string,
-  options: { cwd: string; env: Record<string, string>; timeoutMs: number; log: (chunk: Buffer | string) => void },
-): Promise<number | "timeout" | "destroyed"> {
-  if (entry.stop === "destroyed") return "destroyed";
-  if (options.timeoutMs <= 0) return "timeout";
-  const child = spawn("/bin/sh", ["-e", "-c", command], {
-    cwd: options.cwd,
-    env: options.env,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  entry.child = child;
-  child.stdout.on("data", options.log);
-  child.stderr.on("data", options.log);
-  const closed = once(child, "close").catch(() => [1, null]);
-  entry.closed = closed;
-  const timer = setTimeout(() => {
-    entry.stop ??= "timeout";
-    killGroup(child);
-  }, options.timeoutMs);
-  try {
-    const [code] = (await closed) as [number | null, NodeJS.Signals | null];
-    if (entry.stop) return entry.stop;
-    return code ?? 1;
-  } finally {
-    clearTimeout(timer);
-    // A command's background children die with it.
-    killGroup(child);
-  }
-}
-
-const ZIP_ENTRY_SEGMENT = /^(?!\.\.?$)[^\\\0:]+$/;
-
-/**
- * Extracts a source ZIP into `dir`, as CodeBuild's DOWNLOAD_SOURCE does: entries are regular files
- * and folders under `dir` (no absolute names, no `..`, no backslashes), at most `maxBytes`
- * uncompressed in all. Returns why it refused, or undefined.
- */
-function extractZip(zip: Uint8Array, dir: string, maxBytes: number): string | undefined {
-  let total = 0;
-  let refused: string | undefined;
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(zip, {
-      filter: (file) => {
-        const segments = file.name.replace(/\/$/, "").split("/");
-        if (file.name.startsWith("/") || !segments.every((segment) => ZIP_ENTRY_SEGMENT.test(segment))) refused ??= `has an entry outside its root: ${JSON.stringify(file.name)}`;
-        total += file.originalSize;
-        if (total > maxBytes) refused ??= `extracts to more than ${maxBytes} bytes`;
-        return refused === undefined;
-      },
-    });
-  } catch {
-    return "is not a valid ZIP archive";
-  }
-  if (refused) return refused;
-  mkdirSync(dir, { recursive: true });
-  for (const [name, bytes] of Object.entries(entries)) {
-    const path = join(dir, ...name.split("/"));
-    if (name.endsWith("/")) {
-      mkdirSync(path, { recursive: true });
-      continue;
-    }
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, bytes);
-  }
-  return undefined;
-}
-
-/** Zips a directory deterministically (sorted, fixed times). Symlinks are skipped, never followed. */
-function zipDirectory(base: string, log: (text: string) => void, maxBytes: number): Uint8Array | undefined {
-  const files: Zippable = {};
-  let total = 0;
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      const stat = lstatSync(path);
-      const key = relative(base, path).split(sep).join("/");
-      if (stat.isSymbolicLink()) {
-        log(`[Container] Skipping symbolic link ${key}\n`);
-      } else if (stat.isDirectory()) {
-        walk(path);
-      } else if (stat.isFile()) {
-        total += stat.size;
-        if (total > maxBytes) throw new RangeError("artifact too large");
-        files[key] = [readFileSync(path), { mtime: FIXED_ZIP_TIME }];
-      }
-    }
-  };
-  try {
-    if (existsSync(base)) walk(base);
-  } catch (error) {
-    if (error instanceof RangeError) return undefined;
-    throw error;
-  }
-  return zipSync(files, { level: 6, mtime: FIXED_ZIP_TIME });
 }
