@@ -5,7 +5,7 @@ import type { Principal } from "../auth/principal.ts";
 import { tenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "../routes/types.ts";
 import { problemResponse, toProblem } from "./problem-response.ts";
 import { requestIdOf, type ApiContext, type ApiEvent, type ApiRequest, type RequestState } from "./state.ts";
 

@@ -1,4 +1,4 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "../routes/types.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type PolicyDocument, type RoleDocuments, type Statement } from "./document.ts";
 import { denyScan, leadingKeys } from "./dynamodb.ts";

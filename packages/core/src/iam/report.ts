@@ -1,5 +1,5 @@
 import { artifactKey } from "../deployments/names.ts";
-import { routes } from "../routes.ts";
+import { routes } from "../routes/index.ts";
 import { appBuildRole, appRuntimeRole } from "./app-roles.ts";
 import { arn, awsLocation } from "./arn.ts";
 import { artifactReaderRole, artifactReadSessionPolicy } from "./artifact-reader.ts";

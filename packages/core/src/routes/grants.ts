@@ -1,8 +1,8 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 import * as grants from "../grants/schemas.ts";
 import * as s from "../schemas.ts";
 
-/** The grants routes of the table in ../routes.ts (their handlers import only this module). */
+/** The grants routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "grants.list", method: "GET", path: "/v1/grants", host: "org", access: { member: "viewer", vendor: { withoutGrant: true } }, status: 200,
     summary: "Vendor access: the standing Observe grant and elevated grants, each with its current state",

@@ -1,7 +1,7 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 import * as s from "../schemas.ts";
 
-/** The orgs routes of the table in ../routes.ts (their handlers import only this module). */
+/** The orgs routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "orgs.create", method: "POST", path: "/v1/orgs", host: "platform", access: { platform: ["platform-admin"] }, status: 201,
     summary: "Register an organization", body: s.createOrgBody, response: s.orgSchema, auditOrgFrom: "slug" },
