@@ -1,6 +1,5 @@
 import type { DeploymentsConfig } from "./config.ts";
-import { sourceObjectKey, type AppNames } from "../iam/names.ts";
-import { ARTIFACT_NAME, artifactPath } from "./names.ts";
+import { ARTIFACT_NAME, artifactPath, sourceObjectKey, type AppNames } from "../iam/names.ts";
 
 /** How an app is built: one shell command, run from the source's root. Absent: the default build. */
 export type BuildSettings = { command: string };
