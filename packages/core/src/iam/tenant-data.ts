@@ -1,13 +1,12 @@
 import { orgPartition } from "../data/keys.ts";
 import { TABLE_INDEXES } from "../data/table-schema.ts";
+import { TENANT_SESSION_TAG } from "../data/tenant-session.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type RoleDocuments } from "./document.ts";
 import { denyScan, ITEM_READ_ACTIONS, ITEM_WRITE_ACTIONS, leadingKeys, partitionAndBelow } from "./dynamodb.ts";
 import type { PlatformNames } from "./names.ts";
 import { allowTagging, refuseUnsafeTagValues } from "./session-tags.ts";
 
-/** The only session tag the tenant data role accepts: the org the request's host resolved to. */
-export const TENANT_SESSION_TAG = "org";
 const ORG_FROM_SESSION = `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`;
 
 /**
