@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import type { CredentialScope } from "../data/keys.ts";
 
 /**
  * Envelope encryption of one credential value (DESIGN.md, "Credentials: envelope encryption").
@@ -14,7 +15,6 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
  *   accept a truncated tag.
  */
 
-export type CredentialScope = { kind: "system" } | { kind: "user"; sub: string };
 /** Where a credential lives; every part is bound into the additional data. */
 export type CredentialAddress = { org: string; app: string; scope: CredentialScope; name: string };
 /** One version of an app's key-encryption key. */

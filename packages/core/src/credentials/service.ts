@@ -4,14 +4,14 @@ import { getApp, LIVE_APP } from "../apps.ts";
 import { ChangeRejected, transactAudited, type PendingAudit, type TransactItem } from "../audit/chain.ts";
 import type { AuditTarget } from "../audit/entry.ts";
 import { roleRank, type Principal } from "../auth/principal.ts";
-import { APP_LISTINGS, keys } from "../data/keys.ts";
+import { APP_LISTINGS, keys, type CredentialScope } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "../limits/quota.ts";
 import { credentialsQuota } from "../limits/usage.ts";
 import { logger } from "../log.ts";
 import { limitsOf } from "../orgs.ts";
 import { problems } from "../problem.ts";
-import { CredentialIntegrityError, open, seal, type CredentialAddress, type CredentialScope, type Kek, type Sealed } from "./envelope.ts";
+import { CredentialIntegrityError, open, seal, type CredentialAddress, type Kek, type Sealed } from "./envelope.ts";
 import { KekNotFound, type KeyStore } from "./key-store.ts";
 
 /** One credential of one app; the org is always the table handle's. */
