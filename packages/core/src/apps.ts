@@ -8,7 +8,7 @@ import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, appPartition, keys, orgPartition } fr
 import { TABLE_SCHEMA } from "./data/table-schema.ts";
 import type { TenantTable } from "./data/tables.ts";
 import { TransactionRefused, writeAtomically } from "./data/transact.ts";
-import type { BuildSettings } from "./deployments/build-spec.ts";
+import type { BuildSettings } from "./schemas.ts";
 import { newId } from "./ids.ts";
 import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "./limits/quota.ts";
 import { appsQuota } from "./limits/usage.ts";

@@ -4,7 +4,7 @@ import { appListingPage } from "../app-listing.ts";
 import { APP_LISTING_HEAD_TYPE, LIVE_APP } from "../apps.ts";
 import { ChangeRejected, transactAudited, type PendingAudit, type TransactItem } from "../audit/chain.ts";
 import type { AuditTarget } from "../audit/entry.ts";
-import type { BuildSettings } from "./build-spec.ts";
+import type { BuildSettings } from "../schemas.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, keys } from "../data/keys.ts";
 import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import type { TenantTable } from "../data/tables.ts";
