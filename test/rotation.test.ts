@@ -2,8 +2,8 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../packages/core/src/apps.ts";
 import type { CredentialScope } from "../packages/core/src/data/keys.ts";
-import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
-import { stagesOf, type KeyStore } from "../packages/core/src/credentials/key-store.ts";
+import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
+import { stagesOf, type KeyStore } from "../packages/core/src/key-stores/key-store.ts";
 import { rotateAppKek, runKeyRotation, type RotationOptions } from "../packages/core/src/credentials/rotation.ts";
 import { putCredential, readCredentialValue, type CredentialTarget } from "../packages/core/src/credentials/service.ts";
 import { appPartition, keys } from "../packages/core/src/data/keys.ts";

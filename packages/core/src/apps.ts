@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ChangeRejected, transactAudited, type PendingAudit } from "./audit/chain.ts";
-import type { KeyStore } from "./credentials/key-store.ts";
-import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "./credentials/lifecycle.ts";
+import type { KeyStore } from "./key-stores/key-store.ts";
+import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "./key-stores/lifecycle.ts";
 import { purgePartition } from "./data/purge.ts";
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, appPartition, keys, orgPartition } from "./data/keys.ts";

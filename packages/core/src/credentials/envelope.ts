@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { CredentialScope } from "../data/keys.ts";
+import type { Kek } from "../key-stores/key-store.ts";
 
 /**
  * Envelope encryption of one credential value (DESIGN.md, "Credentials: envelope encryption").
@@ -17,8 +18,6 @@ import type { CredentialScope } from "../data/keys.ts";
 
 /** Where a credential lives; every part is bound into the additional data. */
 export type CredentialAddress = { org: string; app: string; scope: CredentialScope; name: string };
-/** One version of an app's key-encryption key. */
-export type Kek = { version: string; key: Buffer };
 
 export type Sealed = {
   ciphertext: Buffer;

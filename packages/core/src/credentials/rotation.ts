@@ -9,8 +9,8 @@ import { platformIndexKeys } from "../data/platform-index.ts";
 import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import { kekRotationIndexTable, tenantTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
-import { rewrap, type CredentialAddress, type Kek } from "./envelope.ts";
-import { stagesOf, type KekRef, type KeyStore } from "./key-store.ts";
+import { rewrap, type CredentialAddress } from "./envelope.ts";
+import { stagesOf, type Kek, type KekRef, type KeyStore } from "../key-stores/key-store.ts";
 
 /**
  * KEK rotation, per app:

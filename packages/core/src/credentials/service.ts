@@ -11,8 +11,8 @@ import { credentialsQuota } from "../limits/usage.ts";
 import { logger } from "../log.ts";
 import { limitsOf } from "../orgs.ts";
 import { problems } from "../problem.ts";
-import { CredentialIntegrityError, open, seal, type CredentialAddress, type Kek, type Sealed } from "./envelope.ts";
-import { KekNotFound, type KeyStore } from "./key-store.ts";
+import { CredentialIntegrityError, open, seal, type CredentialAddress, type Sealed } from "./envelope.ts";
+import { KekNotFound, type Kek, type KeyStore } from "../key-stores/key-store.ts";
 
 /** One credential of one app; the org is always the table handle's. */
 export type CredentialTarget = { app: string; scope: CredentialScope; name: string };

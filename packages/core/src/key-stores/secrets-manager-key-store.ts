@@ -13,8 +13,8 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { tenantCredentials } from "../data/tenant-credentials.ts";
-import type { Kek } from "./envelope.ts";
 import {
+  type Kek,
   assertKey, isKekVersionId, KekNotFound, kekSecretName, kekTags, STAGE, stagesOf, versionOfRetriedCreate,
   type KekRef, type KekVersionInfo, type KeyStore,
 } from "./key-store.ts";
