@@ -1,13 +1,13 @@
 /**
  * The import rules `npm run imports` checks before the tests (packages/local/src/cli/imports.ts
- * runs this and adds the one rule dependency-cruiser cannot state: no two folders of
- * packages/core/src import each other).
+ * runs this and adds the one rule dependency-cruiser cannot state: no two areas of
+ * packages/core/src, folders or files at its root, import each other).
  *
  * dependency-cruiser rather than eslint with import-x/no-cycle: the project has no eslint to hang
  * a plugin on; it counts type-only imports as structure (tsPreCompilationDeps); it resolves the
  * workspaces through their package exports; "who may import what" and "what may reach what" are
  * rules of their own (path and reachable), not only cycles; and it reads the whole tree in about
- * two seconds, where no-cycle is known to be slow on large graphs.
+ * two seconds.
  */
 const CORE = "^packages/core/src/";
 
@@ -46,7 +46,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "(^|/)node_modules/" },
-    exclude: { path: "(^|/)(\\.sst|\\.ci)/" },
+    exclude: { path: "(^|/)\\.sst/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: {
@@ -54,6 +54,5 @@ module.exports = {
       conditionNames: ["import", "default"],
       extensions: [".ts", ".tsx", ".mjs", ".js"],
     },
-    reporterOptions: { text: { highlightFocused: true } },
   },
 };
