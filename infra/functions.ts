@@ -1,7 +1,8 @@
 import type { RoleDocuments } from "../packages/core/src/iam/document.ts";
 import { arn } from "../packages/core/src/iam/arn.ts";
 import { functionAccess, functionRole, type FunctionCalls } from "../packages/core/src/iam/platform.ts";
-import { handlerFile, routes, type RouteDef, type RouteId } from "../packages/core/src/routes.ts";
+import { handlerFile, routes, type RouteId } from "../packages/core/src/routes/index.ts";
+import type { RouteDef } from "../packages/core/src/routes/types.ts";
 import { NODEJS_BUNDLING } from "./bundling.ts";
 import type { CheckpointKey, LinkName, Links } from "./links.ts";
 import type { Stage } from "./stage.ts";

@@ -8,7 +8,7 @@ import { PRODUCTION_WORKFLOW_OPTIONS } from "../packages/core/src/workflows/opti
 import { taskFile, tasks, type TaskDef, type TaskResources } from "../packages/core/src/workflows/tasks.ts";
 import { FUNCTION_DEFAULTS, logicalName, ownRole } from "./functions.ts";
 import type { LinkName, Links } from "./links.ts";
-import { roleArgs } from "./roles.ts";
+import { roleArgs } from "./role-args.ts";
 import type { Stage } from "./stage.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteApp } from "../packages/core/src/apps.ts";
 import { pendingAudit } from "../packages/core/src/audit/chain.ts";
-import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
+import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { createDeployment } from "../packages/core/src/deployments/records.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";

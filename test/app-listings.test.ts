@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteApp } from "../packages/core/src/apps.ts";
 import { pendingAudit } from "../packages/core/src/audit/chain.ts";
-import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
+import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
 import { APP_LISTINGS, keys } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { createDeployment, transition } from "../packages/core/src/deployments/records.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keyStore } from "../packages/core/src/credentials/select-key-store.ts";
+import { keyStore } from "../packages/core/src/key-stores/select-key-store.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 
 let api: TestApi;

@@ -14,7 +14,7 @@ import { commandsSent } from "./support/commands.ts";
 import { auditSettled } from "./support/samples.ts";
 import { mth, path as referencePath, proof as referenceProof } from "./support/rfc6962-reference.ts";
 import { canonicalJson } from "../packages/core/src/audit/entry.ts";
-import { keyStore } from "../packages/core/src/credentials/select-key-store.ts";
+import { keyStore } from "../packages/core/src/key-stores/select-key-store.ts";
 
 let api: TestApi;
 /** Every token this file sends: none may ever appear in the table. */

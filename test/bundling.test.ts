@@ -7,7 +7,7 @@ import { build, type BuildOptions } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployedBuildOptions } from "../infra/bundling.ts";
 import { CONSOLE_HANDLER_FILE } from "../packages/console/src/settings.ts";
-import { handlerFile, routes } from "../packages/core/src/routes.ts";
+import { handlerFile, routes } from "../packages/core/src/routes/index.ts";
 import { taskFile, tasks } from "../packages/core/src/workflows/tasks.ts";
 
 /**

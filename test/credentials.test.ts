@@ -12,7 +12,7 @@ vi.hoisted(() => {
 });
 
 import { createApp, deleteApp } from "../packages/core/src/apps.ts";
-import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
+import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
 import { isRatePartition, keys } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { logger } from "../packages/core/src/log.ts";

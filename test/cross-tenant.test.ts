@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MEMBER_ROLES, roleRank } from "../packages/core/src/auth/principal.ts";
-import { routes, type RouteDef } from "../packages/core/src/routes.ts";
+import { routes } from "../packages/core/src/routes/index.ts";
+import type { RouteDef } from "../packages/core/src/routes/types.ts";
 import { startTestApi, type CallOptions, type Reply, type TestApi } from "./support/api.ts";
 import { putSource } from "./support/deployments.ts";
 import { activeGrant, auditSettled, byoiTarget, newEnrollmentToken, newTarget, SAMPLE_SECRET, samples, setOrgLimits, type SampleRequest } from "./support/samples.ts";

@@ -20,7 +20,7 @@ import { cloudWatchBuildLogs } from "../packages/core/src/deployments/cloud/logs
 import { executionArnFor, sfnExecutions } from "../packages/core/src/deployments/cloud/sfn.ts";
 import { stsRoleAssumer } from "../packages/core/src/deployments/cloud/sts.ts";
 import { deploymentAppNames, releaseSession, workflowBuildRole } from "../packages/core/src/deployments/documents.ts";
-import { artifactKey, artifactPath } from "../packages/core/src/deployments/names.ts";
+import { artifactKey, artifactPath } from "../packages/core/src/iam/names.ts";
 import type { PolicyDocument } from "../packages/core/src/iam/document.ts";
 import { RELEASE_ACTIONS } from "../packages/core/src/iam/phases.ts";
 import type { ResolvedTarget } from "../packages/core/src/deployments/ports.ts";

@@ -12,7 +12,8 @@ import { s3Artifacts } from "../packages/core/src/deployments/cloud/s3-artifacts
 import { stsRoleAssumer } from "../packages/core/src/deployments/cloud/sts.ts";
 import { deploymentsConfig } from "../packages/core/src/deployments/config.ts";
 import { deployGrants } from "../packages/core/src/deployments/grants.ts";
-import { useDeploymentPorts, type GrantCheck } from "../packages/core/src/deployments/ports.ts";
+import type { GrantCheck } from "../packages/core/src/deployments/ports.ts";
+import { useDeploymentPorts } from "../packages/core/src/deployments/select-ports.ts";
 import { RELEASE_ZIP_MAX_BYTES } from "../packages/core/src/deployments/steps.ts";
 import { RELEASE_ACTIONS } from "../packages/core/src/iam/phases.ts";
 import { taskError } from "../packages/core/src/workflows/errors.ts";

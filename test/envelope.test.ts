@@ -7,9 +7,9 @@ import {
   seal,
   unwrapDek,
   type CredentialAddress,
-  type Kek,
   type Sealed,
 } from "../packages/core/src/credentials/envelope.ts";
+import type { Kek } from "../packages/core/src/key-stores/key-store.ts";
 
 const kek = (): Kek => ({ version: randomUUID(), key: randomBytes(32) });
 const address: CredentialAddress = { org: "acme", app: "a".repeat(26), scope: { kind: "system" }, name: "database-url" };

@@ -15,7 +15,7 @@ import { functionAccess } from "../packages/core/src/iam/platform.ts";
 import { SOURCE_UPLOAD_DEFAULTS } from "../packages/core/src/sources/config.ts";
 import { artifactReaderRole } from "../packages/core/src/iam/artifact-reader.ts";
 import { hostedDeployRoleName } from "../packages/core/src/iam/deploy.ts";
-import { handlerFile, routes } from "../packages/core/src/routes.ts";
+import { handlerFile, routes } from "../packages/core/src/routes/index.ts";
 import { stateMachines } from "../packages/core/src/workflows/machines.ts";
 import { PRODUCTION_WORKFLOW_OPTIONS } from "../packages/core/src/workflows/options.ts";
 import { taskFile, tasks, type TaskResources } from "../packages/core/src/workflows/tasks.ts";

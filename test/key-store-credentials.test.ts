@@ -4,7 +4,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { linkEnvironment } from "../packages/core/src/config.ts";
-import { SecretsManagerKeyStore } from "../packages/core/src/credentials/secrets-manager-key-store.ts";
+import { SecretsManagerKeyStore } from "../packages/core/src/key-stores/secrets-manager-key-store.ts";
 import { TENANT_SESSION_SECONDS } from "../packages/core/src/data/tenant-credentials.ts";
 
 /**

@@ -17,9 +17,9 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
-import { KekNotFound, KeyStoreConflict, stagesOf, type KeyStore } from "../packages/core/src/credentials/key-store.ts";
-import { SecretsManagerKeyStore } from "../packages/core/src/credentials/secrets-manager-key-store.ts";
+import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
+import { KekNotFound, KeyStoreConflict, stagesOf, type KeyStore } from "../packages/core/src/key-stores/key-store.ts";
+import { SecretsManagerKeyStore } from "../packages/core/src/key-stores/secrets-manager-key-store.ts";
 
 const ref = { org: "acme", app: "abcdefghijklmnopqrstuvwxyz" };
 const secretName = "bulkhead/acme/abcdefghijklmnopqrstuvwxyz/kek";

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { handlerFile, routes, type RouteDef } from "../packages/core/src/routes.ts";
+import { handlerFile, routes } from "../packages/core/src/routes/index.ts";
+import type { RouteDef } from "../packages/core/src/routes/types.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 
 /**

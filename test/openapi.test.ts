@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { openApiDocument } from "../packages/core/src/openapi.ts";
-import { routes } from "../packages/core/src/routes.ts";
+import { routes } from "../packages/core/src/routes/index.ts";
 
 describe("the committed OpenAPI document", () => {
   it("is current with the route table (regenerate with `npm run openapi`)", () => {

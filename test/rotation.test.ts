@@ -1,9 +1,9 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../packages/core/src/apps.ts";
-import type { CredentialScope } from "../packages/core/src/credentials/envelope.ts";
-import { KeyStoreStandIn } from "../packages/core/src/credentials/key-store-stand-in.ts";
-import { stagesOf, type KeyStore } from "../packages/core/src/credentials/key-store.ts";
+import type { CredentialScope } from "../packages/core/src/data/keys.ts";
+import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
+import { stagesOf, type KeyStore } from "../packages/core/src/key-stores/key-store.ts";
 import { rotateAppKek, type RotationOptions } from "../packages/core/src/credentials/rotation/app.ts";
 import { runKeyRotation } from "../packages/core/src/credentials/rotation/job.ts";
 import { putCredential, readCredentialValue, type CredentialTarget } from "../packages/core/src/credentials/service.ts";

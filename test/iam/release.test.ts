@@ -1,13 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { artifactReadSession, deploymentAppNames, releaseSession, workflowBuildRole } from "../../packages/core/src/deployments/documents.ts";
-import { artifactKey } from "../../packages/core/src/deployments/names.ts";
 import type { ResolvedTarget } from "../../packages/core/src/deployments/ports.ts";
 import { arn, awsLocation } from "../../packages/core/src/iam/arn.ts";
 import { artifactReaderRole } from "../../packages/core/src/iam/artifact-reader.ts";
 import { customerDeployRole, customerDeployRoleName, deployerRole, hostedDeployRole, hostedDeployRoleName } from "../../packages/core/src/iam/deploy.ts";
 import type { PolicyDocument } from "../../packages/core/src/iam/document.ts";
-import { platformNames, type AppNames, type AppScope } from "../../packages/core/src/iam/names.ts";
+import { artifactKey, platformNames, type AppNames, type AppScope } from "../../packages/core/src/iam/names.ts";
 import { ACCOUNT, decide, OTHER_ACCOUNT, PROPERTY_RUNS, REGION, sessionArn, twoApps, type Decision } from "../support/iam.ts";
 
 /**

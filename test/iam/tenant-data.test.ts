@@ -7,7 +7,7 @@ import { DEPLOYMENT_SWEEP_JOB, deploymentSweepJobRole, KEK_ROTATION_JOB, kekRota
 import { platformNames } from "../../packages/core/src/iam/names.ts";
 import { functionAccess, functionRole } from "../../packages/core/src/iam/platform.ts";
 import { tenantDataRole } from "../../packages/core/src/iam/tenant-data.ts";
-import { routes } from "../../packages/core/src/routes.ts";
+import { routes } from "../../packages/core/src/routes/index.ts";
 import { ACCOUNT, decide, orgSlug, PROPERTY_RUNS, REGION, sessionArn } from "../support/iam.ts";
 
 const location = awsLocation({ account: ACCOUNT, region: REGION });

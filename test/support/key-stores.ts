@@ -1,4 +1,4 @@
-import type { KeyStore } from "../../packages/core/src/credentials/key-store.ts";
+import type { KeyStore } from "../../packages/core/src/key-stores/key-store.ts";
 
 /** A key store that behaves like `base` except for the methods given. */
 export function overriding(base: KeyStore, overrides: Partial<KeyStore>): KeyStore {

@@ -1,6 +1,6 @@
 import { pendingAudit } from "../../packages/core/src/audit/chain.ts";
 import { customerDeployRoleName } from "../../packages/core/src/iam/deploy-role-name.ts";
-import type { RouteId } from "../../packages/core/src/routes.ts";
+import type { RouteId } from "../../packages/core/src/routes/index.ts";
 import type { GatewayClient, Reply } from "../../packages/local/src/client.ts";
 import type { Offline } from "../../packages/local/src/runtime.ts";
 import { putSource } from "./deployments.ts";

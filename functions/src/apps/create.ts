@@ -1,5 +1,5 @@
 import { createApp } from "@bulkhead/core/apps";
-import { keyStore } from "@bulkhead/core/credentials/select-key-store";
+import { keyStore } from "@bulkhead/core/key-stores/select-key-store";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/apps";
 

@@ -1,4 +1,4 @@
-import { keyStore } from "@bulkhead/core/credentials/select-key-store";
+import { keyStore } from "@bulkhead/core/key-stores/select-key-store";
 import { rotateAppKek } from "@bulkhead/core/credentials/rotation/app";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/apps";

@@ -1,5 +1,5 @@
 import { putCredential } from "@bulkhead/core/credentials/service";
-import { keyStore } from "@bulkhead/core/credentials/select-key-store";
+import { keyStore } from "@bulkhead/core/key-stores/select-key-store";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/credentials";
 

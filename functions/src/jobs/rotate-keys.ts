@@ -1,7 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import { runKeyRotation } from "@bulkhead/core/credentials/rotation/job";
-import { keyStore } from "@bulkhead/core/credentials/select-key-store";
+import { keyStore } from "@bulkhead/core/key-stores/select-key-store";
 import { logger } from "@bulkhead/core/log";
 
 /**

@@ -1,7 +1,8 @@
 import type { MiddlewareStack } from "@smithy/types";
 import { isRatePartition } from "@bulkhead/core/data/keys";
 import { platformTable, tenantTable } from "@bulkhead/core/data/tables";
-import { routes, type RouteDef } from "@bulkhead/core/routes";
+import { routes } from "@bulkhead/core/routes";
+import type { RouteDef } from "@bulkhead/core/routes/types";
 import { gatewayClient } from "@bulkhead/local/client";
 import { samples } from "../../../test/support/samples.ts";
 import { benchOffline } from "./offline.ts";

@@ -3,7 +3,8 @@ import { GetItemCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynam
 import { pendingCount } from "@bulkhead/core/audit/read";
 import { keys, ratePartition } from "@bulkhead/core/data/keys";
 import { tenantTable } from "@bulkhead/core/data/tables";
-import { routeById, type RouteDef, type RouteId } from "@bulkhead/core/routes";
+import { routeById, type RouteId } from "@bulkhead/core/routes";
+import type { RouteDef } from "@bulkhead/core/routes/types";
 import { gatewayClient, type GatewayClient } from "@bulkhead/local/client";
 import { localClient } from "@bulkhead/local/dynamodb";
 import { load, loadFn, type LoadRequest } from "./http-load.ts";

@@ -4,7 +4,7 @@ import { pendingAudit } from "@bulkhead/core/audit/chain";
 import { seal } from "@bulkhead/core/credentials/envelope";
 import { mapWithConcurrency } from "@bulkhead/core/concurrency";
 import { runKeyRotation, type RotationSummary } from "@bulkhead/core/credentials/rotation/job";
-import { keyStore } from "@bulkhead/core/credentials/select-key-store";
+import { keyStore } from "@bulkhead/core/key-stores/select-key-store";
 import { credentialItem, readCredentialValue, type CredentialTarget } from "@bulkhead/core/credentials/service";
 import { tenantTable } from "@bulkhead/core/data/tables";
 import { benchOffline } from "./offline.ts";

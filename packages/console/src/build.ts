@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build, version as esbuildVersion } from "esbuild";
 import type { MemberRole } from "@bulkhead/core/auth/principal";
-import { routes, type RouteDef } from "@bulkhead/core/routes";
+import { routes } from "@bulkhead/core/routes";
+import type { RouteDef } from "@bulkhead/core/routes/types";
 import { CONSOLE_PATH } from "./settings.ts";
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");

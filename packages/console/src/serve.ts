@@ -3,7 +3,8 @@ import { extname, join } from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { problemResponse } from "@bulkhead/core/http/problem-response";
 import { problems } from "@bulkhead/core/problem";
-import { CONSOLE_PATH, type ConsoleSettings } from "./settings.ts";
+import type { ConsoleSettings } from "@bulkhead/core/config";
+import { CONSOLE_PATH } from "./settings.ts";
 
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",

@@ -1,16 +1,3 @@
-/**
- * What the console needs to sign in: the identity provider's authorization code + PKCE endpoints
- * and the console's public client id. Served to the page as /console/config.json; its token
- * endpoint's origin is the only one besides the page's own that the CSP lets it connect to.
- */
-export type ConsoleSettings = {
-  clientId: string;
-  authorizationEndpoint: string;
-  tokenEndpoint: string;
-  /** Asked for at the authorization endpoint; providers that need none get "openid". */
-  scope: string;
-};
-
 /** The console's paths on every org host (one origin with the API, so no CORS). */
 export const CONSOLE_PATH = "/console";
 

@@ -1,14 +1,14 @@
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { commitAudited, type PendingAudit } from "./audit/chain.ts";
-import type { KeyStore } from "./credentials/key-store.ts";
-import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "./credentials/lifecycle.ts";
+import type { KeyStore } from "./key-stores/key-store.ts";
+import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "./key-stores/lifecycle.ts";
 import { purgePartition } from "./data/purge.ts";
 import { decodeCursor, encodeCursor } from "./data/cursor.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, appPartition, keys, orgPartition } from "./data/keys.ts";
 import { TABLE_SCHEMA } from "./data/table-schema.ts";
 import type { TenantTable } from "./data/tables.ts";
 import { transact, TransactionRefused, type TransactionItem } from "./data/transaction.ts";
-import type { BuildSettings } from "./deployments/build-spec.ts";
+import type { BuildSettings } from "./schemas.ts";
 import { newId } from "./ids.ts";
 import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "./limits/quota.ts";
 import { appsQuota } from "./limits/usage.ts";

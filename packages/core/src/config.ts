@@ -1,5 +1,4 @@
 import { Resource } from "sst/resource";
-import type { ConsoleSettings } from "@bulkhead/console/settings";
 
 /**
  * Linked resources, read through SST's `Resource` so one handler body runs deployed, under
@@ -108,10 +107,19 @@ export const linkCheckpointSigner = (signer: CheckpointSignerConfig): Record<str
 });
 
 /**
- * The console's sign-in settings (packages/console/src/settings.ts): the identity provider's
- * authorization and token endpoints and the console's public client id. Read by the console's
- * function only.
+ * What the console needs to sign in: the identity provider's authorization code + PKCE endpoints
+ * and the console's public client id. Served to the page as /console/config.json; its token
+ * endpoint's origin is the only one besides the page's own that the CSP lets it connect to.
  */
+export type ConsoleSettings = {
+  clientId: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  /** Asked for at the authorization endpoint; providers that need none get "openid". */
+  scope: string;
+};
+
+/** The console's sign-in settings, read by the console's function only. */
 export const consoleSettings = (): ConsoleSettings => (Resource as unknown as { Console: ConsoleSettings }).Console;
 
 export const linkConsole = (settings: ConsoleSettings): Record<string, string> => ({

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { problemSchema } from "./schemas.ts";
-import { routes, type RouteDef } from "./routes.ts";
+import { routes } from "./routes/index.ts";
+import type { RouteDef } from "./routes/types.ts";
 
 const jsonSchema = (schema: z.ZodMiniType, io: "input" | "output") =>
   z.toJSONSchema(schema, { io, unrepresentable: "any", target: "openapi-3.0" }) as Record<string, any>;

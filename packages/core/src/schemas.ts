@@ -20,6 +20,9 @@ export const buildSettingsSchema = lazySchema(() => z.strictObject({
   ),
 }));
 
+/** An app's build settings, as buildSettingsSchema admits them. Absent: the default build (deployments/build-spec.ts). */
+export type BuildSettings = { command: string };
+
 export const appSchema = lazySchema(() => z.object({
   id: generatedIdSchema(),
   name: z.string(),

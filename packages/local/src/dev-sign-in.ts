@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { MEMBER_ROLES, type MemberRole } from "@bulkhead/core/auth/principal";
 import { isName, isOrgSlug } from "@bulkhead/core/ids";
 import { parseHost } from "@bulkhead/core/tenancy";
-import { CONSOLE_PATH, type ConsoleSettings } from "@bulkhead/console/settings";
+import { CONSOLE_PATH } from "@bulkhead/console/settings";
+import type { ConsoleSettings } from "@bulkhead/core/config";
 import type { DevIssuer } from "./issuer.ts";
 
 /** The console's public client at the dev issuer: authorization code + PKCE, no client secret. */

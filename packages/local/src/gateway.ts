@@ -5,10 +5,12 @@ import { pathToFileURL } from "node:url";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { problems } from "@bulkhead/core/problem";
 import { problemResponse } from "@bulkhead/core/http/problem-response";
-import { handlerFile, matchPath, routes, type RouteDef } from "@bulkhead/core/routes";
+import { handlerFile, routes } from "@bulkhead/core/routes";
+import type { RouteDef } from "@bulkhead/core/routes/types";
 import { CONSOLE_HANDLER_FILE, CONSOLE_PATH, CONSOLE_ROUTES } from "@bulkhead/console/settings";
 import { DEV_ISSUER_PATH_PREFIX, type DevSignIn } from "./dev-sign-in.ts";
 import { lambdaContext } from "./lambda-context.ts";
+import { matchPath } from "./match-path.ts";
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 

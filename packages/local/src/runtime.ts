@@ -9,7 +9,7 @@ import { linkCheckpointSigner, linkConsole, linkEnvironment, linkKeyStore, type 
 import { deploymentsLinkEnvironment } from "@bulkhead/core/deployments/config";
 import { sweepStuckDeployments } from "@bulkhead/core/deployments/sweep";
 import { runKeyRotation } from "@bulkhead/core/credentials/rotation/job";
-import { keyStore } from "@bulkhead/core/credentials/select-key-store";
+import { keyStore } from "@bulkhead/core/key-stores/select-key-store";
 import { logger } from "@bulkhead/core/log";
 import { createOrg, readOrg } from "@bulkhead/core/orgs";
 import { pendingAudit } from "@bulkhead/core/audit/chain";

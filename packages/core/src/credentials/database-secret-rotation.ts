@@ -11,7 +11,7 @@ import {
 import { isGeneratedId, isOrgSlug } from "../ids.ts";
 import { logger } from "../log.ts";
 import { accountOf, type DatabaseConnection, type DatabasePasswords } from "./database-passwords.ts";
-import { STAGE } from "./key-store.ts";
+import { STAGE } from "../key-stores/key-store.ts";
 
 /**
  * The Secrets Manager rotation protocol for an app's database-connection secret, which lives in

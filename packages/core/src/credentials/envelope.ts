@@ -1,4 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import type { CredentialScope } from "../data/keys.ts";
+import type { Kek } from "../key-stores/key-store.ts";
 
 /**
  * Envelope encryption of one credential value (README, "Isolation, layer by layer", layer 5, and "Credentials").
@@ -14,11 +16,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
  *   accept a truncated tag.
  */
 
-export type CredentialScope = { kind: "system" } | { kind: "user"; sub: string };
 /** Where a credential lives; every part is bound into the additional data. */
 export type CredentialAddress = { org: string; app: string; scope: CredentialScope; name: string };
-/** One version of an app's key-encryption key. */
-export type Kek = { version: string; key: Buffer };
 
 export type Sealed = {
   ciphertext: Buffer;

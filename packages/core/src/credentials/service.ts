@@ -3,7 +3,7 @@ import { appListingPage } from "../app-listing.ts";
 import { getApp, LIVE_APP } from "../apps.ts";
 import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import { roleRank, type Principal } from "../auth/principal.ts";
-import { APP_LISTINGS, keys } from "../data/keys.ts";
+import { APP_LISTINGS, keys, type CredentialScope } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { TransactionRefused, type TransactionItem } from "../data/transaction.ts";
 import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "../limits/quota.ts";
@@ -11,8 +11,8 @@ import { credentialsQuota } from "../limits/usage.ts";
 import { logger } from "../log.ts";
 import { limitsOf } from "../orgs.ts";
 import { problems } from "../problem.ts";
-import { CredentialIntegrityError, open, seal, type CredentialAddress, type CredentialScope, type Kek, type Sealed } from "./envelope.ts";
-import { KekNotFound, type KeyStore } from "./key-store.ts";
+import { CredentialIntegrityError, open, seal, type CredentialAddress, type Sealed } from "./envelope.ts";
+import { KekNotFound, type Kek, type KeyStore } from "../key-stores/key-store.ts";
 
 /** One credential of one app; the org is always the table handle's. */
 export type CredentialTarget = { app: string; scope: CredentialScope; name: string };

@@ -1,4 +1,3 @@
-import type { CredentialScope } from "../credentials/envelope.ts";
 import { TABLE_SCHEMA } from "./table-schema.ts";
 
 /**
@@ -43,6 +42,9 @@ export const isRatePartition = (partition: unknown): boolean => typeof partition
 const SEQ_DIGITS = 12;
 export const MAX_AUDIT_SEQ = 10 ** SEQ_DIGITS - 1;
 const padSeq = (seq: number): string => String(seq).padStart(SEQ_DIGITS, "0");
+
+/** Whose credential: the app's own (system), or one user's of the app. */
+export type CredentialScope = { kind: "system" } | { kind: "user"; sub: string };
 
 const credentialScopeKey = (scope: CredentialScope): string =>
   scope.kind === "system" ? "system" : `user#${scope.sub}`;

@@ -2,7 +2,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { BoundedCache } from "../bounded-cache.ts";
 import { NO_TENANT_ROLE, tenantDataRoleArn } from "../config.ts";
-import { TENANT_SESSION_TAG } from "../iam/tenant-data.ts";
+import { TENANT_SESSION_TAG } from "./tenant-session.ts";
 
 /** Long enough to amortise the STS call; short enough that a leaked session is soon useless. */
 export const TENANT_SESSION_SECONDS = 900;

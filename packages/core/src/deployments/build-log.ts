@@ -1,6 +1,7 @@
 import { logger } from "../log.ts";
 import { redactSecrets } from "../redact.ts";
-import { installedPort, type BuildLogPort } from "./ports.ts";
+import type { BuildLogPort } from "./ports.ts";
+import { installedPort } from "./select-ports.ts";
 import type { BuildLog } from "./records.ts";
 
 export const BUILD_LOG_EXCERPT_BYTES = 4096;

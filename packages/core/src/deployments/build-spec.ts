@@ -1,9 +1,6 @@
 import type { DeploymentsConfig } from "./config.ts";
-import { sourceObjectKey, type AppNames } from "../iam/names.ts";
-import { ARTIFACT_NAME, artifactPath } from "./names.ts";
-
-/** How an app is built: one shell command, run from the source's root. Absent: the default build. */
-export type BuildSettings = { command: string };
+import { ARTIFACT_NAME, artifactPath, sourceObjectKey, type AppNames } from "../iam/names.ts";
+import type { BuildSettings } from "../schemas.ts";
 
 /** Used when an app has no build command: the artifact is the source as uploaded. */
 export const DEFAULT_BUILD_COMMAND = "echo 'No build command is set: the artifact is the source as uploaded.'";

@@ -3,7 +3,7 @@ import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { appListingPage } from "../app-listing.ts";
 import { APP_LISTING_HEAD_TYPE, LIVE_APP } from "../apps.ts";
 import { commitAudited, type PendingAudit } from "../audit/chain.ts";
-import type { BuildSettings } from "./build-spec.ts";
+import type { BuildSettings } from "../schemas.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, keys } from "../data/keys.ts";
 import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import type { TenantTable } from "../data/tables.ts";

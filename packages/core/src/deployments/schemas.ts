@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { generatedIdSchema } from "../ids.ts";
 import { lazySchema } from "../lazy-schema.ts";
+import { sourceRefSchema } from "../sources/schemas.ts";
 import { DEPLOYMENT_ID } from "./ids.ts";
 import { DEPLOYMENT_STATUSES } from "./status.ts";
 
@@ -8,8 +9,6 @@ import { DEPLOYMENT_STATUSES } from "./status.ts";
 const timestamp = lazySchema(() => z.iso.datetime());
 
 export const deploymentIdSchema = lazySchema(() => z.string().check(z.regex(DEPLOYMENT_ID, "a ULID (26 Crockford base32 characters)")));
-/** A source version: a commit, tag or upload name. One path segment: no `/`, cannot start with `.`. */
-export const sourceRefSchema = lazySchema(() => z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "1–128 of A-Z a-z 0-9 . _ -, starting alphanumeric")));
 /** `hosted` (the platform's own account) or the id of a target the org registered. */
 export const targetIdSchema = lazySchema(() => z.string().check(z.regex(/^(?:hosted|[a-z2-7]{26})$/, "\"hosted\" or a target id")));
 

@@ -8,7 +8,7 @@ import { problems } from "../problem.ts";
 import { appNames, appScope } from "../iam/names.ts";
 import { findSource } from "../sources/service.ts";
 import { buildLogExcerpt } from "./build-log.ts";
-import { port } from "./ports.ts";
+import { port } from "./select-ports.ts";
 import {
   createDeployment, failDeployment, getDeploymentRecord, noteExecution, toDeployment, transition, TransitionRefused, type Deployment,
 } from "./records.ts";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { auditedStep } from "../audit/chain.ts";
 import { tenantTable } from "../data/tables.ts";
-import type { AppNames } from "../iam/names.ts";
+import { artifactPath, type AppNames } from "../iam/names.ts";
 import { logger } from "../log.ts";
 import { HttpProblem } from "../problem.ts";
 import { asTaskError, taskError } from "../workflows/errors.ts";
@@ -10,8 +10,8 @@ import { prepareBuildSpec, type BuildSpec } from "./build-spec.ts";
 import { deploymentsConfig } from "./config.ts";
 import { failureReason, type CaughtError } from "./failure.ts";
 import { artifactReadSession, deploymentAppNames, releaseSession, workflowBuildRole } from "./documents.ts";
-import { artifactPath, parseArtifactLocation } from "./names.ts";
-import { port, type ExecutionInput, type GrantCheck, type TemporaryCredentials } from "./ports.ts";
+import type { ExecutionInput, GrantCheck, TemporaryCredentials } from "./ports.ts";
+import { port } from "./select-ports.ts";
 import { failDeployment, getDeploymentRecord, transition, TransitionRefused, type DeploymentRecord, type RecordedFields } from "./records.ts";
 import type { DeploymentStatus, TransitionName } from "./status.ts";
 import { resolveTarget, targetRef } from "./targets.ts";
@@ -83,6 +83,12 @@ export async function destroyBuildEnvironment(ids: ExecutionInput, projectName: 
   });
 }
 
+
+/** Splits CodeBuild's artifact location (`arn:aws:s3:::bucket/key`) into bucket and key. */
+function parseArtifactLocation(location: string): { bucket: string; key: string } | undefined {
+  const match = /^arn:aws[a-z-]*:s3:::([^/]+)\/(.+)$/.exec(location);
+  return match ? { bucket: match[1]!, key: match[2]! } : undefined;
+}
 
 /** The artifact must lie under this deployment's own prefix: anything else is refused, not recorded. */
 function checkArtifact(ids: ExecutionInput, location: string) {

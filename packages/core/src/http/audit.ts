@@ -6,7 +6,7 @@ import { tenantTable } from "../data/tables.ts";
 import { tokenHashLabel } from "../enrollment/token.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "../routes/types.ts";
 import { problemResponse, toProblem } from "./problem-response.ts";
 import { requestIdOf, type ApiContext, type ApiEvent, type ApiRequest, type RequestState } from "./state.ts";
 

@@ -8,7 +8,7 @@ import { vendorAdmission } from "../grants/check.ts";
 import type { GrantPhase } from "../grants/phases.ts";
 import { logger } from "../log.ts";
 import { problems } from "../problem.ts";
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "../routes/types.ts";
 import type { HostTenancy } from "../tenancy.ts";
 import { chargeRequest } from "./rate-limit.ts";
 import { logKeysOf, type ApiRequest } from "./state.ts";

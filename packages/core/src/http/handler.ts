@@ -8,7 +8,7 @@ import type { Principal } from "../auth/principal.ts";
 import { tenantTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import type { Org } from "../orgs.ts";
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "../routes/types.ts";
 import { auditTrail, RequestAuditTrail, type RequestAudit } from "./audit.ts";
 import { authenticate } from "./auth.ts";
 import { bodyLimit, validateInput } from "./input.ts";
@@ -51,7 +51,7 @@ export type RouteHandler<R extends RouteDef> = (input: Input<R>, ctx: HandlerCon
  * reverse, so the problem responder answers first, then the audit trail records that answer,
  * then security headers are added.
  *
- * `area` is the route's area module (routes/<area>.ts), whose entries the one table in routes.ts
+ * `area` is the route's area module (routes/<area>.ts), whose entries the one table in routes/index.ts
  * spreads: importing it rather than the table keeps other areas' schemas out of the bundle. The
  * returned handler carries its `route` so a test can check it is the table's own entry.
  */

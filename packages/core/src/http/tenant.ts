@@ -3,7 +3,7 @@ import { baseDomain } from "../config.ts";
 import { logger } from "../log.ts";
 import { lookupOrg } from "../orgs.ts";
 import { problems } from "../problem.ts";
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "../routes/types.ts";
 import { parseHost } from "../tenancy.ts";
 import type { ApiRequest } from "./state.ts";
 

@@ -1,8 +1,7 @@
-import { artifactKey } from "../deployments/names.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { DEPLOY_SESSION_TAGS } from "./customer-deploy-trust.ts";
 import { policyDocument, type PolicyDocument, type RoleDocuments } from "./document.ts";
-import { artifactPrefixOf, type PlatformNames } from "./names.ts";
+import { artifactKey, artifactPrefixOf, type PlatformNames } from "./names.ts";
 import { allowTagging, refuseUnsafeTagValues } from "./session-tags.ts";
 
 /**

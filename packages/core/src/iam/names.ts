@@ -63,7 +63,7 @@ export const artifactPrefixOf = (org: string, app: string): string => `${org}/${
 /**
  * The one object a source version is: a ZIP under the app's source prefix, which CodeBuild
  * extracts into the build's workspace (and so does the offline stand-in). A ref is one path
- * segment (deployments/schemas.ts), so one ref never names another's object.
+ * segment (sources/schemas.ts), so one ref never names another's object.
  */
 export const sourceObjectKey = (org: string, app: string, ref: string): string => `${artifactPrefixOf(org, app)}sources/${ref}.zip`;
 
@@ -103,6 +103,15 @@ export function appNames(scope: AppScope) {
 }
 
 export type AppNames = ReturnType<typeof appNames>;
+
+/** The artifact a build writes: always one ZIP, so its SHA-256 is the release's identity. */
+export const ARTIFACT_NAME = "artifact.zip";
+
+/** The folder one deployment's build writes its artifact to: `<org>/<app>/<deploymentId>`. */
+export const artifactPath = (names: Pick<AppNames, "artifactPrefix">, deploymentId: string): string => `${names.artifactPrefix}${deploymentId}`;
+
+/** The key of one deployment's artifact. */
+export const artifactKey = (names: Pick<AppNames, "artifactPrefix">, deploymentId: string): string => `${artifactPath(names, deploymentId)}/${ARTIFACT_NAME}`;
 
 const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
 /** `bulkhead-app-…` and `bulkhead-deploy-…` name per-app and per-org resources, never a stage's. */

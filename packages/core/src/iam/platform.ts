@@ -1,11 +1,11 @@
 import { auditRecordPartition } from "../data/keys.ts";
-import type { RouteDef } from "../routes.ts";
+import { TENANT_SESSION_TAG } from "../data/tenant-session.ts";
+import type { RouteDef } from "../routes/types.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type PolicyDocument, type RoleDocuments, type Statement } from "./document.ts";
 import { denyScan, leadingKeys } from "./dynamodb.ts";
 import { sourceObjectKey, type PlatformNames } from "./names.ts";
 import { tagOnly } from "./session-tags.ts";
-import { TENANT_SESSION_TAG } from "./tenant-data.ts";
 import { lambdaTrust } from "./trust.ts";
 
 /** Platform items (`REGISTRY#…`, see data/keys.ts). Tenant partitions start `ORG#` and never match. */

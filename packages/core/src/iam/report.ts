@@ -1,12 +1,11 @@
-import { artifactKey } from "../deployments/names.ts";
-import { routes } from "../routes.ts";
+import { routes } from "../routes/index.ts";
 import { appBuildRole, appRuntimeRole } from "./app-roles.ts";
 import { arn, awsLocation } from "./arn.ts";
 import { artifactReaderRole, artifactReadSessionPolicy } from "./artifact-reader.ts";
 import { customerDeployRole, DEPLOY_SESSION_TAGS, deployerRole } from "./deploy.ts";
 import type { RoleDocuments } from "./document.ts";
 import { partitionAndBelow } from "./dynamodb.ts";
-import { appNames, appScope, platformNames } from "./names.ts";
+import { appNames, appScope, artifactKey, platformNames } from "./names.ts";
 import { PHASES, phaseSessionPolicy, releaseSessionPolicy, type Phase } from "./phases.ts";
 import { artifactBucketPolicy, functionAccess } from "./platform.ts";
 import { tenantDataRole } from "./tenant-data.ts";

@@ -1,17 +1,16 @@
 import { orgPartition } from "../data/keys.ts";
 import { TABLE_INDEXES } from "../data/table-schema.ts";
+import { TENANT_SESSION_TAG } from "../data/tenant-session.ts";
 import { arn, type AwsLocation } from "./arn.ts";
 import { policyDocument, type RoleDocuments } from "./document.ts";
 import { denyScan, ITEM_READ_ACTIONS, ITEM_WRITE_ACTIONS, leadingKeys, partitionAndBelow } from "./dynamodb.ts";
 import type { PlatformNames } from "./names.ts";
 import { allowTagging, refuseUnsafeTagValues } from "./session-tags.ts";
 
-/** The only session tag the tenant data role accepts: the org the request's host resolved to. */
-export const TENANT_SESSION_TAG = "org";
 const ORG_FROM_SESSION = `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`;
 
 /**
- * What the Secrets Manager key store (credentials/secrets-manager-key-store.ts) calls on an app's
+ * What the Secrets Manager key store (key-stores/secrets-manager-key-store.ts) calls on an app's
  * KEK secret. CreateSecret with tags also needs TagResource.
  */
 /** Read and destroy a KEK, and rotate it (describe versions, add a pending one, move staging labels). */
@@ -23,7 +22,7 @@ export const KEK_ACTIONS = [
   "secretsmanager:UpdateSecretVersionStage",
 ] as const;
 export const KEK_CREATE_ACTIONS = ["secretsmanager:CreateSecret", "secretsmanager:TagResource"] as const;
-/** The tags every KEK secret carries (credentials/key-store.ts, kekTags). */
+/** The tags every KEK secret carries (key-stores/key-store.ts, kekTags). */
 export const KEK_TAG_KEYS = ["org", "app"] as const;
 
 export type TenantDataRoleInput = {

@@ -1,11 +1,11 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 import type { AppChange } from "../apps.ts";
 import * as s from "../schemas.ts";
 
 /** What a rotation of the app's key-encryption key records: the version it made current. */
 export type KekRotationChange = { appId: string; kekVersion: string };
 
-/** The apps routes of the table in ../routes.ts (their handlers import only this module). */
+/** The apps routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "apps.create", method: "POST", path: "/v1/apps", host: "org", access: { member: "developer", vendor: { underGrant: "Install" } }, status: 201,
     summary: "Create an app", body: s.createAppBody, response: s.appSchema,

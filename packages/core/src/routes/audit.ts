@@ -1,8 +1,8 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 import * as audit from "../audit/schemas.ts";
 import * as s from "../schemas.ts";
 
-/** The audit routes of the table in ../routes.ts (their handlers import only this module). */
+/** The audit routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "audit.list", method: "GET", path: "/v1/audit", host: "org", access: { member: "admin" }, status: 200,
     summary: "The org's sequenced audit entries, newest first; filter by time, actor sub and action; `pending` counts records not sequenced yet", query: audit.auditListQuery, response: audit.auditListSchema },

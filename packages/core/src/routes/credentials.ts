@@ -1,4 +1,4 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 import type { CredentialChange } from "../credentials/service.ts";
 import * as cs from "../credentials/schemas.ts";
 import * as s from "../schemas.ts";
@@ -7,7 +7,7 @@ import * as s from "../schemas.ts";
 const credentialRecord = ({ appId, name, sub, version }: CredentialChange) =>
   ({ appId, name, ...(sub !== undefined && { sub }), ...(version !== undefined && { version: String(version) }) });
 
-/** The credentials routes of the table in ../routes.ts (their handlers import only this module). */
+/** The credentials routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "credentials.list", method: "GET", path: "/v1/apps/{appId}/credentials", host: "org", access: { member: "viewer" }, status: 200,
     summary: "List an app's system and user credentials: metadata only, never values", params: s.appParams, query: s.listQuery, response: cs.credentialListSchema },

@@ -1,9 +1,9 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 import type { DeploymentRecord } from "../deployments/records.ts";
 import * as ds from "../deployments/schemas.ts";
 import * as s from "../schemas.ts";
 
-/** The deployments routes of the table in ../routes.ts (their handlers import only this module). */
+/** The deployments routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "deployments.create", method: "POST", path: "/v1/apps/{appId}/deployments", host: "org", access: { member: "developer" }, status: 202,
     summary: "Start a deployment: build the source ref, then deploy it to the target. An Idempotency-Key replays the same deployment",

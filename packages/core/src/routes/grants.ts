@@ -1,4 +1,4 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 import type { Grant, ObserveGrant } from "../grants/grants.ts";
 import * as grants from "../grants/schemas.ts";
 import * as s from "../schemas.ts";
@@ -14,7 +14,7 @@ const decisionRecord = (grant: Grant | ObserveGrant) => {
   };
 };
 
-/** The grants routes of the table in ../routes.ts (their handlers import only this module). */
+/** The grants routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "grants.list", method: "GET", path: "/v1/grants", host: "org", access: { member: "viewer", vendor: { withoutGrant: true } }, status: 200,
     summary: "Vendor access: the standing Observe grant and elevated grants, each with its current state",

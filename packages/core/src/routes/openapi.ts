@@ -1,6 +1,6 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 
-/** The openapi routes of the table in ../routes.ts (their handlers import only this module). */
+/** The openapi routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "openapi.get", method: "GET", path: "/openapi.json", host: "any", access: { public: true }, status: 200,
     summary: "This API's OpenAPI document" },

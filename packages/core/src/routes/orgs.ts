@@ -1,4 +1,4 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 import type { Org } from "../orgs.ts";
 import * as s from "../schemas.ts";
 
@@ -8,7 +8,7 @@ export const orgRecord = ({ slug, status, limits }: Org) => ({
   ...(limits && { limits: Object.entries(limits).sort().map(([limit, value]) => `${limit}=${value}`).join(",") }),
 });
 
-/** The orgs routes of the table in ../routes.ts (their handlers import only this module). */
+/** The orgs routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "orgs.create", method: "POST", path: "/v1/orgs", host: "platform", access: { platform: ["platform-admin"] }, status: 201,
     summary: "Register an organization", body: s.createOrgBody, response: s.orgSchema, auditOrgFrom: "slug", records: orgRecord },

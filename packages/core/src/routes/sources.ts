@@ -1,9 +1,9 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 import type { Source } from "../sources/service.ts";
 import * as ss from "../sources/schemas.ts";
 import * as s from "../schemas.ts";
 
-/** The sources routes of the table in ../routes.ts (their handlers import only this module). */
+/** The sources routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "sources.create", method: "POST", path: "/v1/apps/{appId}/sources", host: "org", access: { member: "developer" }, status: 201,
     summary: "Announce a source version (a ZIP, by ref and SHA-256) and get a short-lived presigned S3 POST form that uploads exactly it",

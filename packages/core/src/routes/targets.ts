@@ -1,9 +1,9 @@
-import type { RouteDef } from "../routes.ts";
+import type { RouteDef } from "./types.ts";
 import type { Target } from "../targets/targets.ts";
 import * as s from "../schemas.ts";
 import * as targets from "../targets/schemas.ts";
 
-/** The targets routes of the table in ../routes.ts (their handlers import only this module). */
+/** The targets routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [
   { id: "targets.create", method: "POST", path: "/v1/targets", host: "org", access: { member: "admin" }, status: 201,
     summary: "Register a deploy target; a BYOI target's ExternalId and trust policy are returned only here",

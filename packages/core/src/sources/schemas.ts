@@ -1,10 +1,11 @@
 import * as z from "zod/mini";
-import { sourceRefSchema } from "../deployments/schemas.ts";
 import { lazySchema } from "../lazy-schema.ts";
 
 /** The source routes' schemas. A ref is one path segment (see sourceRefSchema): no `/`, no `..`, at most 128 characters. */
 const timestamp = lazySchema(() => z.iso.datetime());
 
+/** A source version: a commit, tag or upload name. One path segment: no `/`, cannot start with `.`. */
+export const sourceRefSchema = lazySchema(() => z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "1–128 of A-Z a-z 0-9 . _ -, starting alphanumeric")));
 /** SHA-256 as `sha256sum` prints it: 64 lower-case hex digits. */
 export const sha256HexSchema = lazySchema(() => z.string().check(z.regex(/^[0-9a-f]{64}$/, "64 lower-case hex digits (SHA-256)")));
 

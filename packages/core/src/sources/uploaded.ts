@@ -2,9 +2,9 @@ import { commitAudited, pendingAudit } from "../audit/chain.ts";
 import { keys } from "../data/keys.ts";
 import { tenantTable } from "../data/tables.ts";
 import { TransactionRefused } from "../data/transaction.ts";
-import { sourceRefSchema } from "../deployments/schemas.ts";
 import { generatedIdSchema, isOrgSlug } from "../ids.ts";
 import { logger } from "../log.ts";
+import { sourceRefSchema } from "./schemas.ts";
 
 /** What an S3 event notification (ObjectCreated) says of one object, as this handler reads it. */
 export type ObjectCreatedRecord = { bucket: string; key: string; size: number; eventTime: string; requestId?: string };

@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runKeyRotation } from "@bulkhead/core/credentials/rotation/job";
-import { keyStore } from "@bulkhead/core/credentials/select-key-store";
+import { keyStore } from "@bulkhead/core/key-stores/select-key-store";
 import { ensureTable, JavaMissing, localClient, startDynamoLocal, type LocalDynamo } from "../dynamodb.ts";
 import { findRunningInstance, linkOffline } from "../runtime.ts";
 

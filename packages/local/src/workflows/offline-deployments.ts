@@ -1,7 +1,8 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DeploymentsConfig } from "@bulkhead/core/deployments/config";
-import { useDeploymentPorts, type DeploymentPorts } from "@bulkhead/core/deployments/ports";
+import type { DeploymentPorts } from "@bulkhead/core/deployments/ports";
+import { useDeploymentPorts } from "@bulkhead/core/deployments/select-ports";
 import type { StateMachineDefinition } from "@bulkhead/core/workflows/asl";
 import { deploymentStateMachine, STATES } from "@bulkhead/core/workflows/deployment-machine";
 import { workflowOptions, type WorkflowOptionsInput } from "@bulkhead/core/workflows/options";

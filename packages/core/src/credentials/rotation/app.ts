@@ -5,7 +5,7 @@ import { keys } from "../../data/keys.ts";
 import { TABLE_SCHEMA } from "../../data/table-schema.ts";
 import type { TenantTable } from "../../data/tables.ts";
 import { logger } from "../../log.ts";
-import { stagesOf, type KekRef, type KeyStore } from "../key-store.ts";
+import { stagesOf, type KekRef, type KeyStore } from "../../key-stores/key-store.ts";
 import { AppLease, type AppItem } from "./lease.ts";
 import { DekRewrap } from "./rewrap.ts";
 

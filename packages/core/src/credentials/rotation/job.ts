@@ -5,7 +5,7 @@ import { platformIndexKeys } from "../../data/platform-index.ts";
 import { TABLE_SCHEMA } from "../../data/table-schema.ts";
 import { kekRotationIndexTable, tenantTable } from "../../data/tables.ts";
 import { logger } from "../../log.ts";
-import type { KeyStore } from "../key-store.ts";
+import type { KeyStore } from "../../key-stores/key-store.ts";
 import { rotateAppKek, type RotationOptions } from "./app.ts";
 
 export type RotationSummary = {

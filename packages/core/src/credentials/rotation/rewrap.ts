@@ -4,8 +4,8 @@ import { mapWithConcurrency } from "../../concurrency.ts";
 import { appPartition, keys } from "../../data/keys.ts";
 import type { TenantTable } from "../../data/tables.ts";
 import { logger } from "../../log.ts";
-import { rewrap, type CredentialAddress, type Kek } from "../envelope.ts";
-import type { KekRef, KeyStore } from "../key-store.ts";
+import { rewrap, type CredentialAddress } from "../envelope.ts";
+import type { Kek, KekRef, KeyStore } from "../../key-stores/key-store.ts";
 import type { AppItem, AppLease } from "./lease.ts";
 
 /** Thrown when some of an app's DEKs could not be re-wrapped; the app's rotation stops there. */

@@ -14,8 +14,8 @@ import {
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { BoundedCache } from "../bounded-cache.ts";
 import { tenantCredentials } from "../data/tenant-credentials.ts";
-import type { Kek } from "./envelope.ts";
 import {
+  type Kek,
   assertKey, isKekVersionId, KekNotFound, kekSecretName, kekTags, STAGE, stagesOf, versionOfRetriedCreate,
   type KekRef, type KekVersionInfo, type KeyStore,
 } from "./key-store.ts";

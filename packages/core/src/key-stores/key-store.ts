@@ -1,5 +1,4 @@
 import { isGeneratedId, isOrgSlug } from "../ids.ts";
-import type { Kek } from "./envelope.ts";
 
 /**
  * The port to an app's dedicated credential store: one secret per app holding its 256-bit
@@ -7,6 +6,8 @@ import type { Kek } from "./envelope.ts";
  * one is current. Adapters: Secrets Manager in the cloud, a stand-in offline.
  */
 export type KekRef = { readonly org: string; readonly app: string };
+/** One version of an app's key-encryption key. */
+export type Kek = { version: string; key: Buffer };
 
 export interface KeyStore {
   /** What backs this store; shows up in logs, never a secret. */

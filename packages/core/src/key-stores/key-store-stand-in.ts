@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Kek } from "./envelope.ts";
 import {
+  type Kek,
   assertKey, isKekVersionId, KekNotFound, kekSecretName, kekTags, STAGE, stagesOf, versionOfRetriedCreate,
   type KekRef, type KekVersionInfo, type KeyStore,
 } from "./key-store.ts";
