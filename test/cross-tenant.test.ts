@@ -4,7 +4,9 @@ import { routes } from "../packages/core/src/routes/index.ts";
 import type { RouteDef } from "../packages/core/src/routes/types.ts";
 import { startTestApi, type CallOptions, type Reply, type TestApi } from "./support/api.ts";
 import { putSource } from "./support/deployments.ts";
-import { activeGrant, auditSettled, byoiTarget, newEnrollmentToken, newTarget, SAMPLE_SECRET, samples, setOrgLimits, type SampleRequest } from "./support/samples.ts";
+import {
+  activeGrant, auditSettled, byoiTarget, homeOf, newEnrollmentToken, newTarget, SAMPLE_SECRET, samples, sendSample, setOrgLimits, type Credential, type SampleRequest,
+} from "./support/samples.ts";
 
 /**
  * Every route × every way a request can come from the wrong place. acme is the host org; globex
@@ -52,30 +54,7 @@ function expectProblem(reply: Reply, status: number) {
   expect(reply.text).not.toContain(SAMPLE_SECRET);
 }
 
-/**
- * A bearer token, a bearer token made from the sample (a runtime token names the sample's app),
- * an enrollment token (`own`: the sample's fresh one for acme), or nothing.
- */
-type Credential = string | ((sample: SampleRequest) => string) | { enrollment: string } | undefined;
-const OWN_ENROLLMENT = { enrollment: "own" };
 const WELL_FORMED_UNKNOWN_ENROLLMENT = { enrollment: `bhe_${"A".repeat(43)}` };
-
-/** The host and the credential that should succeed on a route. */
-function home(route: RouteDef): { host: string; credential: Credential } {
-  const access = route.access;
-  const orgHost = api.orgHost("acme");
-  if ("public" in access) return { host: orgHost, credential: undefined };
-  if ("enrollment" in access) return { host: orgHost, credential: OWN_ENROLLMENT };
-  if ("platform" in access) return { host: route.host === "org" ? orgHost : api.platformHost, credential: api.tokens.platform(access.platform[0]) };
-  if ("member" in access) return { host: orgHost, credential: api.tokens.member("acme", access.member) };
-  if ("runtime" in access) return { host: orgHost, credential: (sample) => api.tokens.runtime("acme", appOf(sample)) };
-  throw new Error(`no home principal for ${route.id}`);
-}
-
-function appOf(sample: SampleRequest): string {
-  if (!sample.app) throw new Error(`sample for ${sample.path} names no app`);
-  return sample.app;
-}
 
 /** A runtime token of `org` for the app the sample concerns (or any app when it names none). */
 const runtimeOfSampleApp = (org: string) => (sample: SampleRequest) => api.tokens.runtime(org, sample.app ?? "a".repeat(26));
@@ -87,14 +66,10 @@ async function otherAcmeApp(): Promise<string> {
   return reply.json.id;
 }
 
+const home = (route: RouteDef) => homeOf(api, route);
+
 async function send(route: RouteDef, host: string, credential: Credential, extra: CallOptions = {}) {
-  const sample = await samples[route.id as keyof typeof samples](api, "acme");
-  const auth: CallOptions =
-    typeof credential === "string" ? { token: credential }
-    : typeof credential === "function" ? { token: credential(sample) }
-    : credential ? { headers: { authorization: `Enrollment ${credential.enrollment === "own" ? sample.enrollmentToken : credential.enrollment}` } }
-    : {};
-  return api.call(host, route.method, sample.path, { body: sample.body, ...auth, ...extra, headers: { ...auth.headers, ...extra.headers } });
+  return sendSample(api, route, await samples[route.id as keyof typeof samples](api, "acme"), host, credential, extra);
 }
 
 /** Bearer tokens of every kind; which are the wrong kind depends on the route. */

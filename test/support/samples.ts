@@ -1,7 +1,8 @@
 import { pendingAudit } from "../../packages/core/src/audit/chain.ts";
 import { customerDeployRoleName } from "../../packages/core/src/iam/deploy-role-name.ts";
 import type { RouteId } from "../../packages/core/src/routes/index.ts";
-import type { GatewayClient, Reply } from "../../packages/local/src/client.ts";
+import type { RouteDef } from "../../packages/core/src/routes/types.ts";
+import type { CallOptions, GatewayClient, Reply } from "../../packages/local/src/client.ts";
 import type { Offline } from "../../packages/local/src/runtime.ts";
 import { putSource } from "./deployments.ts";
 
@@ -198,6 +199,40 @@ export const samples: Record<RouteId, Sample> = {
   },
   "openapi.get": async () => ({ path: "/openapi.json" }),
 };
+
+/**
+ * A bearer token, a bearer token made from the sample (a runtime token names the sample's app),
+ * an enrollment token (`own`: the sample's fresh one), or nothing.
+ */
+export type Credential = string | ((sample: SampleRequest) => string) | { enrollment: string } | undefined;
+const OWN_ENROLLMENT = { enrollment: "own" };
+
+/** The host and the credential with which a route's sample for acme succeeds. */
+export function homeOf(api: GatewayClient, route: RouteDef): { host: string; credential: Credential } {
+  const access = route.access;
+  const orgHost = api.orgHost("acme");
+  if ("public" in access) return { host: orgHost, credential: undefined };
+  if ("enrollment" in access) return { host: orgHost, credential: OWN_ENROLLMENT };
+  if ("platform" in access) return { host: route.host === "org" ? orgHost : api.platformHost, credential: api.tokens.platform(access.platform[0]) };
+  if ("member" in access) return { host: orgHost, credential: api.tokens.member("acme", access.member) };
+  if ("runtime" in access) return { host: orgHost, credential: (sample) => api.tokens.runtime("acme", appOf(sample)) };
+  throw new Error(`no home principal for ${route.id}`);
+}
+
+function appOf(sample: SampleRequest): string {
+  if (!sample.app) throw new Error(`sample for ${sample.path} names no app`);
+  return sample.app;
+}
+
+/** Sends a route's sample with `credential` to `host`. */
+export function sendSample(api: GatewayClient, route: RouteDef, sample: SampleRequest, host: string, credential: Credential, extra: CallOptions = {}) {
+  const auth: CallOptions =
+    typeof credential === "string" ? { token: credential }
+    : typeof credential === "function" ? { token: credential(sample) }
+    : credential ? { headers: { authorization: `Enrollment ${credential.enrollment === "own" ? sample.enrollmentToken : credential.enrollment}` } }
+    : {};
+  return api.call(host, route.method, sample.path, { body: sample.body, ...auth, ...extra, headers: { ...auth.headers, ...extra.headers } });
+}
 
 /** Sets an org's limits as a platform admin does (PATCH /v1/orgs/{slug}); returns the org as the API shows it. */
 export const setOrgLimits = async (api: GatewayClient, org: string, limits: Record<string, number | null>) =>

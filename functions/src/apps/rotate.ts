@@ -4,8 +4,8 @@ import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/apps";
 import { problems } from "@bulkhead/core/problem";
 
-export const handler = defineHandler(routes, "apps.rotate", async ({ params }, { table }) => {
-  const result = await rotateAppKek(table!, keyStore(), params.appId, { force: true });
+export const handler = defineHandler(routes, "apps.rotate", async ({ params }, { table, audit }) => {
+  const result = await rotateAppKek(table!, keyStore(), params.appId, { force: true, audit });
   switch (result.outcome) {
     case "rotated":
     case "resumed":

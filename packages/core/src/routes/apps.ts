@@ -1,9 +1,7 @@
 import type { RouteDef } from "./types.ts";
 import type { AppChange } from "../apps.ts";
+import type { KekRotationChange } from "../credentials/rotation/app.ts";
 import * as s from "../schemas.ts";
-
-/** What a rotation of the app's key-encryption key records: the version it made current. */
-export type KekRotationChange = { appId: string; kekVersion: string };
 
 /** The apps routes of the table in ./index.ts (their handlers import only this module). */
 export const routes = [

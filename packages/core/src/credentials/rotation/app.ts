@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { rotationSettings, type RotationSettings } from "../../config.ts";
+import { commitAudited, type PendingAudit } from "../../audit/chain.ts";
 import { keys } from "../../data/keys.ts";
 import { TABLE_SCHEMA } from "../../data/table-schema.ts";
 import type { TenantTable } from "../../data/tables.ts";
@@ -51,7 +52,12 @@ export type RotationOptions = {
   /** Rotate whether or not the KEK is due. */
   force?: boolean;
   settings?: Partial<RotationSettings>;
+  /** The audit of the request that asked for this rotation: its record commits with the app's new KEK version. */
+  audit?: PendingAudit;
 };
+
+/** What the audit record of a rotation is drawn from: the version it made current. */
+export type KekRotationChange = { appId: string; kekVersion: string };
 
 /** A clock that starts at `now` (or the real time) and runs at real speed. */
 function clockFrom(now: Date | undefined): () => number {
@@ -75,6 +81,7 @@ class AppRotation {
     private readonly appId: string,
     private readonly settings: RotationSettings,
     private readonly clock: () => number,
+    private readonly audit?: PendingAudit,
   ) {
     this.ref = { org: table.org, app: appId };
     this.lease = new AppLease(table, appId, settings.leaseMs, clock);
@@ -92,13 +99,16 @@ class AppRotation {
 
   /**
    * The rotation time on the app, which is also its place in the KEK-rotation index, and the
-   * version it made current (the app's read model shows both).
+   * version it made current (the app's read model shows both); with the request's audit record,
+   * when a request asked for the rotation.
    */
   private async recordRotation(at: string, version: string): Promise<void> {
-    await this.lease.setWhileHeld({
+    const update = {
       UpdateExpression: `SET ${TABLE_SCHEMA.indexes.kekRotation.sortKey} = :at, kekVersion = :version`,
       ExpressionAttributeValues: { ":at": at, ":version": version },
-    });
+    };
+    if (!this.audit) return this.lease.setWhileHeld(update);
+    await commitAudited(this.table, this.audit, { appId: this.appId, kekVersion: version } satisfies KekRotationChange, [this.lease.heldItem(update)]);
   }
 
   async run(force: boolean): Promise<Omit<AppRotationResult, "org" | "app">> {
@@ -169,7 +179,7 @@ export async function rotateAppKek(
   options: RotationOptions = {},
 ): Promise<AppRotationResult> {
   const settings = { ...rotationSettings(), ...options.settings };
-  const rotation = new AppRotation(table, keyStore, appId, settings, clockFrom(options.now));
+  const rotation = new AppRotation(table, keyStore, appId, settings, clockFrom(options.now), options.audit);
   const result = { org: table.org, app: appId, ...(await rotation.run(options.force ?? false)) };
   logger.info("KEK rotation", { ...result });
   return result;

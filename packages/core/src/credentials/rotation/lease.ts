@@ -4,6 +4,7 @@ import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { LIVE_APP } from "../../apps.ts";
 import { keys } from "../../data/keys.ts";
 import type { TenantTable } from "../../data/tables.ts";
+import type { TransactionItem } from "../../data/transaction.ts";
 
 export type AppItem = Record<string, any>;
 
@@ -11,6 +12,7 @@ const LEASE = { "#lease": "rotationLease", "#owner": "owner", "#until": "until" 
 const HELD = "#lease.#owner = :owner";
 
 type AppUpdate = Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName" | "Key">;
+type HeldUpdate = { UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown> };
 
 /** A rotation job's lease on one app, kept on the app item: it keeps two jobs apart. */
 export class AppLease {
@@ -55,13 +57,22 @@ export class AppLease {
   }
 
   /** Sets attributes of the app item, failing unless this lease still holds it. */
-  async setWhileHeld(update: { UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown> }): Promise<void> {
-    await this.update({
+  async setWhileHeld(update: HeldUpdate): Promise<void> {
+    await this.update(this.whileHeld(update));
+  }
+
+  /** The same, as the item ("app") of a transaction: the app change a rotation commits with its audit record. */
+  heldItem(update: HeldUpdate): TransactionItem {
+    return { name: "app", Update: { TableName: this.table.name, Key: keys.app(this.table.org, this.appId), ...this.whileHeld(update) } };
+  }
+
+  private whileHeld(update: HeldUpdate) {
+    return {
       UpdateExpression: update.UpdateExpression,
       ConditionExpression: HELD,
       ExpressionAttributeNames: { "#lease": LEASE["#lease"], "#owner": LEASE["#owner"] },
       ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ":owner": this.owner },
-    });
+    };
   }
 
   async release(): Promise<void> {
