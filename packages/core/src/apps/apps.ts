@@ -13,7 +13,7 @@ import { newId } from "../ids.ts";
 import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "../limits/quota.ts";
 import { appsQuota } from "../limits/usage.ts";
 import { logger } from "../log.ts";
-import { limitsOf } from "../orgs/orgs.ts";
+import { limitsOf } from "../orgs/index.ts";
 import { problems } from "../problem.ts";
 
 /**

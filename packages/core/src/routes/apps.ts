@@ -1,5 +1,5 @@
 import type { RouteDef } from "./types.ts";
-import type { AppChange } from "../apps/apps.ts";
+import type { AppChange } from "../apps/index.ts";
 import * as s from "../schemas.ts";
 
 /** What a rotation of the app's key-encryption key records: the version it made current. */
