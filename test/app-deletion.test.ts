@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteApp } from "../packages/core/src/apps.ts";
+import { deleteApp } from "../packages/core/src/apps/index.ts";
 import { pendingAudit } from "../packages/core/src/audit/chain.ts";
 import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";

@@ -1,7 +1,7 @@
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteApp } from "../packages/core/src/apps.ts";
+import { deleteApp } from "../packages/core/src/apps/index.ts";
 import { pendingAudit } from "../packages/core/src/audit/chain.ts";
 import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
 import { APP_LISTINGS, keys } from "../packages/core/src/data/keys.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, deleteApp } from "../packages/core/src/apps.ts";
+import { createApp, deleteApp } from "../packages/core/src/apps/index.ts";
 import { appendAudit, auditedStep, pendingAudit } from "../packages/core/src/audit/chain.ts";
 import { keys } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";

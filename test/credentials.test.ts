@@ -11,7 +11,7 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOGGER_LOG_EVENT = "true";
 });
 
-import { createApp, deleteApp } from "../packages/core/src/apps.ts";
+import { createApp, deleteApp } from "../packages/core/src/apps/index.ts";
 import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
 import { isRatePartition, keys } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";

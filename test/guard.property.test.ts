@@ -26,7 +26,7 @@ function commands(pk: string, sk = "APP#x"): [string, Record<string, any>][] {
     ["UpdateItemCommand", { TableName: TABLE, Key: key, UpdateExpression: "SET #n = :n", ExpressionAttributeNames: { "#n": "name" }, ExpressionAttributeValues: { ":n": S("v") } }],
     ["QueryCommand", { TableName: TABLE, KeyConditionExpression: "PK = :pk AND begins_with(SK, :p)", ExpressionAttributeValues: { ":pk": S(pk), ":p": S("APP#") } }],
     ["QueryCommand", { TableName: TABLE, KeyConditionExpression: "#p = :v", ExpressionAttributeNames: { "#p": "PK" }, ExpressionAttributeValues: { ":v": S(pk) } }],
-    // An app listing's Query (app-listing.ts): its BETWEEN holds one more AND than the partition clause.
+    // An app listing's Query (packages/core/src/apps/listing.ts): its BETWEEN holds one more AND than the partition clause.
     ["QueryCommand", { TableName: TABLE, KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to", ExpressionAttributeValues: { ":pk": S(pk), ":from": S("CRED"), ":to": S("CRED$") } }],
     ["BatchGetItemCommand", { RequestItems: { [TABLE]: { Keys: [key] } } }],
     ["BatchWriteItemCommand", { RequestItems: { [TABLE]: [{ PutRequest: { Item: key } }] } }],

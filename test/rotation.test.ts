@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createApp } from "../packages/core/src/apps.ts";
+import { createApp } from "../packages/core/src/apps/index.ts";
 import type { CredentialScope } from "../packages/core/src/data/keys.ts";
 import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
 import { stagesOf, type KeyStore } from "../packages/core/src/key-stores/key-store.ts";

@@ -1,6 +1,5 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { appListingPage } from "../app-listing.ts";
-import { getApp, LIVE_APP } from "../apps.ts";
+import { appListingPage, getApp, LIVE_APP } from "../apps/index.ts";
 import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import { roleRank, type Principal } from "../auth/principal.ts";
 import { APP_LISTINGS, keys, type CredentialScope } from "../data/keys.ts";
@@ -9,7 +8,7 @@ import { TransactionRefused, type TransactionItem } from "../data/transaction.ts
 import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "../limits/quota.ts";
 import { credentialsQuota } from "../limits/usage.ts";
 import { logger } from "../log.ts";
-import { limitsOf } from "../orgs.ts";
+import { limitsOf } from "../orgs/index.ts";
 import { problems } from "../problem.ts";
 import { CredentialIntegrityError, open, seal, type CredentialAddress, type Sealed } from "./envelope.ts";
 import { KekNotFound, type Kek, type KeyStore } from "../key-stores/key-store.ts";

@@ -1,7 +1,6 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { appListingPage } from "../app-listing.ts";
-import { APP_LISTING_HEAD_TYPE, LIVE_APP } from "../apps.ts";
+import { APP_LISTING_HEAD_TYPE, appListingPage, LIVE_APP } from "../apps/index.ts";
 import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import type { BuildSettings } from "../schemas.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, keys } from "../data/keys.ts";
@@ -9,7 +8,7 @@ import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { transact, TransactionRefused, type TransactionItem } from "../data/transaction.ts";
 import { runningDeploymentSlot } from "../limits/usage.ts";
-import { limitsOf } from "../orgs.ts";
+import { limitsOf } from "../orgs/index.ts";
 import { newDeploymentId } from "./ids.ts";
 import { problems } from "../problem.ts";
 import { isTerminal, TRANSITIONS, type DeploymentStatus, type TransitionName } from "./status.ts";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { getApp } from "../apps.ts";
+import { getApp } from "../apps/index.ts";
 import type { PendingAudit } from "../audit/chain.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { TenantTable } from "../data/tables.ts";

@@ -7,7 +7,7 @@ import type * as z from "zod/mini";
 import type { Principal } from "../auth/principal.ts";
 import { tenantTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
-import type { Org } from "../orgs.ts";
+import type { Org } from "../orgs/index.ts";
 import type { RouteDef } from "../routes/types.ts";
 import { auditTrail, RequestAuditTrail, type RequestAudit } from "./audit.ts";
 import { authenticate } from "./auth.ts";

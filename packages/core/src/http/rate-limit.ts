@@ -5,7 +5,7 @@ import { keys } from "../data/keys.ts";
 import { tenantTable } from "../data/tables.ts";
 import { RateBucket, type RetryAfterMs } from "../limits/rate.ts";
 import { effectiveLimits, type OrgLimits } from "../limits/settings.ts";
-import type { Org } from "../orgs.ts";
+import type { Org } from "../orgs/index.ts";
 import { problems } from "../problem.ts";
 
 /** An org's buckets in this instance, made for the org record they were built from. */

@@ -4,7 +4,7 @@ import type { AuditRecord, AuditTarget } from "../audit/entry.ts";
 import type { Principal } from "../auth/principal.ts";
 import { tokenHashLabel } from "../enrollment/token.ts";
 import type { GrantPhase } from "../grants/phases.ts";
-import type { Org } from "../orgs.ts";
+import type { Org } from "../orgs/index.ts";
 import type { HostTenancy } from "../tenancy.ts";
 
 /** What the middlewares learn about a request, in the order they learn it. */

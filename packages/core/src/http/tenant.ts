@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from "@middy/core";
 import { baseDomain } from "../config.ts";
 import { logger } from "../log.ts";
-import { lookupOrg } from "../orgs.ts";
+import { lookupOrg } from "../orgs/index.ts";
 import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes/types.ts";
 import { parseHost } from "../tenancy.ts";

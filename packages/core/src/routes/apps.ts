@@ -1,5 +1,5 @@
 import type { RouteDef } from "./types.ts";
-import type { AppChange } from "../apps.ts";
+import type { AppChange } from "../apps/index.ts";
 import type { KekRotationChange } from "../credentials/rotation/app.ts";
 import * as s from "../schemas.ts";
 

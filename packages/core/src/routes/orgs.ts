@@ -1,5 +1,5 @@
 import type { RouteDef } from "./types.ts";
-import type { Org } from "../orgs.ts";
+import type { Org } from "../orgs/index.ts";
 import * as s from "../schemas.ts";
 
 /** The org as the change left it: its status and the limits set for it (defaults are not named). */

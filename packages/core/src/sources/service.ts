@@ -1,6 +1,5 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { appListingPage } from "../app-listing.ts";
-import { LIVE_APP } from "../apps.ts";
+import { appListingPage, LIVE_APP } from "../apps/index.ts";
 import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import type { Principal } from "../auth/principal.ts";
 import { APP_LISTINGS, keys } from "../data/keys.ts";

@@ -4,18 +4,16 @@ import type { ICruiseResult, IViolation } from "dependency-cruiser";
 /**
  * `npm run imports`: the rules of .dependency-cruiser.cjs, plus the one dependency-cruiser cannot
  * state: no two areas of packages/core/src import each other. An area is a folder, or one file at
- * src's root; apps.ts and app-listing.ts are one area. One cruise (its JSON) serves both; exits 1
- * when any rule is broken.
+ * src's root. One cruise (its JSON) serves both; exits 1 when any rule is broken.
  */
 const ROOTS = ["packages", "functions", "infra", "test", "sst.config.ts"];
 const CORE = "packages/core/src/";
-const ROOT_AREAS: Record<string, string> = { "app-listing.ts": "apps.ts" };
 
 function areaOf(path: string): string | undefined {
   if (!path.startsWith(CORE)) return undefined;
   const rest = path.slice(CORE.length);
   const slash = rest.indexOf("/");
-  return slash >= 0 ? rest.slice(0, slash + 1) : (ROOT_AREAS[rest] ?? rest);
+  return slash >= 0 ? rest.slice(0, slash + 1) : rest;
 }
 
 /** Each pair of areas that import each other, with the imports that tie them. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { LIVE_APP } from "../../apps.ts";
+import { LIVE_APP } from "../../apps/index.ts";
 import { keys } from "../../data/keys.ts";
 import type { TenantTable } from "../../data/tables.ts";
 import type { TransactionItem } from "../../data/transaction.ts";

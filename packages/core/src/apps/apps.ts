@@ -1,20 +1,20 @@
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { commitAudited, type PendingAudit } from "./audit/chain.ts";
-import type { KeyStore } from "./key-stores/key-store.ts";
-import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "./key-stores/lifecycle.ts";
-import { purgePartition } from "./data/purge.ts";
-import { decodeCursor, encodeCursor } from "./data/cursor.ts";
-import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, appPartition, keys, orgPartition } from "./data/keys.ts";
-import { TABLE_SCHEMA } from "./data/table-schema.ts";
-import type { TenantTable } from "./data/tables.ts";
-import { transact, TransactionRefused, type TransactionItem } from "./data/transaction.ts";
-import type { BuildSettings } from "./schemas.ts";
-import { newId } from "./ids.ts";
-import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "./limits/quota.ts";
-import { appsQuota } from "./limits/usage.ts";
-import { logger } from "./log.ts";
-import { limitsOf } from "./orgs.ts";
-import { problems } from "./problem.ts";
+import { commitAudited, type PendingAudit } from "../audit/chain.ts";
+import type { KeyStore } from "../key-stores/key-store.ts";
+import { discardCredentialStore, provisionCredentialStore, shredCredentialStore } from "../key-stores/lifecycle.ts";
+import { purgePartition } from "../data/purge.ts";
+import { decodeCursor, encodeCursor } from "../data/cursor.ts";
+import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, appPartition, keys, orgPartition } from "../data/keys.ts";
+import { TABLE_SCHEMA } from "../data/table-schema.ts";
+import type { TenantTable } from "../data/tables.ts";
+import { transact, TransactionRefused, type TransactionItem } from "../data/transaction.ts";
+import type { BuildSettings } from "../schemas.ts";
+import { newId } from "../ids.ts";
+import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "../limits/quota.ts";
+import { appsQuota } from "../limits/usage.ts";
+import { logger } from "../log.ts";
+import { limitsOf } from "../orgs/index.ts";
+import { problems } from "../problem.ts";
 
 /**
  * `build` absent: the default build, which packages the source as it is. `kek`: the version of the

@@ -1,11 +1,11 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { commitAudited, type PendingAudit } from "./audit/chain.ts";
-import { BoundedCache } from "./bounded-cache.ts";
-import { keys } from "./data/keys.ts";
-import { orgRegistryTable, platformTable } from "./data/tables.ts";
-import { TransactionRefused } from "./data/transaction.ts";
-import { effectiveLimits, type OrgLimits } from "./limits/settings.ts";
-import { problems } from "./problem.ts";
+import { commitAudited, type PendingAudit } from "../audit/chain.ts";
+import { BoundedCache } from "../bounded-cache.ts";
+import { keys } from "../data/keys.ts";
+import { orgRegistryTable, platformTable } from "../data/tables.ts";
+import { TransactionRefused } from "../data/transaction.ts";
+import { effectiveLimits, type OrgLimits } from "../limits/settings.ts";
+import { problems } from "../problem.ts";
 
 export type OrgStatus = "active" | "suspended";
 /** `limits` holds only what a platform admin set for this org; `effectiveLimits` adds the defaults. */

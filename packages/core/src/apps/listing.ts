@@ -1,9 +1,9 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { getApp, isLiveApp } from "./apps.ts";
-import { decodeCursor, encodeCursor } from "./data/cursor.ts";
-import { appPartition, type AppListing } from "./data/keys.ts";
-import type { TenantTable } from "./data/tables.ts";
-import { problems } from "./problem.ts";
+import { decodeCursor, encodeCursor } from "../data/cursor.ts";
+import { appPartition, type AppListing } from "../data/keys.ts";
+import type { TenantTable } from "../data/tables.ts";
+import { problems } from "../problem.ts";
 
 type Item = Record<string, unknown>;
 
