@@ -249,6 +249,19 @@ describe("route function roles", () => {
     }
   });
 
+  it("a platform route that changes an org's record may put that change's audit record in any org's record partition, and nothing else of an org", async () => {
+    for (const route of routes) {
+      const { run } = await tenantCalls(route.id);
+      const puts = route.host === "platform" && route.method !== "GET" && route.auditOrgFrom !== undefined;
+      const put = (partition: string) => run("dynamodb:PutItem", table, { "dynamodb:LeadingKeys": [partition] });
+      expect(await put(keys.auditRecord("acme", "01J00000000000000000000000").PK), route.id).toBe(puts ? "Allowed" : "ImplicitlyDenied");
+      for (const other of ["ORG#acme", "ORG#acme#AUDIT", "ORG#acme#APP#a", "ORG#acme#RATE"]) expect(await put(other), `${route.id} ${other}`).toBe("ImplicitlyDenied");
+      for (const action of ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]) {
+        expect(await run(action, table, { "dynamodb:LeadingKeys": [keys.auditRecord("acme", "x").PK] }), `${route.id} ${action}`).toBe("ImplicitlyDenied");
+      }
+    }
+  });
+
   it("may assume the tenant data role with an org tag only on org routes", async () => {
     for (const route of routes) {
       const { run } = await tenantCalls(route.id);
