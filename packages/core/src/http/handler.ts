@@ -47,7 +47,7 @@ export type Reply = { body?: unknown; text?: string; status?: number; headers?: 
 export type RouteHandler<R extends RouteDef> = (input: Input<R>, ctx: HandlerContext) => Promise<Reply>;
 
 /**
- * Wraps a route's handler in the middy stack of DESIGN.md. Order matters: onError runs in
+ * Wraps a route's handler in the middy stack (README, "Isolation, layer by layer"). Order matters: onError runs in
  * reverse, so the problem responder answers first, then the audit trail records that answer,
  * then security headers are added.
  *
