@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
+import { TransitionRefused } from "../packages/core/src/deployments/errors.ts";
 import { failureReason } from "../packages/core/src/deployments/failure.ts";
-import { createDeployment, getDeploymentRecord, transition, TransitionRefused } from "../packages/core/src/deployments/records.ts";
+import { createDeployment, getDeploymentRecord, transition } from "../packages/core/src/deployments/records.ts";
 import { ACTIVE_STATUSES, DEPLOYMENT_STATUSES, TRANSITIONS, type DeploymentStatus, type TransitionName } from "../packages/core/src/deployments/status.ts";
 import { recordFailure, recordSuccess } from "../packages/core/src/deployments/steps.ts";
 import { redactSecrets } from "../packages/core/src/redact.ts";
