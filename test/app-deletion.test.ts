@@ -4,6 +4,7 @@ import { pendingAudit } from "../packages/core/src/audit/chain.ts";
 import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { createDeployment } from "../packages/core/src/deployments/records.ts";
+import { toProblem } from "../packages/core/src/http/problem-response.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 import { overriding } from "./support/key-stores.ts";
 import { executionClosed, newApp, putSource, startDeployment, waitForStatus } from "./support/deployments.ts";
@@ -65,7 +66,7 @@ describe("deleting an app with a deployment that has not ended", () => {
     const before = await api.partition(`ORG#acme#APP#${appId}`);
     const refusal = await createDeployment(tenantTable("acme"), { appId, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, systemAudit("deployments.create"))
       .catch((e: unknown) => e);
-    expect(refusal).toMatchObject({ status: 404 });
+    expect(toProblem(refusal)).toMatchObject({ status: 404 });
     expect(await api.partition(`ORG#acme#APP#${appId}`)).toEqual(before);
   });
 
@@ -84,11 +85,11 @@ describe("deleting an app with a deployment that has not ended", () => {
       if (deleted.status === "fulfilled") {
         outcomes.deleted++;
         expect(created.status, `round ${round}`).toBe("rejected");
-        expect((created as PromiseRejectedResult).reason).toMatchObject({ status: 404 });
+        expect(toProblem((created as PromiseRejectedResult).reason)).toMatchObject({ status: 404 });
         expect(left, `round ${round}: nothing of the app is left`).toEqual([]);
       } else {
         outcomes.refused++;
-        expect((deleted as PromiseRejectedResult).reason).toMatchObject({ status: 409 });
+        expect(toProblem((deleted as PromiseRejectedResult).reason)).toMatchObject({ status: 409 });
         expect(created.status, `round ${round}`).toBe("fulfilled");
         const id = (created as PromiseFulfilledResult<Awaited<ReturnType<typeof createDeployment>>>).value.deployment.id;
         expect(left.find((item) => item.SK === `DEPLOY#${id}`)).toMatchObject({ status: "QUEUED" });

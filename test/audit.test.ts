@@ -8,6 +8,7 @@ import { createApp, deleteApp } from "../packages/core/src/apps/index.ts";
 import { appendAudit, auditedStep, pendingAudit } from "../packages/core/src/audit/chain.ts";
 import { keys } from "../packages/core/src/data/keys.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
+import { toProblem } from "../packages/core/src/http/problem-response.ts";
 import { REPO_ROOT } from "../packages/local/src/runtime.ts";
 import { startTestApi, type CallOptions, type TestApi } from "./support/api.ts";
 import { commandsSent } from "./support/commands.ts";
@@ -172,7 +173,8 @@ describe("app changes commit with their entry", () => {
   it("a change refused by its own condition writes no entry from the service", async () => {
     const org = await newOrg("tx-refused");
     const audit = pendingAudit({ ...base, action: "apps.delete", actor: { ...base.actor, org } });
-    await expect(deleteApp(tenantTable(org), keyStore(), "b".repeat(26), audit)).rejects.toMatchObject({ status: 404 });
+    const refusal = await deleteApp(tenantTable(org), keyStore(), "b".repeat(26), audit).catch((e: unknown) => e);
+    expect(toProblem(refusal)).toMatchObject({ status: 404 });
     expect(audit.record).toBeUndefined();
     expect(await storedChain(org)).toHaveLength(1);
   });

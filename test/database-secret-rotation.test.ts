@@ -12,7 +12,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { DatabasePasswordsStandIn, type DatabaseConnection } from "../packages/core/src/credentials/database-passwords.ts";
-import { databaseSecretName, rotateDatabaseSecret, SecretRotationRefused, type RotationStep } from "../packages/core/src/credentials/database-secret-rotation.ts";
+import { databaseSecretName, rotateDatabaseSecret, type RotationStep } from "../packages/core/src/credentials/database-secret-rotation.ts";
+import { SecretRotationRefused } from "../packages/core/src/credentials/errors.ts";
 
 const sm = mockClient(SecretsManagerClient);
 const secrets = new SecretsManagerClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
+import { TransitionRefused } from "../packages/core/src/deployments/errors.ts";
 import { failureReason } from "../packages/core/src/deployments/failure.ts";
-import { createDeployment, getDeploymentRecord, transition, TransitionRefused } from "../packages/core/src/deployments/records.ts";
+import { createDeployment, getDeploymentRecord, transition } from "../packages/core/src/deployments/records.ts";
 import { ACTIVE_STATUSES, DEPLOYMENT_STATUSES, TRANSITIONS, type DeploymentStatus, type TransitionName } from "../packages/core/src/deployments/status.ts";
 import { recordFailure, recordSuccess } from "../packages/core/src/deployments/steps.ts";
+import { toProblem } from "../packages/core/src/http/problem-response.ts";
 import { redactSecrets } from "../packages/core/src/redact.ts";
 import { TASK_ERRORS } from "../packages/core/src/workflows/errors.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
@@ -124,7 +126,7 @@ describe("the app's active deployments", () => {
     const missing = "z".repeat(26);
     const refusal = await createDeployment(tenantTable("acme"), { appId: missing, source: { ref: "v1" }, target: { id: "hosted", kind: "hosted" }, createdBy: "t" }, systemAudit("deployments.create"))
       .catch((e: unknown) => e);
-    expect(refusal).toMatchObject({ status: 404 });
+    expect(toProblem(refusal)).toMatchObject({ status: 404 });
     expect(await api.partition(`ORG#acme#APP#${missing}`)).toEqual([]);
   });
 });

@@ -2,13 +2,13 @@ import { createDecipheriv, randomBytes, randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  CredentialIntegrityError,
   open,
   seal,
   unwrapDek,
   type CredentialAddress,
   type Sealed,
 } from "../packages/core/src/credentials/envelope.ts";
+import { CredentialIntegrityError } from "../packages/core/src/credentials/errors.ts";
 import type { Kek } from "../packages/core/src/key-stores/key-store.ts";
 
 const kek = (): Kek => ({ version: randomUUID(), key: randomBytes(32) });

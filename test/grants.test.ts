@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
+import { BulkheadError } from "../packages/core/src/errors.ts";
 import { decide as decideGrant, listGrants, requestGrant } from "../packages/core/src/grants/grants.ts";
-import { HttpProblem } from "../packages/core/src/problem.ts";
+import { toProblem } from "../packages/core/src/http/problem-response.ts";
 import { startTestApi, type Reply, type TestApi } from "./support/api.ts";
 import { newTarget, systemAudit } from "./support/samples.ts";
 
@@ -195,9 +196,9 @@ describe("the clock decides, not a stored state (service level, real DynamoDB Lo
   const at = (base: Date, ms: number) => new Date(base.getTime() + ms);
   const expectProblem = async (work: Promise<unknown>, status: number, detail: RegExp) => {
     const error = await work.then(() => undefined, (e: unknown) => e);
-    expect(error).toBeInstanceOf(HttpProblem);
-    expect((error as HttpProblem).status).toBe(status);
-    expect((error as HttpProblem).detail).toMatch(detail);
+    expect(error).toBeInstanceOf(BulkheadError);
+    expect(toProblem(error).status).toBe(status);
+    expect((error as BulkheadError).detail).toMatch(detail);
   };
 
   it("an undecided request lapses after 24 h: EXPIRED, and no longer approvable", async () => {

@@ -1,7 +1,8 @@
 import { DynamoDBClient, GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { assertInScope, installGuard, KeyScopeViolation, type KeyScope } from "../packages/core/src/data/guard.ts";
+import { KeyScopeViolation } from "../packages/core/src/data/errors.ts";
+import { assertInScope, installGuard, type KeyScope } from "../packages/core/src/data/guard.ts";
 import { appPartition, isOrgPartition, keys, orgPartition } from "../packages/core/src/data/keys.ts";
 import { isOrgSlug } from "../packages/core/src/ids.ts";
 

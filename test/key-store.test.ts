@@ -18,7 +18,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { KeyStoreStandIn } from "../packages/core/src/key-stores/key-store-stand-in.ts";
-import { KekNotFound, KeyStoreConflict, stagesOf, type KeyStore } from "../packages/core/src/key-stores/key-store.ts";
+import { KekNotFound, KeyStoreConflict } from "../packages/core/src/key-stores/errors.ts";
+import { stagesOf, type KeyStore } from "../packages/core/src/key-stores/key-store.ts";
 import { SecretsManagerKeyStore } from "../packages/core/src/key-stores/secrets-manager-key-store.ts";
 
 const ref = { org: "acme", app: "abcdefghijklmnopqrstuvwxyz" };

@@ -2,7 +2,8 @@ import { keyStore } from "@bulkhead/core/key-stores/select-key-store";
 import { rotateAppKek } from "@bulkhead/core/credentials/rotation/app";
 import { defineHandler } from "@bulkhead/core/http/handler";
 import { routes } from "@bulkhead/core/routes/apps";
-import { problems } from "@bulkhead/core/problem";
+import { rotationBusy, rotationDeferred } from "@bulkhead/core/credentials/errors";
+import { appNotFound } from "@bulkhead/core/errors";
 
 export const handler = defineHandler(routes, "apps.rotate", async ({ params }, { table, audit }) => {
   const result = await rotateAppKek(table!, keyStore(), params.appId, { force: true, audit });
@@ -11,10 +12,10 @@ export const handler = defineHandler(routes, "apps.rotate", async ({ params }, {
     case "resumed":
       return { body: { app: result.app, outcome: result.outcome, kekVersion: result.kekVersion, kekRotatedAt: result.kekRotatedAt, rewrapped: result.rewrapped, retired: result.retired } };
     case "deferred":
-      throw problems.rotationDeferred(result.deferredUntil!);
+      throw rotationDeferred(result.deferredUntil!);
     case "busy":
-      throw problems.rotationBusy();
+      throw rotationBusy();
     default:
-      throw problems.appNotFound();
+      throw appNotFound();
   }
 });

@@ -4,7 +4,7 @@ import { consoleResponse, loadAssets } from "@bulkhead/console/serve";
 import { CONSOLE_BUNDLE_DIR } from "@bulkhead/console/settings";
 import { baseDomain, consoleSettings } from "@bulkhead/core/config";
 import { problemResponse } from "@bulkhead/core/http/problem-response";
-import { problems } from "@bulkhead/core/problem";
+import { notFound } from "@bulkhead/core/errors";
 import { parseHost } from "@bulkhead/core/tenancy";
 
 /** Where the built console is: copied beside the bundle when deployed, the offline build otherwise. */
@@ -20,7 +20,7 @@ let assets: ReturnType<typeof loadAssets> | undefined;
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const requestId = event.requestContext.requestId;
   if (parseHost(event.requestContext.domainName, baseDomain()).kind !== "org") {
-    return problemResponse(problems.notFound("The console is served on org hosts only."), requestId);
+    return problemResponse(notFound("The console is served on org hosts only."), requestId);
   }
   assets ??= loadAssets(assetsDir());
   return consoleResponse(event.requestContext.http.method, event.rawPath, assets, consoleSettings(), requestId);

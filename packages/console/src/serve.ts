@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { problemResponse } from "@bulkhead/core/http/problem-response";
-import { problems } from "@bulkhead/core/problem";
+import { problems } from "@bulkhead/core/http/problems";
+import { notFound } from "@bulkhead/core/errors";
 import type { ConsoleSettings } from "@bulkhead/core/config";
 import { CONSOLE_PATH } from "./settings.ts";
 
@@ -79,7 +80,7 @@ export function consoleResponse(
   }
   const prefix = `${CONSOLE_PATH}/assets/`;
   const file = path.startsWith(prefix) ? assets.files.get(path.slice(prefix.length)) : undefined;
-  if (!file) return problemResponse(problems.notFound("No such console file."), requestId);
+  if (!file) return problemResponse(notFound("No such console file."), requestId);
   return {
     statusCode: 200,
     headers: {

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { problems } from "@bulkhead/core/problem";
 import { problemResponse } from "@bulkhead/core/http/problem-response";
+import { problems } from "@bulkhead/core/http/problems";
 import { handlerFile, routes } from "@bulkhead/core/routes";
 import type { RouteDef } from "@bulkhead/core/routes/types";
 import { CONSOLE_HANDLER_FILE, CONSOLE_PATH, CONSOLE_ROUTES } from "@bulkhead/console/settings";

@@ -7,14 +7,15 @@ import { decodeCursor, encodeCursor } from "../data/cursor.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, appPartition, keys, orgPartition } from "../data/keys.ts";
 import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { transact, TransactionRefused, type TransactionItem } from "../data/transaction.ts";
+import { TransactionRefused } from "../data/errors.ts";
+import { transact, type TransactionItem } from "../data/transaction.ts";
 import type { BuildSettings } from "../schemas.ts";
 import { newId } from "../ids.ts";
 import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "../limits/quota.ts";
 import { appsQuota } from "../limits/usage.ts";
 import { logger } from "../log.ts";
 import { limitsOf } from "../orgs/index.ts";
-import { problems } from "../problem.ts";
+import { appNotFound, conflict, InternalError } from "../errors.ts";
 
 /**
  * `build` absent: the default build, which packages the source as it is. `kek`: the version of the
@@ -103,7 +104,7 @@ export async function getApp(table: TenantTable, appId: string, options: { consi
     Key: keys.app(table.org, appId),
     ConsistentRead: options.consistent,
   }));
-  if (!isLiveApp(Item)) throw problems.appNotFound();
+  if (!isLiveApp(Item)) throw appNotFound();
   return toApp(Item);
 }
 
@@ -224,7 +225,7 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
     if (!(error instanceof DeploymentsActive)) throw error;
     const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: deploymentsHead, ConsistentRead: true }));
     const active = [...((Item?.[ACTIVE_DEPLOYMENTS] as Set<string> | undefined) ?? [])].sort();
-    throw problems.conflict(`The app has deployments that have not ended${active.length ? ` (${active.join(", ")})` : ""}; cancel them or wait for them to end, then delete the app.`);
+    throw conflict(`The app has deployments that have not ended${active.length ? ` (${active.join(", ")})` : ""}; cancel them or wait for them to end, then delete the app.`);
   }
   await shredCredentialStore(keyStore, { org: table.org, app: appId });
   // Everything else the app's partition holds goes too (credentials, deployment records,
@@ -248,7 +249,7 @@ export async function deleteApp(table: TenantTable, keyStore: KeyStore, appId: s
   }
 }
 
-class DeploymentsActive extends Error {
+class DeploymentsActive extends InternalError {
   override readonly name = "DeploymentsActive";
 }
 
@@ -261,8 +262,8 @@ async function rejectedAsNotFound<T>(write: Promise<T>, activeHead?: string): Pr
     return await write;
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    if (activeHead && error.failed(activeHead)) throw new DeploymentsActive();
-    if (error.failed("app")) throw problems.appNotFound();
+    if (activeHead && error.failed(activeHead)) throw new DeploymentsActive("the app has deployments that have not ended");
+    if (error.failed("app")) throw appNotFound();
     throw error;
   }
 }

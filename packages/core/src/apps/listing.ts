@@ -3,7 +3,7 @@ import { getApp, isLiveApp } from "./apps.ts";
 import { decodeCursor, encodeCursor } from "../data/cursor.ts";
 import { appPartition, type AppListing } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { problems } from "../problem.ts";
+import { appNotFound } from "../errors.ts";
 
 type Item = Record<string, unknown>;
 
@@ -50,7 +50,7 @@ export async function appListingPage(
     reply = await query;
     const head = reply.Items?.[0]?.SK === listing.head ? reply.Items[0] : undefined;
     if (!head) await getApp(table, appId);
-    else if (!isLiveApp(head)) throw problems.appNotFound();
+    else if (!isLiveApp(head)) throw appNotFound();
   }
   const found = (reply.Items ?? []).filter((item) => item.SK !== listing.head);
   // Without a head the first page read one item too many: the page ends before it.

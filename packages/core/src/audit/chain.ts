@@ -2,7 +2,8 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { monotonicFactory } from "ulid";
 import { keys } from "../data/keys.ts";
 import type { Table, TenantTable } from "../data/tables.ts";
-import { transact, TransactionContended, TransactionRefused, type TransactionItem } from "../data/transaction.ts";
+import { TransactionContended, TransactionRefused } from "../data/errors.ts";
+import { transact, type TransactionItem } from "../data/transaction.ts";
 import { logger } from "../log.ts";
 import { auditRecord, type AuditDraft, type AuditRecord, type AuditTarget } from "./entry.ts";
 

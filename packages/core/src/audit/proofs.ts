@@ -1,5 +1,5 @@
 import type { TenantTable } from "../data/tables.ts";
-import { problems } from "../problem.ts";
+import { invalidRequest } from "../errors.ts";
 import { leafOf } from "./entry.ts";
 import type { NodeRef } from "./merkle/compact.ts";
 import { consistencyPlan, consistencyProof, inclusionPlan, inclusionProof, rootAt, rootPlan } from "./merkle/proof.ts";
@@ -14,7 +14,7 @@ import { readProofItems, readTreeState, type TreeState } from "./tree-store.ts";
 /** A tree size the log has reached, or a 400 that says what it has. */
 function checkTreeSize(latest: TreeState, treeSize: number, name: string): void {
   if (treeSize > latest.treeSize) {
-    throw problems.badRequest(`${name} ${treeSize} is beyond the log's size (${latest.treeSize} entries are sequenced).`, { treeSize: latest.treeSize });
+    throw invalidRequest(`${name} ${treeSize} is beyond the log's size (${latest.treeSize} entries are sequenced).`, { treeSize: latest.treeSize });
   }
 }
 
@@ -27,7 +27,7 @@ export async function inclusion(table: TenantTable, seq: number, requestedTreeSi
   const latest = await readTreeState(table);
   const treeSize = requestedTreeSize ?? latest.treeSize;
   checkTreeSize(latest, treeSize, "treeSize");
-  if (seq > treeSize) throw problems.badRequest(`seq ${seq} is not in a tree of size ${treeSize}.`);
+  if (seq > treeSize) throw invalidRequest(`seq ${seq} is not in a tree of size ${treeSize}.`);
   const leafIndex = seq - 1;
   const pathRefs = inclusionPlan(leafIndex, treeSize);
   const refs = [...pathRefs, ...rootRefs(latest, treeSize)];
@@ -49,7 +49,7 @@ export async function consistency(table: TenantTable, from: number, requestedTo?
   const latest = await readTreeState(table);
   const to = requestedTo ?? latest.treeSize;
   checkTreeSize(latest, to, "to");
-  if (from > to) throw problems.badRequest(`from (${from}) must not be greater than to (${to}).`);
+  if (from > to) throw invalidRequest(`from (${from}) must not be greater than to (${to}).`);
   const refs = [...consistencyPlan(from, to), ...rootPlan(from), ...rootRefs(latest, to)];
   const { nodes, heads } = await readProofItems(table, refs, { headSizes: [from, to] });
   return {

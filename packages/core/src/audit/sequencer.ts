@@ -1,9 +1,10 @@
 import { MAX_AUDIT_SEQ } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { leafOf, type AuditEntry, type AuditRecord, type LogEntry } from "./entry.ts";
+import { BatchRefused } from "./errors.ts";
 import { appendLeaves } from "./merkle/compact.ts";
 import type { CheckpointSigner } from "./signer.ts";
-import { BatchRefused, commitBatch, readEntriesFrom, readRecords, readTreeState, type BatchEntries, type TreeState } from "./tree-store.ts";
+import { commitBatch, readEntriesFrom, readRecords, readTreeState, type BatchEntries, type TreeState } from "./tree-store.ts";
 import { signTreeHead } from "./tree-heads.ts";
 
 /**

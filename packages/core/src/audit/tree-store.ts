@@ -2,8 +2,10 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { encodeTime } from "ulid";
 import { auditPartition, auditRecordPartition, keys, type ItemKey } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { transact, TransactionContended, TransactionRefused, type TransactionItem } from "../data/transaction.ts";
+import { TransactionContended, TransactionRefused } from "../data/errors.ts";
+import { transact, type TransactionItem } from "../data/transaction.ts";
 import type { AuditEntry, AuditRecord, LogEntry } from "./entry.ts";
+import { BatchRefused } from "./errors.ts";
 import { nodeKey, ownerOfNode, type Frontier, type NodeRef } from "./merkle/compact.ts";
 import { EMPTY_ROOT } from "./merkle/rfc6962.ts";
 import { entryOf, readItems, treeHeadOf, withoutKeys } from "./read.ts";
@@ -90,19 +92,6 @@ export type Batch = BatchEntries & {
   head: SignedTreeHead;
   frontier: Frontier;
 };
-
-/** The table refused a batch: none of it was written. */
-export class BatchRefused extends Error {
-  override readonly name = "BatchRefused";
-  constructor(
-    /** Ids of the batch's records that are no longer waiting (another sequencer placed them). */
-    readonly alreadySequenced: ReadonlySet<string>,
-    /** The batch's first seq is held by a legacy chain entry that is not in the tree yet. */
-    readonly heldByLegacyEntry: boolean,
-  ) {
-    super("the audit batch was refused");
-  }
-}
 
 const entryName = (entry: LogEntry) => `entry:${entry.seq}`;
 const recordName = (id: string) => `record:${id}`;

@@ -5,6 +5,7 @@ import { SimpleFetcher, type Fetcher } from "aws-jwt-verify/https";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import { BoundedCache } from "../bounded-cache.ts";
+import { TokenRejected } from "./errors.ts";
 
 /** Checks aws-jwt-verify leaves to the caller (README, "Isolation, layer by layer", layer 2). */
 export const TOKEN_LIMITS = {
@@ -12,10 +13,6 @@ export const TOKEN_LIMITS = {
   maxFutureIatSeconds: 60,
   accessTokenTypes: ["at+jwt", "application/at+jwt"],
 } as const;
-
-export class TokenRejected extends Error {
-  override readonly name = "TokenRejected";
-}
 
 export type VerifierSettings = { issuer: string; audience: string; jwksUri: string };
 

@@ -11,6 +11,7 @@ import {
 import { isGeneratedId, isOrgSlug } from "../ids.ts";
 import { logger } from "../log.ts";
 import { accountOf, type DatabaseConnection, type DatabasePasswords } from "./database-passwords.ts";
+import { SecretRotationRefused } from "./errors.ts";
 import { STAGE } from "../key-stores/key-store.ts";
 
 /**
@@ -27,10 +28,6 @@ import { STAGE } from "../key-stores/key-store.ts";
 
 export type RotationStep = "createSecret" | "setSecret" | "testSecret" | "finishSecret";
 export type SecretRotationEvent = { SecretId: string; ClientRequestToken: string; Step: RotationStep };
-
-export class SecretRotationRefused extends Error {
-  override readonly name = "SecretRotationRefused";
-}
 
 export const databaseSecretName = (org: string, app: string) => `bulkhead/${org}/${app}/database`;
 const DATABASE_SECRET = /^bulkhead\/([^/]+)\/([^/]+)\/database$/;

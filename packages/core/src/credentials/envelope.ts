@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { CredentialScope } from "../data/keys.ts";
 import type { Kek } from "../key-stores/key-store.ts";
+import { CredentialIntegrityError } from "./errors.ts";
 
 /**
  * Envelope encryption of one credential value (README, "Isolation, layer by layer", layer 5, and "Credentials").
@@ -36,11 +37,6 @@ export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 export const WRAPPED_DEK_BYTES = NONCE_BYTES + KEY_BYTES + TAG_BYTES;
-
-/** A sealed credential failed to open: tampered, moved, truncated, or its KEK version is gone. */
-export class CredentialIntegrityError extends Error {
-  override readonly name = "CredentialIntegrityError";
-}
 
 /**
  * The canonical additional data: a JSON array of strings in a fixed order. JSON string encoding

@@ -4,14 +4,18 @@ import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import { roleRank, type Principal } from "../auth/principal.ts";
 import { APP_LISTINGS, keys, type CredentialScope } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { TransactionRefused, type TransactionItem } from "../data/transaction.ts";
+import { TransactionRefused } from "../data/errors.ts";
+import type { TransactionItem } from "../data/transaction.ts";
+import { appNotFound, conflict, forbidden, notFound } from "../errors.ts";
+import { KekNotFound } from "../key-stores/errors.ts";
+import type { Kek, KeyStore } from "../key-stores/key-store.ts";
+import { QuotaExceeded } from "../limits/errors.ts";
 import { QUOTA_SHARD_ATTRIBUTE, uncountOne, withinQuota } from "../limits/quota.ts";
 import { credentialsQuota } from "../limits/usage.ts";
 import { logger } from "../log.ts";
 import { limitsOf } from "../orgs/index.ts";
-import { problems } from "../problem.ts";
-import { CredentialIntegrityError, open, seal, type CredentialAddress, type Sealed } from "./envelope.ts";
-import { KekNotFound, type Kek, type KeyStore } from "../key-stores/key-store.ts";
+import { open, seal, type CredentialAddress, type Sealed } from "./envelope.ts";
+import { credentialIntegrity, CredentialIntegrityError, credentialStoreMissing } from "./errors.ts";
 
 /** One credential of one app; the org is always the table handle's. */
 export type CredentialTarget = { app: string; scope: CredentialScope; name: string };
@@ -42,7 +46,7 @@ const toMetadata = (item: Record<string, any>): CredentialMetadata => ({
 
 const addressOf = (table: TenantTable, target: CredentialTarget): CredentialAddress => ({ org: table.org, ...target });
 const keyOf = (table: TenantTable, target: CredentialTarget) => keys.credential(table.org, target.app, target.scope, target.name);
-const noSuchCredential = () => problems.notFound("No such credential.");
+const noSuchCredential = () => notFound("No such credential.");
 /** What the audit record of a credential's change is drawn from (the route's `records` picks its fields); never its value. */
 export type CredentialChange = { appId: string; name: string; sub?: string; version?: number };
 const changeOf = (target: CredentialTarget, version?: number): CredentialChange => ({
@@ -54,9 +58,9 @@ const logFields = (target: CredentialTarget) => ({
 
 /** Members manage their own user-level credentials; admins and owners manage anyone's. */
 export function assertMayManageUserCredentials(principal: Principal | undefined, sub: string): void {
-  if (principal?.kind !== "member") throw problems.forbidden("route needs an org member");
+  if (principal?.kind !== "member") throw forbidden("route needs an org member");
   if (principal.sub === sub || roleRank(principal.role) >= roleRank("admin")) return;
-  throw problems.forbidden("members manage only their own user credentials unless admin");
+  throw forbidden("members manage only their own user credentials unless admin");
 }
 
 /** The app's current KEK; an app without one is a 404 when it does not exist (or is being deleted), else a 409. */
@@ -66,7 +70,7 @@ async function currentKek(keyStore: KeyStore, table: TenantTable, app: string): 
   } catch (error) {
     if (!(error instanceof KekNotFound)) throw error;
     await getApp(table, app, { consistent: true });
-    throw problems.credentialStoreMissing();
+    throw credentialStoreMissing();
   }
 }
 
@@ -118,7 +122,7 @@ export async function putCredential(
 ): Promise<CredentialMetadata> {
   const limits = await limitsOf(table.org);
   if (Buffer.byteLength(input.value, "utf8") > limits.credentialValueBytes) {
-    throw problems.quotaExceeded("credentialValueBytes", limits.credentialValueBytes, "A credential value's size in bytes of UTF-8", 413);
+    throw new QuotaExceeded("credentialValueBytes", limits.credentialValueBytes, "A credential value's size in bytes of UTF-8", "size");
   }
   // No read of the app first: the transaction's condition on it decides, and an app with no KEK is looked up only then.
   const sealed = seal(Buffer.from(input.value, "utf8"), addressOf(table, target), await currentKek(keyStore, table, target.app));
@@ -162,9 +166,9 @@ export async function putCredential(
       return toMetadata(stored);
     } catch (error) {
       if (!(error instanceof TransactionRefused)) throw error;
-      if (error.failed("app")) throw problems.appNotFound();
+      if (error.failed("app")) throw appNotFound();
       if (!error.failed("credential")) throw error;
-      if (attempt >= 3) throw problems.conflict("The credential was changed concurrently; retry.");
+      if (attempt >= 3) throw conflict("The credential was changed concurrently; retry.");
     }
   }
 }
@@ -247,7 +251,7 @@ export async function readCredentialValue(
   } catch (error) {
     if (!(error instanceof CredentialIntegrityError || error instanceof KekNotFound)) throw error;
     logger.error("credential integrity failure", { ...logFields(target), reason: error.message, security: true });
-    throw problems.credentialIntegrity();
+    throw credentialIntegrity();
   }
   logger.info("credential value released to runtime", logFields(target));
   return { ...toMetadata(Item), value: value.toString("utf8") };

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { problems } from "../problem.ts";
+import { invalidCursor } from "./errors.ts";
 
 /**
  * Opaque pagination cursors: the last evaluated key and the org it belongs to, HMAC-signed.
@@ -22,15 +22,15 @@ export function decodeCursor(
   listing: { partition: string; sortPrefix: string },
 ): Record<string, unknown> {
   const [body, signature, extra] = cursor.split(".");
-  if (!body || !signature || extra !== undefined) throw problems.invalidCursor();
+  if (!body || !signature || extra !== undefined) throw invalidCursor();
   const expected = Buffer.from(sign(secret, body));
   const given = Buffer.from(signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw problems.invalidCursor();
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidCursor();
   const parsed = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as { o?: unknown; k?: unknown };
-  if (parsed.o !== org || typeof parsed.k !== "object" || parsed.k === null) throw problems.invalidCursor();
+  if (parsed.o !== org || typeof parsed.k !== "object" || parsed.k === null) throw invalidCursor();
   const key = parsed.k as Record<string, unknown>;
   if ((key.PK !== listing.partition || typeof key.SK !== "string" || !key.SK.startsWith(listing.sortPrefix))) {
-    throw problems.invalidCursor();
+    throw invalidCursor();
   }
   return key;
 }

@@ -1,14 +1,7 @@
 import type { MiddlewareStack } from "@smithy/types";
+import { KeyScopeViolation } from "./errors.ts";
 import { TABLE_KEYS } from "./keys.ts";
 import { TABLE_SCHEMA } from "./table-schema.ts";
-
-/** Thrown when a command would reach outside its handle's scope. Always a bug, never user input. */
-export class KeyScopeViolation extends Error {
-  override readonly name = "KeyScopeViolation";
-  constructor(readonly command: string, reason: string) {
-    super(`${command} refused: ${reason}`);
-  }
-}
 
 export type KeyScope = {
   /** Human-readable scope, for the violation message (never a secret). */

@@ -1,6 +1,7 @@
 import { TransactionCanceledException, TransactionConflictException } from "@aws-sdk/client-dynamodb";
 import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { CONDITION_FAILED, TransactionContended, TransactionRefused } from "./errors.ts";
 import type { Table } from "./tables.ts";
 
 type WriteItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -11,33 +12,6 @@ type WriteItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number]
  */
 export type TransactionItem = WriteItem & { readonly name: string };
 
-/** Why a named item refused, with the item as it stood then (absent if it did not exist). */
-export type Refusal = { readonly code: string; readonly current?: Record<string, any> };
-
-/** A transaction whose conditions did not all hold: nothing was written. */
-export class TransactionRefused extends Error {
-  override readonly name = "TransactionRefused";
-  /** The first item (in the transaction's order) whose condition failed. */
-  readonly item: string | undefined;
-
-  constructor(readonly refusals: ReadonlyMap<string, Refusal>) {
-    super(`transaction refused: ${[...refusals].map(([name, refusal]) => `${name} ${refusal.code}`).join(", ")}`);
-    this.item = [...refusals].find(([, refusal]) => refusal.code === CONDITION_FAILED)?.[0];
-  }
-
-  /** The named item failed its condition: the item as it stood (undefined if it did not exist). */
-  failed(name: string): { current?: Record<string, any> } | undefined {
-    const refusal = this.refusals.get(name);
-    return refusal?.code === CONDITION_FAILED ? { current: refusal.current } : undefined;
-  }
-}
-
-/** Other transactions kept colliding with this one on the same items; nothing was written. */
-export class TransactionContended extends Error {
-  override readonly name = "TransactionContended";
-}
-
-const CONDITION_FAILED = "ConditionalCheckFailed";
 /** The one retry policy: a transaction that lost only to another in flight is retried with jitter. */
 const MAX_ATTEMPTS = 9;
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 4 * 2 ** attempt)));

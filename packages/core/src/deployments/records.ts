@@ -6,11 +6,13 @@ import type { BuildSettings } from "../schemas.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, keys } from "../data/keys.ts";
 import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { transact, TransactionRefused, type TransactionItem } from "../data/transaction.ts";
+import { TransactionRefused } from "../data/errors.ts";
+import { transact, type TransactionItem } from "../data/transaction.ts";
+import { appNotFound, conflict } from "../errors.ts";
 import { runningDeploymentSlot } from "../limits/usage.ts";
 import { limitsOf } from "../orgs/index.ts";
+import { deploymentNotFound, deploymentsAtLimit, idempotencyKeyReused, TransitionRefused } from "./errors.ts";
 import { newDeploymentId } from "./ids.ts";
-import { problems } from "../problem.ts";
 import { isTerminal, TRANSITIONS, type DeploymentStatus, type TransitionName } from "./status.ts";
 
 const ACTIVE_INDEX = TABLE_SCHEMA.indexes.activeDeployments;
@@ -46,13 +48,6 @@ export type DeploymentRecord = Deployment & {
 
 /** Idempotency entries live a day, like the keys of most payment APIs. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-
-export class TransitionRefused extends Error {
-  override readonly name = "TransitionRefused";
-  constructor(readonly transition: TransitionName, readonly current: DeploymentStatus | undefined) {
-    super(current ? `deployment is ${current}; ${transition} needs ${TRANSITIONS[transition].from.join(" or ")}` : "no such deployment");
-  }
-}
 
 const RECORD_FIELDS = [
   "id", "appId", "status", "source", "target", "createdBy", "createdAt", "updatedAt", "timestamps",
@@ -147,10 +142,10 @@ export async function createDeployment(
     return { deployment: record, replayed: false };
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    if (error.failed("app") || error.failed("head")) throw problems.appNotFound();
+    if (error.failed("app") || error.failed("head")) throw appNotFound();
     // A replay of a deployment that exists takes no new slot: the idempotency entry decides first.
     if (input.idempotency && error.failed("idempotency")) return replayOf(table, input.appId, input.idempotency);
-    if (error.failed("slot")) throw problems.deploymentsAtLimit(concurrentDeployments);
+    if (error.failed("slot")) throw deploymentsAtLimit(concurrentDeployments);
     throw error;
   }
 }
@@ -162,14 +157,14 @@ async function replayOf(table: TenantTable, appId: string, idempotency: NonNulla
     Key: keys.deploymentIdempotency(table.org, appId, keyHash),
     ConsistentRead: true,
   }));
-  if (!entry) throw problems.conflict("A request with this Idempotency-Key is in flight; retry it.");
-  if (entry.requestHash !== requestHash) throw problems.idempotencyKeyReused();
+  if (!entry) throw conflict("A request with this Idempotency-Key is in flight; retry it.");
+  if (entry.requestHash !== requestHash) throw idempotencyKeyReused();
   return { deployment: await getDeploymentRecord(table, appId, entry.deploymentId), replayed: true };
 }
 
 export async function getDeploymentRecord(table: TenantTable, appId: string, deploymentId: string): Promise<DeploymentRecord> {
   const record = await findDeploymentRecord(table, appId, deploymentId);
-  if (!record) throw problems.notFound("No such deployment.");
+  if (!record) throw deploymentNotFound();
   return record;
 }
 

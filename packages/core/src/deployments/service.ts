@@ -3,14 +3,15 @@ import { getApp } from "../apps/index.ts";
 import type { PendingAudit } from "../audit/chain.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { TenantTable } from "../data/tables.ts";
+import { conflict, InternalError, invalidRequest } from "../errors.ts";
 import { logger } from "../log.ts";
-import { problems } from "../problem.ts";
 import { appNames, appScope } from "../iam/names.ts";
 import { findSource } from "../sources/service.ts";
 import { buildLogExcerpt } from "./build-log.ts";
+import { deploymentNotFound, TransitionRefused } from "./errors.ts";
 import { port } from "./select-ports.ts";
 import {
-  createDeployment, failDeployment, getDeploymentRecord, noteExecution, toDeployment, transition, TransitionRefused, type Deployment,
+  createDeployment, failDeployment, getDeploymentRecord, noteExecution, toDeployment, transition, type Deployment,
 } from "./records.ts";
 import { HOSTED_TARGET_ID, resolveTarget, targetRef } from "./targets.ts";
 
@@ -34,9 +35,9 @@ export async function startDeployment(table: TenantTable, request: StartRequest,
   const [app, target, source] = await Promise.all([
     getApp(table, request.appId), resolveTarget(table, targetId), findSource(table, request.appId, ref),
   ]);
-  if (!target) throw problems.badRequest(`No target "${targetId}" is registered for this organization.`);
+  if (!target) throw invalidRequest(`No target "${targetId}" is registered for this organization.`);
   // Only the app's own sources exist for it: a ref of another app or org is simply not found here.
-  if (!source) throw problems.badRequest(`No source "${ref}" was uploaded for this app (POST /v1/apps/${app.id}/sources first).`);
+  if (!source) throw invalidRequest(`No source "${ref}" was uploaded for this app (POST /v1/apps/${app.id}/sources first).`);
 
   const { deployment, replayed } = await createDeployment(table, {
     appId: app.id,
@@ -58,7 +59,7 @@ export async function startDeployment(table: TenantTable, request: StartRequest,
   } catch (error) {
     logger.error("deployment workflow did not start", { error: error as Error, deployment: deployment.id });
     await failDeployment(table, ids, { failureReason: "the deployment's workflow could not be started" });
-    throw problems.internal();
+    throw new InternalError("the deployment's workflow could not be started", { cause: error });
   }
   return { deployment: toDeployment(deployment), replayed };
 }
@@ -88,8 +89,8 @@ export async function cancelDeployment(
     record = await transition(table, appId, deploymentId, "cancel", {}, new Date(), { pending: audit, change: { appId, deploymentId } });
   } catch (error) {
     if (!(error instanceof TransitionRefused)) throw error;
-    if (!error.current) throw problems.notFound("No such deployment.");
-    throw problems.conflict(`The deployment already ended (${error.current}).`);
+    if (!error.current) throw deploymentNotFound();
+    throw conflict(`The deployment already ended (${error.current}).`);
   }
   try {
     const executions = await port("executions");

@@ -1,18 +1,19 @@
 import { createHash } from "node:crypto";
 import { auditedStep } from "../audit/chain.ts";
 import { tenantTable } from "../data/tables.ts";
+import { BulkheadError } from "../errors.ts";
 import { artifactPath, type AppNames } from "../iam/names.ts";
 import { logger } from "../log.ts";
-import { HttpProblem } from "../problem.ts";
 import { asTaskError, taskError } from "../workflows/errors.ts";
 import { buildLogExcerpt } from "./build-log.ts";
 import { prepareBuildSpec, type BuildSpec } from "./build-spec.ts";
 import { deploymentsConfig } from "./config.ts";
+import { TransitionRefused } from "./errors.ts";
 import { failureReason, type CaughtError } from "./failure.ts";
 import { artifactReadSession, deploymentAppNames, releaseSession, workflowBuildRole } from "./documents.ts";
 import type { ExecutionInput, GrantCheck, TemporaryCredentials } from "./ports.ts";
 import { port } from "./select-ports.ts";
-import { failDeployment, getDeploymentRecord, transition, TransitionRefused, type DeploymentRecord, type RecordedFields } from "./records.ts";
+import { failDeployment, getDeploymentRecord, transition, type DeploymentRecord, type RecordedFields } from "./records.ts";
 import type { DeploymentStatus, TransitionName } from "./status.ts";
 import { resolveTarget, targetRef } from "./targets.ts";
 
@@ -37,7 +38,7 @@ async function move(ids: ExecutionInput, name: TransitionName, fields?: Recorded
 
 async function requireStatus(ids: ExecutionInput, status: DeploymentStatus): Promise<DeploymentRecord> {
   const record = await getDeploymentRecord(tenantTable(ids.org), ids.appId, ids.deploymentId).catch((error: unknown) => {
-    if (error instanceof HttpProblem && error.status === 404) return undefined;
+    if (error instanceof BulkheadError && error.code === "not-found") return undefined;
     throw error; // throttling and the like: the state machine retries
   });
   if (!record) throw taskError("deploymentClosed", "the deployment no longer exists");

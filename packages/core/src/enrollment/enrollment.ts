@@ -2,10 +2,12 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { commitAudited, type PendingAudit } from "../audit/chain.ts";
-import { TransactionRefused, type TransactionItem } from "../data/transaction.ts";
+import { TransactionRefused } from "../data/errors.ts";
+import type { TransactionItem } from "../data/transaction.ts";
+import { invalidRequest, notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { logger } from "../log.ts";
-import { problems } from "../problem.ts";
+import { invalidEnrollmentToken } from "./errors.ts";
 import { parseAppliancePublicKey } from "./public-key.ts";
 import { hashEnrollmentToken, newEnrollmentToken, tokenHashLabel } from "./token.ts";
 
@@ -65,7 +67,7 @@ export async function createEnrollment(
     const change: EnrollmentChange = { enrollment: tokenHashLabel(tokenHash), expiresAt: iso(expiresAt), targetId: input.targetId };
     await commitAudited(table, audit, change, input.targetId ? [targetExists(table, input.targetId), put] : [put]);
   } catch (error) {
-    if (error instanceof TransactionRefused && error.failed("target")) throw problems.notFound("No such target.");
+    if (error instanceof TransactionRefused && error.failed("target")) throw notFound("No such target.");
     throw error;
   }
   return { token, expiresAt: iso(expiresAt), targetId: input.targetId };
@@ -87,7 +89,7 @@ export async function enroll(
   const key = keys.enrollment(table.org, tokenHash);
   const refuse = (reason: string): never => {
     logger.warn("enrollment refused", { reason, token: tokenHashLabel(tokenHash) });
-    throw problems.invalidEnrollmentToken();
+    throw invalidEnrollmentToken();
   };
   const refusalOf = (token: Record<string, any> | undefined) =>
     !token ? "unknown token (not issued by this org, or purged)"
@@ -100,7 +102,7 @@ export async function enroll(
   if (early) return refuse(early);
 
   const publicKey = input.publicKey === undefined ? undefined : parseAppliancePublicKey(input.publicKey);
-  if (input.publicKey !== undefined && !publicKey) throw problems.badRequest("publicKey is not an acceptable PEM public key.");
+  if (input.publicKey !== undefined && !publicKey) throw invalidRequest("publicKey is not an acceptable PEM public key.");
   const appliance: Appliance = {
     id: newId(),
     name: input.name,

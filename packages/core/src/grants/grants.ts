@@ -3,9 +3,9 @@ import { keys } from "../data/keys.ts";
 import { queryPage, type Page } from "../data/page.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { commitAudited, type PendingAudit } from "../audit/chain.ts";
-import { TransactionRefused } from "../data/transaction.ts";
+import { TransactionRefused } from "../data/errors.ts";
 import { newId } from "../ids.ts";
-import { problems } from "../problem.ts";
+import { conflict, forbidden, notFound } from "../errors.ts";
 import { OBSERVE_GRANT_ID, PENDING_REQUEST_SECONDS, type ElevatedPhase, type GrantPhase } from "./phases.ts";
 import { conditions, grantState, type GrantDecisions, type GrantState } from "./state.ts";
 
@@ -46,7 +46,7 @@ function toGrant(item: Record<string, any>, now: Date): Grant {
   return { ...grant, state: grantState(item as GrantDecisions, now) } as Grant;
 }
 
-const notFound = () => problems.notFound("No such grant.");
+const noSuchGrant = () => notFound("No such grant.");
 const iso = (date: Date) => date.toISOString();
 const plusSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
 
@@ -85,9 +85,9 @@ export async function requestGrant(
     ]);
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    if (error.failed("target")) throw problems.notFound("No such target.");
+    if (error.failed("target")) throw notFound("No such target.");
     const open = error.failed("access")?.current;
-    if (open) throw problems.conflict(`Grant ${open.grantId} for ${input.phase} on this target is still ${grantState(open as GrantDecisions, now)}.`);
+    if (open) throw conflict(`Grant ${open.grantId} for ${input.phase} on this target is still ${grantState(open as GrantDecisions, now)}.`);
     throw error;
   }
   return toGrant(item, now);
@@ -107,7 +107,7 @@ export const decide = (table: TenantTable, grantId: string, decision: Decision, 
 async function decideGrant(table: TenantTable, grantId: string, decision: Decision, by: string, audit: PendingAudit, now: Date): Promise<Grant> {
   const key = keys.grant(table.org, grantId);
   const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: key, ConsistentRead: true }));
-  if (!Item) throw notFound();
+  if (!Item) throw noSuchGrant();
   refuseUnlessAllowed(Item, decision, by, now);
 
   const at = iso(now);
@@ -146,7 +146,7 @@ async function decideGrant(table: TenantTable, grantId: string, decision: Decisi
     if (!(error instanceof TransactionRefused)) throw error;
     const current = error.failed("grant")?.current;
     if (current) refuseUnlessAllowed(current, decision, by, now);
-    throw problems.conflict("The grant changed while this decision was made; read it again.");
+    throw conflict("The grant changed while this decision was made; read it again.");
   }
   return decided;
 }
@@ -154,12 +154,12 @@ async function decideGrant(table: TenantTable, grantId: string, decision: Decisi
 function refuseUnlessAllowed(item: Record<string, any>, decision: Decision, by: string, now: Date): void {
   const state = grantState(item as GrantDecisions, now);
   if (decision === "revoke") {
-    if (state === "PENDING") throw problems.conflict("The grant is PENDING: deny it instead.");
-    if (state !== "ACTIVE") throw problems.conflict(`The grant is ${state}; only an ACTIVE grant can be revoked.`);
+    if (state === "PENDING") throw conflict("The grant is PENDING: deny it instead.");
+    if (state !== "ACTIVE") throw conflict(`The grant is ${state}; only an ACTIVE grant can be revoked.`);
     return;
   }
-  if (decision === "approve" && item.requestedBy === by) throw problems.forbidden("A grant cannot be approved by the principal that requested it.");
-  if (state !== "PENDING") throw problems.conflict(`The grant is ${state}; only a PENDING grant can be ${decision === "approve" ? "approved" : "denied"}.`);
+  if (decision === "approve" && item.requestedBy === by) throw forbidden("A grant cannot be approved by the principal that requested it.");
+  if (state !== "PENDING") throw conflict(`The grant is ${state}; only a PENDING grant can be ${decision === "approve" ? "approved" : "denied"}.`);
 }
 
 const setExpression = (changes: Record<string, string>) => ({
@@ -182,7 +182,7 @@ function toObserveGrant(item: Record<string, any> | undefined): ObserveGrant {
  * never requested.
  */
 async function decideObserve(table: TenantTable, decision: Decision, by: string, audit: PendingAudit, now: Date): Promise<ObserveGrant> {
-  if (decision === "deny") throw problems.conflict("Observe is standing access, never requested: revoke it instead.");
+  if (decision === "deny") throw conflict("Observe is standing access, never requested: revoke it instead.");
   const at = iso(now);
   const revoke = decision === "revoke";
   const item = revoke ? { revokedAt: at, revokedBy: by } : { approvedAt: at, approvedBy: by };
@@ -203,7 +203,7 @@ async function decideObserve(table: TenantTable, decision: Decision, by: string,
     }]);
   } catch (error) {
     if (error instanceof TransactionRefused && error.failed("grant")) {
-      throw problems.conflict(revoke ? "Observe access is already REVOKED." : "Observe access is already ACTIVE.");
+      throw conflict(revoke ? "Observe access is already REVOKED." : "Observe access is already ACTIVE.");
     }
     throw error;
   }

@@ -5,9 +5,9 @@ import type { Principal } from "../auth/principal.ts";
 import { tenantTable } from "../data/tables.ts";
 import { tokenHashLabel } from "../enrollment/token.ts";
 import { logger } from "../log.ts";
-import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes/types.ts";
 import { problemResponse, toProblem } from "./problem-response.ts";
+import { problems } from "./problems.ts";
 import { requestIdOf, type ApiContext, type ApiEvent, type ApiRequest, type RequestState } from "./state.ts";
 
 /**
@@ -123,7 +123,7 @@ export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any,
     }
     audit.attempted = true;
     const status = request.response?.statusCode ?? 500;
-    const problem = request.error ? toProblem(request.error).slug : undefined;
+    const problem = request.error ? toProblem(request.error).code : undefined;
     // A rate-limited request is logged, not recorded: a record per refusal would turn a flood
     // into the very writes the limit is there to stop.
     if (problem === "rate-limited") return;

@@ -3,13 +3,15 @@ import { createTokenVerifier, type TokenVerifier } from "../auth/jwt.ts";
 import { principalFromClaims, roleRank, type Principal } from "../auth/principal.ts";
 import { authConfig } from "../config.ts";
 import { tenantTable } from "../data/tables.ts";
+import { forbidden } from "../errors.ts";
+import { invalidEnrollmentToken } from "../enrollment/errors.ts";
 import { enrollmentTokenFromHeader, hashEnrollmentToken } from "../enrollment/token.ts";
 import { vendorAdmission } from "../grants/check.ts";
 import type { GrantPhase } from "../grants/phases.ts";
 import { logger } from "../log.ts";
-import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes/types.ts";
 import type { HostTenancy } from "../tenancy.ts";
+import { problems } from "./problems.ts";
 import { chargeRequest } from "./rate-limit.ts";
 import { logKeysOf, type ApiRequest } from "./state.ts";
 
@@ -62,7 +64,7 @@ function acceptEnrollmentToken(request: ApiRequest): void {
   const token = enrollmentTokenFromHeader(request.event.headers?.authorization);
   if (!token) {
     logger.warn("enrollment refused", { ...logKeysOf(request.context), reason: "missing or malformed enrollment token" });
-    throw problems.invalidEnrollmentToken();
+    throw invalidEnrollmentToken();
   }
   request.context.enrollmentTokenHash = hashEnrollmentToken(token);
 }
@@ -96,7 +98,7 @@ async function admit(route: RouteDef, request: ApiRequest): Promise<void> {
   }
   request.context.caller = principal;
   const reason = refusal(route, request.context.tenancy!, principal);
-  if (reason) throw problems.forbidden(reason);
+  if (reason) throw forbidden(reason);
   if (request.context.org) {
     // Usually settled from this instance's allowance, with nothing to await.
     const charging = chargeRequest(request.context.org, principal);
@@ -106,7 +108,7 @@ async function admit(route: RouteDef, request: ApiRequest): Promise<void> {
   if (phase) {
     // Platform principals only: one consistent read in the org's partition, before the handler.
     const admission = await vendorAdmission(tenantTable(request.context.org!.slug), phase);
-    if (!admission.admitted) throw problems.forbidden(`Platform tokens act here only under an active ${phase} grant: ${admission.reason}.`);
+    if (!admission.admitted) throw forbidden(`Platform tokens act here only under an active ${phase} grant: ${admission.reason}.`);
     request.context.vendorGrant = { phase, grantId: admission.grantId };
   }
   request.context.principal = principal;

@@ -1,8 +1,8 @@
 import type { MiddlewareObj } from "@middy/core";
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
-import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes/types.ts";
+import { problems } from "./problems.ts";
 import type { ApiRequest } from "./state.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;

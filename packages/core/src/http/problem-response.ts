@@ -1,9 +1,10 @@
 import type { MiddlewareObj } from "@middy/core";
 import { $ZodError } from "zod/v4/core";
-import { KeyScopeViolation } from "../data/guard.ts";
-import { TransactionContended } from "../data/transaction.ts";
+import { KeyScopeViolation } from "../data/errors.ts";
+import { BulkheadError } from "../errors.ts";
+import { QuotaExceeded } from "../limits/errors.ts";
 import { logger } from "../log.ts";
-import { HttpProblem, problemType, problems } from "../problem.ts";
+import { HttpProblem, isProblemCode, problems } from "./problems.ts";
 import { logKeysOf, requestIdOf, type ApiRequest, type ApiResult } from "./state.ts";
 
 /** Errors raised by middy's own middlewares carry an HTTP status; these are the ones we expect. */
@@ -12,28 +13,39 @@ const MIDDY_STATUS: Record<number, () => HttpProblem> = {
   422: problems.malformedJson,
 };
 
+const problemType = (code: string): string => `urn:bulkhead:problem:${code}`;
+
 export function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
-  if (error instanceof TransactionContended) return problems.conflict("Another change to the same resource is in progress; try again.");
+  if (error instanceof BulkheadError) return fromDomain(error);
   if (error instanceof $ZodError) {
     const errors = error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
-    return problems.badRequest("The request does not match the schema.", { errors });
+    return new HttpProblem("invalid-request", "The request does not match the schema.", { errors });
   }
   const status = (error as { statusCode?: number } | null)?.statusCode;
   if (status && MIDDY_STATUS[status]) return MIDDY_STATUS[status]();
   return problems.internal();
 }
 
-export function problemResponse(problem: HttpProblem, requestId: string): ApiResult {
+function fromDomain(error: BulkheadError): HttpProblem {
+  if (!isProblemCode(error.code)) return problems.internal();
+  // A count over its limit conflicts with what exists (409); a size over its limit is a body too large.
+  const status = error instanceof QuotaExceeded && error.measure === "size" ? 413 : undefined;
+  return new HttpProblem(error.code, error.detail, error.extensions, status);
+}
+
+/** The response for any error: a domain error by its code, anything unexpected as a 500. */
+export function problemResponse(error: unknown, requestId: string): ApiResult {
+  const problem = toProblem(error);
   const headers: Record<string, string> = { "content-type": "application/problem+json", "cache-control": "no-store" };
   if (problem.status === 401) {
-    const scheme = problem.slug === "invalid-enrollment-token" ? "Enrollment" : "Bearer";
+    const scheme = problem.code === "invalid-enrollment-token" ? "Enrollment" : "Bearer";
     headers["www-authenticate"] = `${scheme} realm="bulkhead"`;
   }
   const retryAfter = problem.extensions.retryAfterSeconds;
   if (problem.status === 429 && typeof retryAfter === "number") headers["retry-after"] = String(retryAfter);
   const body = {
-    type: problemType(problem.slug),
+    type: problemType(problem.code),
     title: problem.title,
     status: problem.status,
     detail: problem.detail,
@@ -52,10 +64,10 @@ export const problemResponder = (): MiddlewareObj<any, any, Error, any, any> => 
     const problem = toProblem(request.error);
     if (problem.status >= 500) {
       const event = request.error instanceof KeyScopeViolation ? "key scope violation"
-        : request.error instanceof HttpProblem ? `request failed: ${problem.slug}` : "unhandled error";
+        : request.error instanceof BulkheadError ? `request failed: ${problem.code}` : "unhandled error";
       logger.error(event, { ...logKeysOf(request.context), error: request.error as Error });
     } else {
-      logger.info("request refused", { ...logKeysOf(request.context), status: problem.status, problem: problem.slug, reason: problem.detail });
+      logger.info("request refused", { ...logKeysOf(request.context), status: problem.status, problem: problem.code, reason: problem.detail });
     }
     request.response = problemResponse(problem, requestIdOf(request.event));
   },

@@ -6,7 +6,7 @@ import { tenantTable } from "../data/tables.ts";
 import { RateBucket, type RetryAfterMs } from "../limits/rate.ts";
 import { effectiveLimits, type OrgLimits } from "../limits/settings.ts";
 import type { Org } from "../orgs/index.ts";
-import { problems } from "../problem.ts";
+import { problems } from "./problems.ts";
 
 /** An org's buckets in this instance, made for the org record they were built from. */
 type OrgBuckets = {

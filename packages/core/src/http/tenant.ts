@@ -2,9 +2,9 @@ import type { MiddlewareObj } from "@middy/core";
 import { baseDomain } from "../config.ts";
 import { logger } from "../log.ts";
 import { lookupOrg } from "../orgs/index.ts";
-import { problems } from "../problem.ts";
 import type { RouteDef } from "../routes/types.ts";
 import { parseHost } from "../tenancy.ts";
+import { problems } from "./problems.ts";
 import type { ApiRequest } from "./state.ts";
 
 function refuse(host: string | undefined, reason: string, problem = problems.unknownHost()): never {

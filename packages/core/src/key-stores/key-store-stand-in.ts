@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { KekNotFound } from "./errors.ts";
 import {
   type Kek,
-  assertKey, isKekVersionId, KekNotFound, kekSecretName, kekTags, STAGE, stagesOf, versionOfRetriedCreate,
+  assertKey, isKekVersionId, kekSecretName, kekTags, STAGE, stagesOf, versionOfRetriedCreate,
   type KekRef, type KekVersionInfo, type KeyStore,
 } from "./key-store.ts";
 

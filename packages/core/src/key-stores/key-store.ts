@@ -1,4 +1,5 @@
 import { isGeneratedId, isOrgSlug } from "../ids.ts";
+import { KekNotFound, KeyStoreConflict } from "./errors.ts";
 
 /**
  * The port to an app's dedicated credential store: one secret per app holding its 256-bit
@@ -50,18 +51,6 @@ export function stagesOf(versions: KekVersionInfo[]) {
   const current = holding(STAGE.current);
   if (!current) throw new KekNotFound("the credential store has no current version");
   return { current, pending: holding(STAGE.pending), previous: holding(STAGE.previous) };
-}
-
-export class KekNotFound extends Error {
-  override readonly name = "KekNotFound";
-}
-
-/** A create found the app's store already there, made by another request: never adopted. */
-export class KeyStoreConflict extends Error {
-  override readonly name = "KeyStoreConflict";
-  constructor() {
-    super("a credential store already exists for this app");
-  }
 }
 
 /** Resolves a create that collided with an existing store: ours if it holds our token's version. */

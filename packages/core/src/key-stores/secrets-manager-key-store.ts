@@ -14,9 +14,10 @@ import {
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { BoundedCache } from "../bounded-cache.ts";
 import { tenantCredentials } from "../data/tenant-credentials.ts";
+import { KekNotFound } from "./errors.ts";
 import {
   type Kek,
-  assertKey, isKekVersionId, KekNotFound, kekSecretName, kekTags, STAGE, stagesOf, versionOfRetriedCreate,
+  assertKey, isKekVersionId, kekSecretName, kekTags, STAGE, stagesOf, versionOfRetriedCreate,
   type KekRef, type KekVersionInfo, type KeyStore,
 } from "./key-store.ts";
 

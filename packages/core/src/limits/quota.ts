@@ -2,7 +2,7 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
 import type { TransactionItem } from "../data/transaction.ts";
-import { problems } from "../problem.ts";
+import { QuotaExceeded } from "./errors.ts";
 import type { LimitName } from "./settings.ts";
 
 /**
@@ -107,5 +107,5 @@ export async function withinQuota<T>(
     if (written !== undefined) return written;
     counts = await shardCounts(table, quota);
   }
-  throw problems.quotaExceeded(quota.name, limit, quota.what);
+  throw new QuotaExceeded(quota.name, limit, quota.what);
 }

@@ -3,9 +3,9 @@ import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import { BoundedCache } from "../bounded-cache.ts";
 import { keys } from "../data/keys.ts";
 import { orgRegistryTable, platformTable } from "../data/tables.ts";
-import { TransactionRefused } from "../data/transaction.ts";
+import { TransactionRefused } from "../data/errors.ts";
 import { effectiveLimits, type OrgLimits } from "../limits/settings.ts";
-import { problems } from "../problem.ts";
+import { conflict, notFound } from "../errors.ts";
 
 export type OrgStatus = "active" | "suspended";
 /** `limits` holds only what a platform admin set for this org; `effectiveLimits` adds the defaults. */
@@ -63,7 +63,7 @@ export async function createOrg(input: { slug: string; name: string }, audit: Pe
       Put: { TableName: table.name, Item: { ...keys.orgRecord(org.slug), ...org }, ConditionExpression: "attribute_not_exists(PK)" },
     }]);
   } catch (error) {
-    if (error instanceof TransactionRefused && error.failed("org")) throw problems.conflict(`The org slug "${org.slug}" is taken.`);
+    if (error instanceof TransactionRefused && error.failed("org")) throw conflict(`The org slug "${org.slug}" is taken.`);
     throw error;
   }
   forgetOrg(org.slug);
@@ -95,7 +95,7 @@ async function rewriteOrg(slug: string, change: (item: Record<string, any>) => R
   const table = orgRegistryTable(slug);
   for (let attempt = 1; ; attempt++) {
     const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.orgRecord(slug), ConsistentRead: true }));
-    if (!Item) throw problems.notFound("No such org.");
+    if (!Item) throw notFound("No such org.");
     const next = { ...change(Item), updatedAt: now.toISOString() };
     try {
       await commitAudited(table, audit, toOrg(next), [{

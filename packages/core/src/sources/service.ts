@@ -4,9 +4,9 @@ import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import type { Principal } from "../auth/principal.ts";
 import { APP_LISTINGS, keys } from "../data/keys.ts";
 import type { TenantTable } from "../data/tables.ts";
-import { TransactionRefused } from "../data/transaction.ts";
+import { TransactionRefused } from "../data/errors.ts";
 import { sourceObjectKey } from "../iam/names.ts";
-import { problems } from "../problem.ts";
+import { appNotFound, conflict, invalidRequest } from "../errors.ts";
 import type { SourcesConfig } from "./config.ts";
 import { presignSourceUpload, type UploadForm } from "./uploads.ts";
 
@@ -44,7 +44,7 @@ export async function issueSourceUpload(
   now = new Date(),
 ): Promise<SourceUpload> {
   if (input.size !== undefined && input.size > config.maxBytes) {
-    throw problems.badRequest(`The source is ${input.size} bytes; uploads may be at most ${config.maxBytes} bytes.`, {
+    throw invalidRequest(`The source is ${input.size} bytes; uploads may be at most ${config.maxBytes} bytes.`, {
       errors: [{ path: "size", message: `at most ${config.maxBytes}` }],
     });
   }
@@ -65,9 +65,9 @@ export async function issueSourceUpload(
     ]);
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    if (error.failed("app")) throw problems.appNotFound();
+    if (error.failed("app")) throw appNotFound();
     if (!error.failed("source")) throw error;
-    throw problems.conflict(`Source "${input.ref}" already exists with other content or is already uploaded; sources are immutable, use a new ref.`);
+    throw conflict(`Source "${input.ref}" already exists with other content or is already uploaded; sources are immutable, use a new ref.`);
   }
   const form = await presignSourceUpload(config, { key: sourceObjectKey(table.org, input.appId, input.ref), sha256Hex: input.sha256 }, now);
   return { source, upload: { ...form, fileField: "file", maxBytes: config.maxBytes } };

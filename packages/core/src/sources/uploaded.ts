@@ -1,7 +1,7 @@
 import { commitAudited, pendingAudit } from "../audit/chain.ts";
 import { keys } from "../data/keys.ts";
 import { tenantTable } from "../data/tables.ts";
-import { TransactionRefused } from "../data/transaction.ts";
+import { TransactionRefused } from "../data/errors.ts";
 import { generatedIdSchema, isOrgSlug } from "../ids.ts";
 import { logger } from "../log.ts";
 import { sourceRefSchema } from "./schemas.ts";

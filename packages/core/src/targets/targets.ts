@@ -4,12 +4,13 @@ import { keys } from "../data/keys.ts";
 import { queryPage, type Page } from "../data/page.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { commitAudited, type PendingAudit } from "../audit/chain.ts";
-import { TransactionRefused, type TransactionItem } from "../data/transaction.ts";
+import { TransactionRefused } from "../data/errors.ts";
+import type { TransactionItem } from "../data/transaction.ts";
 import { ELEVATED_PHASES } from "../grants/phases.ts";
 import { customerDeployRoleName, DEPLOY_ROLE_NAME_RULE, isCustomerDeployRole } from "../iam/deploy-role-name.ts";
 import { conditions } from "../grants/state.ts";
 import { newId } from "../ids.ts";
-import { problems } from "../problem.ts";
+import { conflict, invalidRequest, notFound } from "../errors.ts";
 import { parseRoleArn } from "./aws-names.ts";
 import { customerDeployTrust } from "../iam/customer-deploy-trust.ts";
 import type { PolicyDocument } from "../iam/document.ts";
@@ -40,7 +41,7 @@ const TARGET_FIELDS = ["id", "name", "kind", "accountId", "deployRoleArn", "regi
 const toTarget = (item: Record<string, any>): Target =>
   Object.fromEntries(TARGET_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as Target;
 
-const notFound = () => problems.notFound("No such target.");
+const noSuchTarget = () => notFound("No such target.");
 
 /** 32 random bytes as base64url: 43 characters, all within STS's ExternalId alphabet. */
 export const newExternalId = (): string => randomBytes(32).toString("base64url");
@@ -55,7 +56,7 @@ function assertOwnDeployRole(org: string, input: NewTarget): void {
   if (input.kind !== "byoi") return;
   const role = parseRoleArn(input.deployRoleArn);
   if (role && isCustomerDeployRole(role, org)) return;
-  throw problems.badRequest("The request does not match the schema.", { errors: [{ path: "deployRoleArn", message: deployRoleNaming(org) }] });
+  throw invalidRequest("The request does not match the schema.", { errors: [{ path: "deployRoleArn", message: deployRoleNaming(org) }] });
 }
 
 export async function createTarget(
@@ -93,7 +94,7 @@ export async function getTarget(table: TenantTable, targetId: string): Promise<T
 /** For the deploy workflow only: the target with its ExternalId. */
 export async function readDeployTarget(table: TenantTable, targetId: string): Promise<DeployTarget> {
   const target = await findDeployTarget(table, targetId);
-  if (!target) throw notFound();
+  if (!target) throw noSuchTarget();
   return target;
 }
 
@@ -105,7 +106,7 @@ export async function findDeployTarget(table: TenantTable, targetId: string): Pr
 
 async function readTargetItem(table: TenantTable, targetId: string) {
   const item = await findTargetItem(table, targetId);
-  if (!item) throw notFound();
+  if (!item) throw noSuchTarget();
   return item;
 }
 
@@ -144,9 +145,9 @@ export async function deleteTarget(table: TenantTable, targetId: string, audit: 
     ]);
   } catch (error) {
     if (!(error instanceof TransactionRefused)) throw error;
-    if (error.failed("target")) throw notFound();
+    if (error.failed("target")) throw noSuchTarget();
     const open = ELEVATED_PHASES.map((phase) => error.failed(`access:${phase}`)?.current).find(Boolean);
-    if (open) throw problems.conflict(`The target has an open ${open.phase} grant (${open.grantId}); revoke or deny it first.`);
+    if (open) throw conflict(`The target has an open ${open.phase} grant (${open.grantId}); revoke or deny it first.`);
     throw error;
   }
 }

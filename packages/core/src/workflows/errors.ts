@@ -1,4 +1,5 @@
 import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
+import { InternalError } from "../errors.ts";
 
 /**
  * Errors a workflow task ends with. Step Functions matches Retry and Catch on the error's name
@@ -24,7 +25,7 @@ export const TASK_ERRORS = {
 
 export type TaskErrorName = (typeof TASK_ERRORS)[keyof typeof TASK_ERRORS];
 
-export class TaskError extends Error {
+export class TaskError extends InternalError {
   constructor(name: TaskErrorName, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = name;

@@ -5,13 +5,9 @@ import { appPartition, keys } from "../../data/keys.ts";
 import type { TenantTable } from "../../data/tables.ts";
 import { logger } from "../../log.ts";
 import { rewrap, type CredentialAddress } from "../envelope.ts";
+import { RewrapFailed } from "../errors.ts";
 import type { Kek, KekRef, KeyStore } from "../../key-stores/key-store.ts";
 import type { AppItem, AppLease } from "./lease.ts";
-
-/** Thrown when some of an app's DEKs could not be re-wrapped; the app's rotation stops there. */
-export class RewrapFailed extends Error {
-  override readonly name = "RewrapFailed";
-}
 
 /** DEKs re-wrapped per transaction (DynamoDB allows up to 100 actions in one). */
 const REWRAP_BATCH = 25;
