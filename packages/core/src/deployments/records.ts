@@ -4,18 +4,16 @@ import { APP_LISTING_HEAD_TYPE, appListingPage, LIVE_APP } from "../apps/index.t
 import { commitAudited, type PendingAudit } from "../audit/chain.ts";
 import type { BuildSettings } from "../schemas.ts";
 import { ACTIVE_DEPLOYMENTS, APP_LISTINGS, keys } from "../data/keys.ts";
-import { TABLE_SCHEMA } from "../data/table-schema.ts";
 import type { TenantTable } from "../data/tables.ts";
 import { TransactionRefused } from "../data/errors.ts";
-import { transact, type TransactionItem } from "../data/transaction.ts";
-import { appNotFound, conflict } from "../errors.ts";
+import type { TransactionItem } from "../data/transaction.ts";
+import { appNotFound } from "../errors.ts";
 import { runningDeploymentSlot } from "../limits/usage.ts";
 import { limitsOf } from "../orgs/index.ts";
-import { deploymentNotFound, deploymentsAtLimit, idempotencyKeyReused, TransitionRefused } from "./errors.ts";
+import { deploymentNotFound, deploymentsAtLimit } from "./errors.ts";
+import { idempotencyEntry, replayedDeploymentId, type Idempotency } from "./idempotency.ts";
 import { newDeploymentId } from "./ids.ts";
-import { isTerminal, TRANSITIONS, type DeploymentStatus, type TransitionName } from "./status.ts";
-
-const ACTIVE_INDEX = TABLE_SCHEMA.indexes.activeDeployments;
+import type { DeploymentStatus } from "./status.ts";
 
 export type TargetRef = { id: string; kind: "hosted" | "byoi" };
 export type Artifact = { location: string; sha256: string };
@@ -46,15 +44,12 @@ export type DeploymentRecord = Deployment & {
   executionArn?: string;
 };
 
-/** Idempotency entries live a day, like the keys of most payment APIs. */
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-
 const RECORD_FIELDS = [
   "id", "appId", "status", "source", "target", "createdBy", "createdAt", "updatedAt", "timestamps",
   "failureReason", "artifact", "buildLog", "release", "build", "executionArn",
 ] as const;
 
-function toRecord(item: Record<string, any>): DeploymentRecord {
+export function toRecord(item: Record<string, any>): DeploymentRecord {
   const record: Record<string, unknown> = {};
   for (const field of RECORD_FIELDS) if (item[field] !== undefined) record[field] = item[field];
   return record as DeploymentRecord;
@@ -71,8 +66,7 @@ export type NewDeployment = {
   target: TargetRef;
   build?: BuildSettings;
   createdBy: string;
-  /** SHA-256 of the caller's Idempotency-Key and of the request it came with. */
-  idempotency?: { keyHash: string; requestHash: string };
+  idempotency?: Idempotency;
 };
 
 /**
@@ -117,25 +111,7 @@ export async function createDeployment(
       },
     },
   ];
-  const nowSeconds = Math.floor(now.getTime() / 1000);
-  if (input.idempotency) {
-    items.push({
-      name: "idempotency",
-      Put: {
-        TableName: table.name,
-        Item: {
-          ...keys.deploymentIdempotency(table.org, input.appId, input.idempotency.keyHash),
-          type: "idempotency",
-          deploymentId: record.id,
-          requestHash: input.idempotency.requestHash,
-          expiresAt: nowSeconds + IDEMPOTENCY_TTL_SECONDS,
-        },
-        // TTL deletes lazily: an expired entry is treated as absent.
-        ConditionExpression: "attribute_not_exists(PK) OR expiresAt < :now",
-        ExpressionAttributeValues: { ":now": nowSeconds },
-      },
-    });
-  }
+  if (input.idempotency) items.push(idempotencyEntry(table, input.appId, record.id, input.idempotency, now));
   try {
     // Deployments of one app meet on its head: a transaction that lost only to another in flight is retried.
     await commitAudited(table, audit, record, items);
@@ -144,22 +120,12 @@ export async function createDeployment(
     if (!(error instanceof TransactionRefused)) throw error;
     if (error.failed("app") || error.failed("head")) throw appNotFound();
     // A replay of a deployment that exists takes no new slot: the idempotency entry decides first.
-    if (input.idempotency && error.failed("idempotency")) return replayOf(table, input.appId, input.idempotency);
+    if (input.idempotency && error.failed("idempotency")) {
+      return { deployment: await getDeploymentRecord(table, input.appId, await replayedDeploymentId(table, input.appId, input.idempotency)), replayed: true };
+    }
     if (error.failed("slot")) throw deploymentsAtLimit(concurrentDeployments);
     throw error;
   }
-}
-
-async function replayOf(table: TenantTable, appId: string, idempotency: NonNullable<NewDeployment["idempotency"]>) {
-  const { keyHash, requestHash } = idempotency;
-  const { Item: entry } = await table.client.send(new GetCommand({
-    TableName: table.name,
-    Key: keys.deploymentIdempotency(table.org, appId, keyHash),
-    ConsistentRead: true,
-  }));
-  if (!entry) throw conflict("A request with this Idempotency-Key is in flight; retry it.");
-  if (entry.requestHash !== requestHash) throw idempotencyKeyReused();
-  return { deployment: await getDeploymentRecord(table, appId, entry.deploymentId), replayed: true };
 }
 
 export async function getDeploymentRecord(table: TenantTable, appId: string, deploymentId: string): Promise<DeploymentRecord> {
@@ -174,14 +140,12 @@ export async function listDeployments(table: TenantTable, cursorKey: string, app
   return { items: items.map((item) => toDeployment(toRecord(item))), cursor };
 }
 
-export type RecordedFields = Partial<Pick<DeploymentRecord, "failureReason" | "artifact" | "buildLog" | "release">>;
-
 /**
  * Adds the deployment to, or removes it from, the app's active set on its deployments listing head
  * (a string set, so repeating either is harmless; DynamoDB drops the attribute once it is empty).
  * The head is written as deleteApp writes it, should an app predate heads.
  */
-function activeDeploymentsChange(table: TenantTable, appId: string, deploymentId: string, action: "ADD" | "DELETE"): TransactionItem {
+export function activeDeploymentsChange(table: TenantTable, appId: string, deploymentId: string, action: "ADD" | "DELETE"): TransactionItem {
   return {
     name: "head",
     Update: {
@@ -196,100 +160,7 @@ function activeDeploymentsChange(table: TenantTable, appId: string, deploymentId
   };
 }
 
-/** What a transition commits with, when the caller audits it: the record lands in the same transaction. */
-export type TransitionAudit = { pending: PendingAudit; change: object };
-
-/**
- * Applies one transition of TRANSITIONS as a single conditional write: the new status, its step
- * timestamps and any recorded fields land together, or nothing does (TransitionRefused). A
- * transition to a terminal status also takes the deployment off the app's active set and out of
- * the active-deployments index, in the same transaction.
- */
-export async function transition(
-  table: TenantTable,
-  appId: string,
-  deploymentId: string,
-  name: TransitionName,
-  fields: RecordedFields = {},
-  now = new Date(),
-  audit?: TransitionAudit,
-): Promise<DeploymentRecord> {
-  const rule = TRANSITIONS[name];
-  const at = now.toISOString();
-  const names: Record<string, string> = { "#status": "status", "#ts": "timestamps" };
-  const values: Record<string, unknown> = { ":to": rule.to, ":at": at };
-  const sets = ["#status = :to", "updatedAt = :at"];
-  rule.stamps.forEach((stamp, i) => {
-    names[`#stamp${i}`] = stamp;
-    sets.push(`#ts.#stamp${i} = :at`);
-  });
-  Object.entries(fields).forEach(([field, value], i) => {
-    if (value === undefined) return;
-    names[`#field${i}`] = field;
-    values[`:field${i}`] = value;
-    sets.push(`#field${i} = :field${i}`);
-  });
-  rule.from.forEach((status, i) => (values[`:from${i}`] = status));
-  const ends = isTerminal(rule.to);
-  const update = {
-    TableName: table.name,
-    Key: keys.deployment(table.org, appId, deploymentId),
-    // An index entry needs both of its key attributes: without the sort key the item leaves the
-    // sparse index (the key-scope guard lets no update touch an index's partition attribute).
-    UpdateExpression: `SET ${sets.join(", ")}${ends ? ` REMOVE ${ACTIVE_INDEX.sortKey}` : ""}`,
-    ConditionExpression: `attribute_exists(SK) AND #status IN (${rule.from.map((_, i) => `:from${i}`).join(", ")})`,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
-  if (!ends && !audit) {
-    try {
-      const { Attributes } = await table.client.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }));
-      return toRecord(Attributes!);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = (error.Item as Record<string, { S?: string }> | undefined)?.status?.S as DeploymentStatus | undefined;
-      throw new TransitionRefused(name, current);
-    }
-  }
-  const items: TransactionItem[] = [
-    { name: "deployment", Update: update },
-    ...(ends ? [activeDeploymentsChange(table, appId, deploymentId, "DELETE"), runningDeploymentSlot(table, appId, deploymentId, "DELETE")] : []),
-  ];
-  try {
-    if (audit) await commitAudited(table, audit.pending, audit.change, items);
-    else await transact(table, items);
-  } catch (error) {
-    if (!(error instanceof TransactionRefused && error.failed("deployment"))) throw error;
-    throw new TransitionRefused(name, (await findDeploymentRecord(table, appId, deploymentId))?.status);
-  }
-  // A transaction returns no attributes: the record as committed is read back.
-  return getDeploymentRecord(table, appId, deploymentId);
-}
-
-/**
- * The one way a deployment is failed: the workflow's RecordFailure, an execution that closed
- * without reaching it, a workflow that never started, and the stuck-deployment sweep all end a
- * deployment here, so whatever ending a deployment releases (its place in the app's active set,
- * in the active-deployments index and in the org's running slots) is released on every path.
- * `recorded` is false when the deployment had already ended (or is gone): it is then left as it is.
- */
-export async function failDeployment(
-  table: TenantTable,
-  ids: { appId: string; deploymentId: string },
-  fields: Pick<RecordedFields, "failureReason" | "buildLog">,
-  audit?: TransitionAudit,
-  now = new Date(),
-): Promise<{ recorded: boolean }> {
-  try {
-    await transition(table, ids.appId, ids.deploymentId, "fail", fields, now, audit);
-    return { recorded: true };
-  } catch (error) {
-    if (error instanceof TransitionRefused) return { recorded: false };
-    throw error;
-  }
-}
-
-async function findDeploymentRecord(table: TenantTable, appId: string, deploymentId: string): Promise<DeploymentRecord | undefined> {
+export async function findDeploymentRecord(table: TenantTable, appId: string, deploymentId: string): Promise<DeploymentRecord | undefined> {
   const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: keys.deployment(table.org, appId, deploymentId), ConsistentRead: true }));
   return Item && toRecord(Item);
 }

@@ -10,9 +10,8 @@ import { findSource } from "../sources/service.ts";
 import { buildLogExcerpt } from "./build-log.ts";
 import { deploymentNotFound, TransitionRefused } from "./errors.ts";
 import { port } from "./select-ports.ts";
-import {
-  createDeployment, failDeployment, getDeploymentRecord, noteExecution, toDeployment, transition, type Deployment,
-} from "./records.ts";
+import { createDeployment, getDeploymentRecord, noteExecution, toDeployment, type Deployment } from "./records.ts";
+import { failDeployment, transition } from "./transitions.ts";
 import { HOSTED_TARGET_ID, resolveTarget, targetRef } from "./targets.ts";
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");

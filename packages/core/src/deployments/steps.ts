@@ -13,7 +13,8 @@ import { failureReason, type CaughtError } from "./failure.ts";
 import { artifactReadSession, deploymentAppNames, releaseSession, workflowBuildRole } from "./documents.ts";
 import type { ExecutionInput, GrantCheck, TemporaryCredentials } from "./ports.ts";
 import { port } from "./select-ports.ts";
-import { failDeployment, getDeploymentRecord, transition, type DeploymentRecord, type RecordedFields } from "./records.ts";
+import { getDeploymentRecord, type DeploymentRecord } from "./records.ts";
+import { failDeployment, transition, type RecordedFields } from "./transitions.ts";
 import type { DeploymentStatus, TransitionName } from "./status.ts";
 import { resolveTarget, targetRef } from "./targets.ts";
 

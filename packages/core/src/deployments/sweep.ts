@@ -8,7 +8,7 @@ import type { StateMachineDefinition } from "../workflows/asl.ts";
 import { stateMachines } from "../workflows/machines.ts";
 import { PRODUCTION_WORKFLOW_OPTIONS } from "../workflows/options.ts";
 import { placeholderTaskResources } from "../workflows/tasks.ts";
-import { failDeployment } from "./records.ts";
+import { failDeployment } from "./transitions.ts";
 
 /**
  * The stuck-deployment sweep: a deployment that has not ended although its workflow's whole time
