@@ -7,7 +7,7 @@ import { deploymentsConfig } from "../packages/core/src/deployments/config.ts";
 import { deployGrants } from "../packages/core/src/deployments/grants.ts";
 import type { ArtifactReaderPort } from "../packages/core/src/deployments/ports.ts";
 import { port, useDeploymentPorts } from "../packages/core/src/deployments/select-ports.ts";
-import { RELEASE_ZIP_MAX_BYTES } from "../packages/core/src/deployments/steps.ts";
+import { RELEASE_ZIP_MAX_BYTES } from "../packages/core/src/deployments/steps/deploy.ts";
 import { REPO_ROOT } from "../packages/local/src/runtime.ts";
 import { startTestApi, type TestApi } from "./support/api.ts";
 import { executionClosed, newApp, putSource, startDeployment, waitForStatus } from "./support/deployments.ts";

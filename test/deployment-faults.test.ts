@@ -14,7 +14,7 @@ import { deploymentsConfig } from "../packages/core/src/deployments/config.ts";
 import { deployGrants } from "../packages/core/src/deployments/grants.ts";
 import type { GrantCheck } from "../packages/core/src/deployments/ports.ts";
 import { useDeploymentPorts } from "../packages/core/src/deployments/select-ports.ts";
-import { RELEASE_ZIP_MAX_BYTES } from "../packages/core/src/deployments/steps.ts";
+import { RELEASE_ZIP_MAX_BYTES } from "../packages/core/src/deployments/steps/deploy.ts";
 import { RELEASE_ACTIONS } from "../packages/core/src/iam/phases.ts";
 import { taskError } from "../packages/core/src/workflows/errors.ts";
 import { PRODUCTION_WORKFLOW_OPTIONS } from "../packages/core/src/workflows/options.ts";

@@ -5,7 +5,7 @@ import { failureReason } from "../packages/core/src/deployments/failure.ts";
 import { createDeployment, getDeploymentRecord } from "../packages/core/src/deployments/records.ts";
 import { transition } from "../packages/core/src/deployments/transitions.ts";
 import { ACTIVE_STATUSES, DEPLOYMENT_STATUSES, TRANSITIONS, type DeploymentStatus, type TransitionName } from "../packages/core/src/deployments/status.ts";
-import { recordFailure, recordSuccess } from "../packages/core/src/deployments/steps.ts";
+import { recordFailure, recordSuccess } from "../packages/core/src/deployments/steps/endings.ts";
 import { toProblem } from "../packages/core/src/http/problem-response.ts";
 import { redactSecrets } from "../packages/core/src/redact.ts";
 import { TASK_ERRORS } from "../packages/core/src/workflows/errors.ts";

@@ -5,7 +5,7 @@ import { TABLE_SCHEMA } from "../packages/core/src/data/table-schema.ts";
 import { tenantTable } from "../packages/core/src/data/tables.ts";
 import { createDeployment, getDeploymentRecord } from "../packages/core/src/deployments/records.ts";
 import { transition } from "../packages/core/src/deployments/transitions.ts";
-import { recordFailure } from "../packages/core/src/deployments/steps.ts";
+import { recordFailure } from "../packages/core/src/deployments/steps/endings.ts";
 import { deployedWorkflowTimeoutSeconds, stuckReason, SWEEP_GRACE_SECONDS, sweepStuckDeployments } from "../packages/core/src/deployments/sweep.ts";
 import { deploymentStateMachine } from "../packages/core/src/workflows/deployment-machine.ts";
 import { PRODUCTION_WORKFLOW_OPTIONS } from "../packages/core/src/workflows/options.ts";

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { prepareBuild } from "@bulkhead/core/deployments/steps";
+import { prepareBuild } from "@bulkhead/core/deployments/steps/build";
 import { defineTask, deploymentIds } from "@bulkhead/core/workflows/task-handler";
 
 const minutes = z.int().check(z.positive());

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { recordArtifact } from "@bulkhead/core/deployments/steps";
+import { recordArtifact } from "@bulkhead/core/deployments/steps/build";
 import { defineTask, deploymentIds, nonEmptyString, sha256Hex } from "@bulkhead/core/workflows/task-handler";
 
 const input = z.extend(deploymentIds, {

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { executionClosed } from "@bulkhead/core/deployments/steps";
+import { executionClosed } from "@bulkhead/core/deployments/steps/endings";
 import { generatedIdSchema, orgSlugSchema } from "@bulkhead/core/ids";
 import { deploymentIdSchema } from "@bulkhead/core/deployments/schemas";
 import { defineTask } from "@bulkhead/core/workflows/task-handler";

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { recordFailure } from "@bulkhead/core/deployments/steps";
+import { recordFailure } from "@bulkhead/core/deployments/steps/endings";
 import { defineTask, deploymentIds } from "@bulkhead/core/workflows/task-handler";
 
 const caught = z.object({ Error: z.string(), Cause: z.optional(z.unknown()) });

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { recordSuccess } from "@bulkhead/core/deployments/steps";
+import { recordSuccess } from "@bulkhead/core/deployments/steps/endings";
 import { defineTask, deploymentIds, nonEmptyString } from "@bulkhead/core/workflows/task-handler";
 
 const input = z.extend(deploymentIds, { releaseId: nonEmptyString, appliedAt: z.iso.datetime() });
