@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "@bulkhead/local/runtime";
@@ -97,5 +97,7 @@ const report = (label: string, existing: Set<string>, action: string, idField: s
 const problems = (await report("targets", targets, "targets.create", "targetId")) + (await report("apps", apps, "apps.create", "appId"));
 const verify = await call("GET", "/v1/audit/verify");
 console.log(`verify: ${JSON.stringify(verify.json)}`);
-process.kill(-server.pid!, "SIGTERM");
+// The stack on the throwaway data is stopped as the first one was (npm start holds on to a SIGTERM's children).
+process.kill(-server.pid!, "SIGKILL");
+rmSync(dataDir, { recursive: true, force: true });
 process.exit(problems === 0 && verify.json?.ok ? 0 : 1);
