@@ -29,6 +29,12 @@ describe("BoundedCache", () => {
     expect([...cache.keys()]).toEqual(["b", "c"]);
   });
 
+  it("replaces a key it holds in place, dropping nothing", () => {
+    const cache = new BoundedCache<string, number>(2);
+    cache.set("a", 1).set("b", 2).set("b", 3);
+    expect([...cache.entries()]).toEqual([["a", 1], ["b", 3]]);
+  });
+
   it("refuses a bound that is not a positive integer", () => {
     expect(() => new BoundedCache(0)).toThrow(RangeError);
     expect(() => new BoundedCache(1.5)).toThrow(RangeError);
