@@ -130,7 +130,7 @@ describe("the tenant data role", () => {
     });
   });
 
-  describe("KEK secrets (credentials/secrets-manager-key-store.ts)", () => {
+  describe("KEK secrets (key-stores/secrets-manager-key-store.ts)", () => {
     const kek = (org: string, app = "abcdefghijklmnopqrstuvwxyz") =>
       `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bulkhead/${org}/${app}/kek-Ab12Cd`;
     const asTenantOn = (org: string | undefined, action: string, resource: string, context: Record<string, string | string[]> = {}) =>
