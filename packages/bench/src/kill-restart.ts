@@ -5,11 +5,12 @@
  * record of its creation, and no record of one that does not exist. Exits 1 otherwise. Not part of
  * `npm test`: two starts of the offline stack under load take a minute on 2 cores.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { request } from "node:http";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gatewayClient } from "@bulkhead/local/client";
+import { loadDevIssuer } from "@bulkhead/local/issuer";
 import { REPO_ROOT } from "@bulkhead/local/runtime";
 
 const repo = process.env.REPO ?? REPO_ROOT;
@@ -27,18 +28,10 @@ function start(): Promise<ChildProcess> {
     child.on("exit", (code) => reject(new Error(`npm start exited ${code}: ${out.slice(-2000)}`)));
   });
 }
-const token = execFileSync("npm", ["run", "-s", "token", "--", "--org", "acme", "--sub", "alice", "--role", "admin"], { cwd: repo, env }).toString().trim();
-type Answer = { status?: number; json?: any };
-const send = (hostname: string, bearer: string, method: string, path: string, body?: object) => new Promise<Answer>((resolve, reject) => {
-  const req = request({ host: "127.0.0.1", port, method, path, headers: { host: `${hostname}:${port}`, authorization: `Bearer ${bearer}`, ...(body && { "content-type": "application/json" }) } }, (res) => {
-    let text = "";
-    res.on("data", (d: Buffer) => (text += d));
-    res.on("end", () => { let json; try { json = JSON.parse(text); } catch { json = undefined; } resolve({ status: res.statusCode, json }); });
-  });
-  req.on("error", reject);
-  req.end(body && JSON.stringify(body));
-});
-const call = (method: string, path: string, body?: object) => send("acme.localhost", token, method, path, body);
+// npm start keeps its dev issuer's key in the data directory: the same key mints this run's tokens.
+const api = gatewayClient(port, loadDevIssuer(dataDir));
+const token = api.tokens.member("acme", "admin", "alice");
+const call = (method: string, path: string, body?: object) => api.call(api.orgHost("acme"), method, path, { token, body });
 async function pages(path: string): Promise<any[]> {
   const items: any[] = [];
   let cursor: string | undefined;
@@ -54,9 +47,10 @@ async function pages(path: string): Promise<any[]> {
 
 const killAfterMs = Number(process.argv[2] ?? 4000);
 let server = await start();
-// Room for the load: the org's app limit raised on the platform host.
-const platformToken = execFileSync("npm", ["run", "-s", "token", "--", "--platform", "--sub", "ops", "--role", "platform-admin"], { cwd: repo, env }).toString().trim();
-const limits = await send("localhost", platformToken, "PATCH", "/v1/orgs/acme", { limits: { apps: 10000, requestsPerSecond: 10000, principalRequestsPerSecond: 10000 } });
+// Room for the load: the org's limits raised on the platform host.
+const limits = await api.call(api.platformHost, "PATCH", "/v1/orgs/acme", {
+  token: api.tokens.platform(), body: { limits: { apps: 10000, requestsPerSecond: 10000, principalRequestsPerSecond: 10000 } },
+});
 if (limits.status !== 200) throw new Error(`limits: ${limits.status} ${JSON.stringify(limits.json)}`);
 let sent = 0, answered = 0, stop = false;
 const worker = async (i: number) => {

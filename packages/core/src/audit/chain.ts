@@ -1,7 +1,7 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { monotonicFactory } from "ulid";
 import { keys } from "../data/keys.ts";
-import type { Table, TenantTable } from "../data/tables.ts";
+import type { TenantTable } from "../data/tables.ts";
 import { TransactionContended, TransactionRefused } from "../data/errors.ts";
 import { transact, type TransactionItem } from "../data/transaction.ts";
 import { logger } from "../log.ts";
@@ -40,15 +40,13 @@ export async function appendAudit(table: TenantTable, draft: AuditDraft): Promis
   return record;
 }
 
-/** A handle whose transactions may reach `org`'s record partition (tenantTable, or the registry's for org changes). */
-export type AuditedTable = Table & { readonly org: string };
-
 /**
  * Commits `items` (the change) and its audit record in one transaction: both land or neither does.
+ * `table` reaches `table.org`'s record partition: the tenant handle, or orgRegistryTable for org changes.
  * A refusal of the change's own items is TransactionRefused, naming the item. The record's id is
  * the transaction's token, so an SDK retry of a committed attempt is a no-op.
  */
-export async function commitAudited(table: AuditedTable, audit: PendingAudit, change: object, items: readonly TransactionItem[]): Promise<AuditRecord> {
+export async function commitAudited(table: TenantTable, audit: PendingAudit, change: object, items: readonly TransactionItem[]): Promise<AuditRecord> {
   const record = newRecord(table.org, audit.draft(change));
   // A ULID is never reused, so this condition only refuses a replay of the same record.
   const recordPut: TransactionItem = { name: "audit", Put: { TableName: table.name, Item: recordItem(record), ConditionExpression: "attribute_not_exists(PK)" } };

@@ -82,22 +82,12 @@ function draftFor(route: RouteDef, event: ApiEvent, actor: AuditActor, target: A
   return { actor, action: route.id, target, outcome, requestId: requestIdOf(event), sourceIp: sourceIpOf(event) };
 }
 
-/** The handler's side of the trail: a service passes it to commitAudited. */
-export type RequestAudit = PendingAudit & {
-  /** Names what the request acted on, for the entry this middleware writes (default: path ids). */
-  target(target: AuditTarget): void;
-};
-
-/** A class, not closures: one is made per request, on the hot path. */
-export class RequestAuditTrail implements RequestAudit {
+/** The handler's side of the trail: a service passes it to commitAudited. A class, not closures: one is made per request, on the hot path. */
+export class RequestAuditTrail implements PendingAudit {
   constructor(private readonly route: RouteDef, private readonly event: ApiEvent, private readonly context: ApiContext) {}
 
   private get state() {
     return (this.context.audit ??= {});
-  }
-
-  target(target: AuditTarget): void {
-    this.state.target = target;
   }
 
   draft(change: object): AuditDraft {
@@ -129,7 +119,7 @@ export const auditTrail = (route: RouteDef): MiddlewareObj<any, any, Error, any,
     if (problem === "rate-limited") return;
     const org = logOf(route, state, status);
     if (!org) return;
-    const target = audit.target ?? defaultTarget(route, request.event, org);
+    const target = defaultTarget(route, request.event, org);
     audit.record = await appendAudit(tenantTable(org), draftFor(route, request.event, actorOf(state.caller!), target, outcomeOfStatus(status, problem)));
   };
   return {

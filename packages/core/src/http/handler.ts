@@ -4,12 +4,13 @@ import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpSecurityHeaders from "@middy/http-security-headers";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type * as z from "zod/mini";
+import type { PendingAudit } from "../audit/chain.ts";
 import type { Principal } from "../auth/principal.ts";
 import { tenantTable, type TenantTable } from "../data/tables.ts";
 import { logger } from "../log.ts";
 import type { Org } from "../orgs/index.ts";
 import type { RouteDef } from "../routes/types.ts";
-import { auditTrail, RequestAuditTrail, type RequestAudit } from "./audit.ts";
+import { auditTrail, RequestAuditTrail } from "./audit.ts";
 import { authenticate } from "./auth.ts";
 import { bodyLimit, validateInput } from "./input.ts";
 import { problemResponder } from "./problem-response.ts";
@@ -31,7 +32,7 @@ export type HandlerContext = {
   org?: Org;
   table?: TenantTable;
   /** This request's audit record: services commit it with their change (commitAudited). */
-  audit: RequestAudit;
+  audit: PendingAudit;
   /** Enrollment routes only: the presented token's SHA-256 (the token itself goes no further). */
   enrollmentTokenHash?: string;
   /** Set when a platform principal was admitted under a grant (for audit). */

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { Request } from "@middy/core";
-import type { AuditRecord, AuditTarget } from "../audit/entry.ts";
+import type { AuditRecord } from "../audit/entry.ts";
 import type { Principal } from "../auth/principal.ts";
 import { tokenHashLabel } from "../enrollment/token.ts";
 import type { GrantPhase } from "../grants/phases.ts";
@@ -15,8 +15,8 @@ export type RequestState = {
   caller?: Principal;
   /** The authorized caller: set only once the route's access admits it. */
   principal?: Principal;
-  /** The request's audit record: a target the handler named, or the record a service committed. */
-  audit?: { target?: AuditTarget; record?: AuditRecord; inDoubt?: boolean; attempted?: boolean };
+  /** The request's audit record: the one a service committed (possibly in doubt), or the one this request appended. */
+  audit?: { record?: AuditRecord; inDoubt?: boolean; attempted?: boolean };
   /** On enrollment routes instead of a principal: the SHA-256 of the presented token. */
   enrollmentTokenHash?: string;
   /** The phase (and grant) that admitted a platform principal on an org route. */
